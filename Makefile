@@ -1,0 +1,48 @@
+# tradesweep: the two commands a user needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: run test lint format system-deps bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(DEVSTAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@ $(STAMP)
+
+## make run: demo backtest and sweep on the bundled GOOGL data
+run: $(STAMP)
+	$(VENV)/bin/tradesweep demo
+
+## system packages the suite needs on a bare Debian machine
+system-deps:
+	@bash scripts/system-deps.sh
+
+## make test: lint, format check and the whole suite
+test: system-deps $(DEVSTAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/pytest
+
+lint: $(DEVSTAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+format: $(DEVSTAMP)
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
+
+bench: $(DEVSTAMP)
+	$(PY) bench/backtest_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist

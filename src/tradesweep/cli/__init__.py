@@ -1,0 +1,1 @@
+"""The ``tradesweep`` command line (typer)."""

@@ -1,0 +1,52 @@
+"""Entry point: one typer app, one sub-app or command per module, mounted here.
+
+Every :class:`~tradesweep.errors.TradesweepError` raised below becomes one line on stderr
+(``error: what ... (how to fix)``) and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from tradesweep.errors import TradesweepError
+
+
+class _ErrorsToExitCode(TyperGroup):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TradesweepError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(
+    cls=_ErrorsToExitCode,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    help="Backtest trading strategies and sweep their parameters.",
+)
+
+
+def _mount() -> None:
+    from tradesweep.cli import data, demo, strategies
+
+    app.add_typer(data.app, name="data")
+    app.add_typer(strategies.app, name="strategies")
+    demo.register(app)
+
+
+_mount()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""tradesweep.strategies"""
