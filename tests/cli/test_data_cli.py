@@ -1,0 +1,115 @@
+"""``tradesweep data ...`` through the real app: exit codes and one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tradesweep.cli.main import app
+from tradesweep.data import DatasetRegistry
+
+GOOD = (
+    "Date,Open,High,Low,Close,Volume\n"
+    "2020-01-01,10.0,11.0,9.0,10.5,1000\n"
+    "2020-01-02,10.5,12.0,10.0,11.5,1100\n"
+    "2020-01-03,11.5,11.8,10.9,11.0,900\n"
+)
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("TRADESWEEP_DATA_DIR", str(tmp_path / "datasets"))
+    return CliRunner()
+
+
+@pytest.fixture
+def good_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "abc.csv"
+    path.write_text(GOOD)
+    return path
+
+
+def _one_line_error(output: str, *words: str) -> None:
+    assert "Traceback" not in output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    assert lines[0].startswith("error: ")
+    for word in words:
+        assert word in lines[0]
+
+
+def test_list_shows_the_bundled_samples(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["data", "list"])
+    assert result.exit_code == 0, result.output
+    for text in ("GOOGL", "2,335", "2009-05-22", "EURUSD", "6,225", "2017-01-01 22:00", "1h"):
+        assert text in result.output
+
+
+def test_import_then_show(runner: CliRunner, good_csv: Path) -> None:
+    result = runner.invoke(app, ["data", "import", str(good_csv), "--ticker", "abc"])
+    assert result.exit_code == 0, result.output
+    assert "imported ABC: 3 rows, 2020-01-01 .. 2020-01-03 UTC (1D)" in result.output
+    shown = runner.invoke(app, ["data", "show", "abc", "--rows", "1"])
+    assert shown.exit_code == 0, shown.output
+    for text in ("ABC", "rows", "3", "market", str(good_csv.resolve().name), "10.5", "11", "..."):
+        assert text in shown.output
+    assert "ABC" in runner.invoke(app, ["data", "list"]).output
+
+
+def test_import_refuses_an_existing_ticker_without_overwrite(
+    runner: CliRunner, good_csv: Path
+) -> None:
+    assert runner.invoke(app, ["data", "import", str(good_csv), "-t", "ABC"]).exit_code == 0
+    again = runner.invoke(app, ["data", "import", str(good_csv), "-t", "ABC"])
+    assert again.exit_code == 2
+    _one_line_error(again.output, "already exists", "--overwrite")
+    forced = runner.invoke(app, ["data", "import", str(good_csv), "-t", "ABC", "--overwrite"])
+    assert forced.exit_code == 0, forced.output
+
+
+def test_bad_file_is_one_line_with_line_and_column(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(GOOD.replace("11.5,1100", "abc,1100"))
+    result = runner.invoke(app, ["data", "import", str(path), "--ticker", "BAD"])
+    assert result.exit_code == 2
+    _one_line_error(
+        result.output, "bad.csv", "line 3 (header is line 1)", "column 'Close'", "'abc'"
+    )
+
+
+def test_missing_file_and_unknown_ticker(runner: CliRunner, tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["data", "import", str(tmp_path / "nope.csv"), "-t", "X"])
+    assert missing.exit_code == 2
+    _one_line_error(missing.output, "no such file")
+    unknown = runner.invoke(app, ["data", "show", "GOGL"])
+    assert unknown.exit_code == 2
+    _one_line_error(unknown.output, "unknown ticker 'GOGL'", "did you mean GOOGL")
+
+
+def test_synth_registers_a_labelled_dataset(runner: CliRunner) -> None:
+    args = ["data", "synth", "--bars", "2000", "--seed", "7", "--ticker", "syn", "--interval", "1h"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "registered SYN: 2,000 synthetic bars (seed 7)" in result.output
+    info = DatasetRegistry().info("SYN")
+    assert (info.rows, info.interval, info.synthetic) == (2000, "1h", True)
+    shown = runner.invoke(app, ["data", "show", "SYN", "--rows", "0"])
+    assert shown.exit_code == 0
+    assert "synthetic" in shown.output
+    listed = runner.invoke(app, ["data", "list"]).output
+    assert "synthetic" in listed
+
+
+def test_synth_bad_interval_is_one_line(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["data", "synth", "--bars", "10", "--interval", "fortnight"])
+    assert result.exit_code == 2
+    _one_line_error(result.output, "unknown bar rule 'fortnight'")
+
+
+def test_show_of_a_bundled_sample(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["data", "show", "eurusd"])
+    assert result.exit_code == 0, result.output
+    for text in ("EURUSD", "6,225", "2017-01-01 22:00", "2017-12-29 21:00", "bundled", "1.05236"):
+        assert text in result.output

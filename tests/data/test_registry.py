@@ -1,0 +1,142 @@
+"""The dataset registry: import, list, load, overwrite rules and atomic writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tradesweep.data import DatasetRegistry, default_data_dir, load_bars, synthetic_bars
+from tradesweep.errors import DataError, DatasetNotFound
+
+WriteCsv = Callable[..., Path]
+
+
+def test_data_dir_comes_from_the_environment(data_dir: Path) -> None:
+    assert default_data_dir() == data_dir
+    assert DatasetRegistry().data_dir == data_dir
+
+
+def test_bundled_samples_are_listed_without_copying(data_dir: Path) -> None:
+    registry = DatasetRegistry()
+    listed = {info.ticker: info for info in registry.list()}
+    assert set(listed) == {"EURUSD", "GOOGL"}
+    assert listed["GOOGL"].rows == 2335
+    assert listed["GOOGL"].interval == "1D"
+    assert listed["EURUSD"].interval == "1h"
+    assert listed["EURUSD"].source == "bundled"
+    assert not data_dir.exists()
+
+
+def test_import_list_info_and_load(write_csv: WriteCsv, data_dir: Path) -> None:
+    registry = DatasetRegistry()
+    path = write_csv()
+    info = registry.import_file(path, "abc")
+    assert (info.ticker, info.rows, info.interval, info.synthetic) == ("ABC", 6, "1D", False)
+    assert info.first == pd.Timestamp("2020-01-01", tz="UTC")
+    assert info.source == str(path.resolve())
+    assert [i.ticker for i in registry.list()] == ["ABC", "EURUSD", "GOOGL"]
+    assert DatasetRegistry(data_dir).info("Abc") == info
+    bars = registry.load("ABC")
+    pd.testing.assert_frame_equal(bars, load_bars(path), check_freq=False)
+    assert bars.attrs["ticker"] == "ABC"
+    assert bars.attrs["synthetic"] is False
+    stored = json.loads((data_dir / "index.json").read_text())
+    assert stored["datasets"][0]["ticker"] == "ABC"
+
+
+def test_existing_ticker_needs_overwrite(
+    write_csv: WriteCsv, data_dir: Path, good_rows: list[str]
+) -> None:
+    registry = DatasetRegistry()
+    registry.import_file(write_csv(), "ABC")
+    with pytest.raises(DataError, match="already exists"):
+        registry.import_file(write_csv(good_rows[:3]), "abc")
+    assert registry.info("ABC").rows == 6
+    assert registry.import_file(write_csv(good_rows[:3]), "abc", overwrite=True).rows == 3
+    assert registry.load("ABC").shape[0] == 3
+    assert len(list(data_dir.glob("*.parquet"))) == 1
+
+
+def test_bundled_tickers_cannot_be_replaced(write_csv: WriteCsv, data_dir: Path) -> None:
+    with pytest.raises(DataError, match="bundled sample"):
+        DatasetRegistry().import_file(write_csv(), "googl", overwrite=True)
+
+
+def test_invalid_ticker_names(write_csv: WriteCsv, data_dir: Path) -> None:
+    for bad in ("", "../x", "a b", "x" * 41):
+        with pytest.raises(DataError, match="not a valid name"):
+            DatasetRegistry().import_file(write_csv(), bad)
+
+
+def test_failed_import_keeps_the_old_data(
+    write_csv: WriteCsv, data_dir: Path, good_rows: list[str]
+) -> None:
+    registry = DatasetRegistry()
+    registry.import_file(write_csv(), "ABC")
+    before = registry.load("ABC")
+    bad = [*good_rows[:2], "2020-01-03,1,1,1,abc,1"]
+    with pytest.raises(DataError, match="'abc' is not a finite number"):
+        registry.import_file(write_csv(bad, name="bad.csv"), "ABC", overwrite=True)
+    pd.testing.assert_frame_equal(registry.load("ABC"), before)
+
+
+def test_crash_while_writing_keeps_the_old_data(
+    write_csv: WriteCsv, data_dir: Path, monkeypatch: pytest.MonkeyPatch, good_rows: list[str]
+) -> None:
+    registry = DatasetRegistry()
+    registry.import_file(write_csv(), "ABC")
+    before = registry.load("ABC")
+    files_before = sorted(p.name for p in data_dir.iterdir())
+
+    def crash(self: Path, *args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    shorter = write_csv(good_rows[:3], name="shorter.csv")
+    monkeypatch.setattr(Path, "write_text", crash)
+    with pytest.raises(OSError, match="disk full"):
+        registry.import_file(shorter, "ABC", overwrite=True)
+    monkeypatch.undo()
+    assert sorted(p.name for p in data_dir.iterdir()) == files_before
+    pd.testing.assert_frame_equal(DatasetRegistry(data_dir).load("ABC"), before)
+
+
+def test_register_frame_keeps_the_synthetic_label(data_dir: Path) -> None:
+    registry = DatasetRegistry()
+    info = registry.register_frame(synthetic_bars(300, interval="1h"), "syn", synthetic=True)
+    assert (info.ticker, info.rows, info.interval, info.synthetic) == ("SYN", 300, "1h", True)
+    bars = registry.load("syn")
+    assert bars.attrs["synthetic"] is True
+    pd.testing.assert_frame_equal(bars, synthetic_bars(300, interval="1h"), check_freq=False)
+
+
+def test_register_frame_validates(data_dir: Path) -> None:
+    bars = synthetic_bars(10)
+    bars.iloc[3, 1] = 0.5
+    with pytest.raises(DataError, match="row 4"):
+        DatasetRegistry().register_frame(bars, "X")
+
+
+def test_unknown_ticker_suggests_known_ones(data_dir: Path) -> None:
+    with pytest.raises(DatasetNotFound, match="did you mean GOOGL") as info:
+        DatasetRegistry().load("GOGL")
+    assert "EURUSD" in str(info.value)
+
+
+def test_damaged_index_is_reported(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "index.json").write_text("{not json")
+    with pytest.raises(DataError, match="damaged"):
+        DatasetRegistry().list()
+
+
+def test_missing_parquet_is_reported(write_csv: WriteCsv, data_dir: Path) -> None:
+    registry = DatasetRegistry()
+    registry.import_file(write_csv(), "ABC")
+    for file in data_dir.glob("*.parquet"):
+        file.unlink()
+    with pytest.raises(DataError, match="missing"):
+        registry.load("ABC")
