@@ -1,0 +1,526 @@
+"""Numba indicator kernels.
+
+Every kernel takes float64 1-D arrays and returns float64 arrays of the same length, NaN
+during warm-up. Each docstring names its pandas equivalent (or, where pandas has none, the
+exact definition); ``tests/indicators`` holds the oracle for each.
+
+The streaming objects in :mod:`tradesweep.indicators.streaming` repeat the floating-point
+operations of these kernels in the same order, so their outputs are bit-identical. Any change
+to the arithmetic here must be mirrored there (the tests compare with ``==``).
+
+Rolling sums use a Neumaier-compensated running sum (:func:`neumaier_add`), so long series
+with a large offset keep ~1e-15 relative accuracy without re-summing each window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+VALUE_AREA_SLACK = 1e-12
+"""Relative slack on the value-area target, so that summation rounding cannot make a 100%
+value area spill over empty edge bins."""
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def neumaier_add(total: float, comp: float, x: float) -> tuple[float, float]:
+    """Add ``x`` to the compensated sum ``(total, comp)``; the sum's value is ``total + comp``."""
+    t = total + x
+    if abs(total) >= abs(x):
+        comp += (total - t) + x
+    else:
+        comp += (x - t) + total
+    return t, comp
+
+
+@njit(cache=True)
+def ewm_alpha(span: float) -> float:
+    """pandas' ``alpha`` for ``ewm(span=span)``: ``1 / (1 + com)`` with ``com = (span - 1) / 2``.
+
+    Written as pandas writes it; for integer spans it is the same double as ``2 / (span + 1)``.
+    """
+    return 1.0 / (1.0 + (span - 1.0) / 2.0)
+
+
+@njit(cache=True)
+def ewm_step(weighted: float, old_wt: float, x: float, alpha: float) -> tuple[float, float]:
+    """One step of pandas' ``ewm(adjust=False, ignore_na=False).mean()`` after the seed.
+
+    ``(weighted, old_wt)`` is the state; a NaN ``x`` decays ``old_wt`` and keeps ``weighted``.
+    Written as pandas writes it (``window/aggregations.pyx::ewm``), so results match bit for bit.
+    """
+    if weighted != weighted:
+        if x == x:
+            return x, 1.0
+        return weighted, old_wt
+    old_wt *= 1.0 - alpha
+    if x == x:
+        if weighted != x:
+            weighted = (old_wt * weighted + alpha * x) / (old_wt + alpha)
+        old_wt = 1.0
+    return weighted, old_wt
+
+
+@njit(cache=True)
+def typical_price(high: float, low: float, close: float) -> float:
+    """``(high + low + close) / 3``."""
+    return (high + low + close) / 3.0
+
+
+@njit(cache=True)
+def true_range(high: float, low: float, prev_close: float) -> float:
+    """``max(high - low, |high - prev_close|, |low - prev_close|)``; NaN if any input is NaN."""
+    tr = high - low
+    up = abs(high - prev_close)
+    down = abs(low - prev_close)
+    if up != up or down != down:
+        return np.nan
+    if up > tr:
+        tr = up
+    if down > tr:
+        tr = down
+    return tr
+
+
+@njit(cache=True)
+def wilder_step(avg: float, x: float, period: int) -> float:
+    """Wilder's smoothing: ``(avg * (period - 1) + x) / period``."""
+    return (avg * (period - 1) + x) / period
+
+
+# --- moving averages ----------------------------------------------------------------------
+
+
+@njit(cache=True)
+def sma_nb(x: np.ndarray, window: int) -> np.ndarray:
+    """Simple moving average. pandas: ``pd.Series(x).rolling(window).mean()``.
+
+    NaN for the first ``window - 1`` bars and wherever the window holds a NaN
+    (``min_periods=window``).
+    """
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    total = 0.0
+    comp = 0.0
+    nans = 0
+    for t in range(n):
+        v = x[t]
+        if v == v:
+            total, comp = neumaier_add(total, comp, v)
+        else:
+            nans += 1
+        if t >= window:
+            old = x[t - window]
+            if old == old:
+                total, comp = neumaier_add(total, comp, -old)
+            else:
+                nans -= 1
+        if t >= window - 1 and nans == 0:
+            out[t] = (total + comp) / window
+    return out
+
+
+@njit(cache=True)
+def ema_nb(x: np.ndarray, span: int) -> np.ndarray:
+    """Exponential moving average.
+    pandas: ``pd.Series(x).ewm(span=span, adjust=False).mean()``.
+
+    Seeded with the first non-NaN value (NaN before it); no other warm-up. A NaN later repeats
+    the previous value and decays the past's weight (pandas' ``ignore_na=False``: in
+    ``[x0, NaN, x2]`` the weights are ``(1 - alpha)**2`` and ``alpha``). Bit-identical to pandas,
+    except that pandas 3.x weighs the value after such a gap by ``1 - old_weight`` instead of
+    ``alpha`` when ``com == 1`` (``span=3``); this kernel keeps the documented weights for
+    every span.
+    """
+    n = x.shape[0]
+    out = np.empty(n)
+    alpha = ewm_alpha(span)
+    weighted = np.nan
+    old_wt = 1.0
+    for t in range(n):
+        weighted, old_wt = ewm_step(weighted, old_wt, x[t], alpha)
+        out[t] = weighted
+    return out
+
+
+@njit(cache=True)
+def macd_nb(
+    close: np.ndarray, fast: int, slow: int, signal: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MACD ``(line, signal_line, hist)``.
+
+    pandas: ``line = ema(close, fast) - ema(close, slow)``,
+    ``signal_line = line.ewm(span=signal, adjust=False).mean()``, ``hist = line - signal_line``,
+    all computed from bar 0 on the full series (the signal EMA sees the unconverged early line
+    values). Then masked: ``line`` is NaN for the first ``max(fast, slow) - 1`` bars,
+    ``signal_line`` and ``hist`` for the first ``max(fast, slow) + signal - 2`` bars.
+    """
+    n = close.shape[0]
+    line = np.empty(n)
+    sig = np.empty(n)
+    hist = np.empty(n)
+    a_fast = ewm_alpha(fast)
+    a_slow = ewm_alpha(slow)
+    a_sig = ewm_alpha(signal)
+    w_fast, o_fast = np.nan, 1.0
+    w_slow, o_slow = np.nan, 1.0
+    w_sig, o_sig = np.nan, 1.0
+    line_warm = max(fast, slow) - 1
+    sig_warm = line_warm + signal - 1
+    for t in range(n):
+        w_fast, o_fast = ewm_step(w_fast, o_fast, close[t], a_fast)
+        w_slow, o_slow = ewm_step(w_slow, o_slow, close[t], a_slow)
+        v = w_fast - w_slow
+        w_sig, o_sig = ewm_step(w_sig, o_sig, v, a_sig)
+        line[t] = v if t >= line_warm else np.nan
+        if t >= sig_warm:
+            sig[t] = w_sig
+            hist[t] = v - w_sig
+        else:
+            sig[t] = np.nan
+            hist[t] = np.nan
+    return line, sig, hist
+
+
+# --- oscillators and bands ----------------------------------------------------------------
+
+
+@njit(cache=True)
+def rsi_step(avg_gain: float, avg_loss: float) -> float:
+    """``100 - 100 / (1 + avg_gain / avg_loss)``; 100 if only ``avg_loss`` is 0, 50 if both are."""
+    if avg_loss == 0.0:
+        if avg_gain == 0.0:
+            return 50.0
+        return 100.0
+    return 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
+
+
+@njit(cache=True)
+def rsi_nb(close: np.ndarray, period: int) -> np.ndarray:
+    """Wilder's RSI (no pandas one-liner; oracle: the textbook loop in the tests).
+
+    Changes ``d = close[t] - close[t-1]``; gain ``max(d, 0)``, loss ``max(-d, 0)``. The averages
+    are seeded with the simple mean of the first ``period`` gains/losses (summed in order, then
+    divided by ``period``) and then smoothed ``avg = (avg * (period - 1) + g) / period``.
+    ``RSI = 100 - 100 / (1 + avg_gain / avg_loss)``, 100 when ``avg_loss == 0`` and 50 when
+    both are 0. Leading NaNs are skipped: with ``f`` the first non-NaN bar, the first value is
+    at ``f + period``. A NaN after ``f`` makes every later value NaN.
+    """
+    n = close.shape[0]
+    out = np.full(n, np.nan)
+    prev = np.nan
+    seen = 0  # changes seen since the first non-NaN close
+    sum_gain = 0.0
+    sum_loss = 0.0
+    avg_gain = 0.0
+    avg_loss = 0.0
+    for t in range(n):
+        c = close[t]
+        if seen == 0 and prev != prev:
+            if c == c:
+                prev = c
+            continue
+        d = c - prev
+        prev = c
+        if d != d:
+            gain = np.nan
+            loss = np.nan
+        elif d > 0.0:
+            gain = d
+            loss = 0.0
+        else:
+            gain = 0.0
+            loss = -d
+        seen += 1
+        if seen < period:
+            sum_gain += gain
+            sum_loss += loss
+            continue
+        if seen == period:
+            avg_gain = (sum_gain + gain) / period
+            avg_loss = (sum_loss + loss) / period
+        else:
+            avg_gain = wilder_step(avg_gain, gain, period)
+            avg_loss = wilder_step(avg_loss, loss, period)
+        if avg_gain != avg_gain or avg_loss != avg_loss:
+            out[t] = np.nan
+        else:
+            out[t] = rsi_step(avg_gain, avg_loss)
+    return out
+
+
+@njit(cache=True)
+def window_std(x: np.ndarray, start: int, stop: int, mean: float) -> float:
+    """Sample std (ddof=1) of ``x[start:stop]`` by the corrected two-pass formula around ``mean``.
+
+    0 when all values are equal (as pandas makes it), NaN for a single value.
+    """
+    m = stop - start
+    if m < 2:
+        return np.nan
+    first = x[start]
+    same = True
+    ssd = 0.0
+    dev = 0.0
+    for i in range(start, stop):
+        d = x[i] - mean
+        ssd += d * d
+        dev += d
+        if x[i] != first:
+            same = False
+    if same:
+        return 0.0
+    var = (ssd - dev * dev / m) / (m - 1)
+    if var < 0.0:
+        var = 0.0
+    return np.sqrt(var)
+
+
+@njit(cache=True)
+def bollinger_nb(
+    close: np.ndarray, window: int, num_std: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bollinger bands ``(middle, upper, lower)``.
+
+    pandas: ``m = s.rolling(window).mean()``, ``sd = s.rolling(window).std()`` (ddof=1),
+    ``(m, m + num_std * sd, m - num_std * sd)``. NaN where ``sma_nb`` is NaN; ``upper`` and
+    ``lower`` are NaN everywhere when ``window == 1`` (std of one value). The std is recomputed
+    over each window (corrected two-pass), O(window) per bar, for accuracy at large offsets.
+    """
+    n = close.shape[0]
+    middle = sma_nb(close, window)
+    upper = np.full(n, np.nan)
+    lower = np.full(n, np.nan)
+    for t in range(window - 1, n):
+        m = middle[t]
+        if m != m:
+            continue
+        sd = window_std(close, t - window + 1, t + 1, m)
+        upper[t] = m + num_std * sd
+        lower[t] = m - num_std * sd
+    return middle, upper, lower
+
+
+@njit(cache=True)
+def atr_nb(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) -> np.ndarray:
+    """Wilder's average true range (oracle: the textbook loop in the tests).
+
+    True range ``TR = max(h - l, |h - prev_close|, |l - prev_close|)``; the first bar's TR is
+    ``h - l``. ATR is seeded with the mean of the first ``period`` TRs (summed in order, then
+    divided by ``period``) and smoothed ``atr = (atr * (period - 1) + tr) / period``. The first
+    ``period - 1`` values are NaN. Leading bars with any NaN in high/low/close are skipped (the
+    count starts at the first complete bar); a NaN after that makes every later value NaN.
+    """
+    n = close.shape[0]
+    out = np.full(n, np.nan)
+    prev = np.nan
+    seen = 0
+    total = 0.0
+    atr = 0.0
+    for t in range(n):
+        h = high[t]
+        lo = low[t]
+        c = close[t]
+        if seen == 0:
+            if h != h or lo != lo or c != c:
+                continue
+            tr = h - lo
+        else:
+            tr = true_range(h, lo, prev)
+        prev = c
+        seen += 1
+        if seen < period:
+            total += tr
+            continue
+        atr = (total + tr) / period if seen == period else wilder_step(atr, tr, period)
+        out[t] = atr
+    return out
+
+
+# --- volume-weighted ----------------------------------------------------------------------
+
+
+@njit(cache=True)
+def vwap_session_nb(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    session_id: np.ndarray,
+) -> np.ndarray:
+    """Session VWAP: ``cumsum(typical * volume) / cumsum(volume)``, restarting whenever
+    ``session_id`` (int64) changes. ``typical = (high + low + close) / 3``.
+
+    pandas: ``(tp * v).groupby(sid).cumsum() / v.groupby(sid).cumsum()`` for contiguous
+    sessions. NaN while the session's volume sum is 0; a NaN input makes the rest of its
+    session NaN.
+    """
+    n = close.shape[0]
+    out = np.empty(n)
+    pv = 0.0
+    vol = 0.0
+    for t in range(n):
+        if t == 0 or session_id[t] != session_id[t - 1]:
+            pv = 0.0
+            vol = 0.0
+        v = volume[t]
+        pv += typical_price(high[t], low[t], close[t]) * v
+        vol += v
+        out[t] = pv / vol if vol != 0.0 else np.nan
+    return out
+
+
+@njit(cache=True)
+def vwap_rolling_nb(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    window: int,
+) -> np.ndarray:
+    """Rolling VWAP over the last ``window`` bars.
+
+    pandas: ``(tp * v).rolling(window).sum() / v.rolling(window).sum()``. NaN for the first
+    ``window - 1`` bars, while the window holds a NaN, and while every volume in it is 0 (or the
+    running volume sum rounds to 0: its error is ~eps**2 times the largest volume seen).
+    """
+    n = close.shape[0]
+    out = np.full(n, np.nan)
+    pv = np.empty(n)
+    for t in range(n):
+        pv[t] = typical_price(high[t], low[t], close[t]) * volume[t]
+    pv_tot, pv_comp = 0.0, 0.0
+    v_tot, v_comp = 0.0, 0.0
+    nans = 0
+    nonzero = 0
+    for t in range(n):
+        p = pv[t]
+        v = volume[t]
+        if p == p:
+            pv_tot, pv_comp = neumaier_add(pv_tot, pv_comp, p)
+            v_tot, v_comp = neumaier_add(v_tot, v_comp, v)
+            if v != 0.0:
+                nonzero += 1
+        else:
+            nans += 1
+        if t >= window:
+            p = pv[t - window]
+            v = volume[t - window]
+            if p == p:
+                pv_tot, pv_comp = neumaier_add(pv_tot, pv_comp, -p)
+                v_tot, v_comp = neumaier_add(v_tot, v_comp, -v)
+                if v != 0.0:
+                    nonzero -= 1
+            else:
+                nans -= 1
+        vol = v_tot + v_comp
+        if t >= window - 1 and nans == 0 and nonzero > 0 and vol != 0.0:
+            out[t] = (pv_tot + pv_comp) / vol
+    return out
+
+
+@njit(cache=True)
+def profile_bin(price: float, lo: float, width: float, bins: int) -> int:
+    """``int((price - lo) / width)`` clamped to ``[0, bins - 1]`` (clamped before converting)."""
+    f = (price - lo) / width
+    if f >= bins:
+        return bins - 1
+    if f < 0.0:
+        return 0
+    return int(f)
+
+
+@njit(cache=True)
+def profile_window(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    start: int,
+    stop: int,
+    bins: int,
+    value_area_pct: float,
+) -> tuple[float, float, float]:
+    """``(poc, va_low, va_high)`` of the bars ``start..stop-1``; see :func:`volume_profile_nb`."""
+    lo = np.inf
+    hi = -np.inf
+    for i in range(start, stop):
+        if high[i] != high[i] or low[i] != low[i] or close[i] != close[i]:
+            return np.nan, np.nan, np.nan
+        if volume[i] != volume[i]:
+            return np.nan, np.nan, np.nan
+        if low[i] < lo:
+            lo = low[i]
+        if high[i] > hi:
+            hi = high[i]
+    width = (hi - lo) / bins
+    if not width > 0.0:
+        return lo, lo, lo
+    hist = np.zeros(bins)
+    for i in range(start, stop):
+        hist[profile_bin(typical_price(high[i], low[i], close[i]), lo, width, bins)] += volume[i]
+    total = 0.0
+    poc = 0
+    for k in range(bins):
+        total += hist[k]
+        if hist[k] > hist[poc]:
+            poc = k
+    if total == 0.0:
+        return np.nan, np.nan, np.nan
+    target = value_area_pct * total * (1.0 - VALUE_AREA_SLACK)
+    first = poc
+    last = poc
+    included = hist[poc]
+    while included < target:
+        can_down = first > 0
+        can_up = last < bins - 1
+        if can_up and (not can_down or hist[last + 1] >= hist[first - 1]):
+            last += 1
+            included += hist[last]
+        elif can_down:
+            first -= 1
+            included += hist[first]
+        else:
+            break
+    return lo + (poc + 0.5) * width, lo + first * width, lo + (last + 1) * width
+
+
+@njit(cache=True)
+def volume_profile_nb(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    lookback: int,
+    bins: int,
+    value_area_pct: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rolling volume profile ``(poc, va_low, va_high)`` (no pandas equivalent; oracle: the
+    plain-Python loop in the tests).
+
+    For each bar ``t >= lookback - 1``, over bars ``t - lookback + 1 .. t``: ``lo = min(low)``,
+    ``hi = max(high)``, ``width = (hi - lo) / bins``; each bar's whole volume goes to bin
+    ``k = int((typical - lo) / width)`` clamped to ``[0, bins - 1]``, ``typical = (h + l + c) / 3``.
+    POC is the centre ``lo + (k + 0.5) * width`` of the bin with the most volume (lowest bin on
+    ties). The value area starts at the POC bin and repeatedly adds the neighbouring bin with
+    more volume (the upper one on ties, the only one at an edge) until it holds at least
+    ``value_area_pct`` of the window's volume (less a relative ``VALUE_AREA_SLACK`` of 1e-12);
+    ``va_low = lo + first * width``, ``va_high = lo + (last + 1) * width``. If ``hi == lo`` (or
+    ``width`` underflows to 0) all three equal ``lo``. NaN before
+    ``lookback - 1``, when the window holds a NaN, or when its volume is 0 (and ``hi > lo``).
+    O(lookback + bins) per bar.
+    """
+    n = close.shape[0]
+    poc = np.full(n, np.nan)
+    va_low = np.full(n, np.nan)
+    va_high = np.full(n, np.nan)
+    for t in range(lookback - 1, n):
+        p, a, b = profile_window(
+            high, low, close, volume, t - lookback + 1, t + 1, bins, value_area_pct
+        )
+        poc[t] = p
+        va_low[t] = a
+        va_high[t] = b
+    return poc, va_low, va_high
