@@ -180,6 +180,7 @@ class Strategy(ABC):
     @classmethod
     def check(cls, params: dict[str, int | float]) -> None:
         """Rules across parameters; raise ParameterError. Default: none."""
+        return None
 
     @classmethod
     def describe(cls) -> dict[str, Any]:

@@ -1,0 +1,35 @@
+"""How a strategy wants its trades managed: stops, targets, size and a drawdown limit.
+
+Declarative strategies carry an :class:`Execution` built from their file; the field names are
+those of the engine's ``EngineSettings`` so the engine can overlay them on its own settings.
+A field left ``None`` means "use the engine's setting".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from tradesweep.strategies.base import Strategy
+
+
+@dataclass(frozen=True)
+class Execution:
+    """All fractions: ``stop_loss=0.05`` closes a position 5% against its entry price,
+    ``size=0.5`` puts half the equity in each position, ``max_drawdown=0.2`` stops trading
+    once equity is 20% below its peak."""
+
+    stop_loss: float | None = None
+    take_profit: float | None = None
+    trailing_stop: float | None = None
+    size: float | None = None
+    max_drawdown: float | None = None
+
+    def settings(self) -> dict[str, float]:
+        """The fields that are set, keyed by their EngineSettings name."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def execution_of(strategy: Strategy) -> Execution:
+    """A strategy's execution settings; strategies without any give an empty Execution."""
+    execution = getattr(strategy, "execution", None)
+    return execution if isinstance(execution, Execution) else Execution()
