@@ -46,3 +46,29 @@ trade_dt = np.dtype(
     ],
     align=True,
 )
+
+
+class _FillMode(NamedTuple):
+    next_open: int = 0  # a signal on bar t's close fills at bar t+1's open
+    close: int = 1  # a signal on bar t's close fills at bar t's close
+
+
+FillMode = _FillMode()
+
+
+class _Direction(NamedTuple):
+    long_only: int = 0
+    short_only: int = 1
+    long_short: int = 2
+
+
+Direction = _Direction()
+
+
+class _SizeType(NamedTuple):
+    percent: int = 0  # a fraction of equity
+    cash: int = 1  # a fixed amount of cash
+    units: int = 2  # a fixed number of units
+
+
+SizeType = _SizeType()
