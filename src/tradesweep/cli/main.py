@@ -33,11 +33,12 @@ app = typer.Typer(
 
 
 def _mount() -> None:
-    from tradesweep.cli import data, demo, strategies
+    from tradesweep.cli import backtest, data, demo, strategies
 
     app.add_typer(data.app, name="data")
     app.add_typer(strategies.app, name="strategies")
     demo.register(app)
+    backtest.register(app)
 
 
 _mount()

@@ -1,0 +1,367 @@
+"""``tradesweep backtest``: one backtest from the command line.
+
+Every engine flag is optional and only the flags given are explicit settings: a declarative
+strategy's own stop_loss / take_profit / trailing_stop / size / max_drawdown fill the rest
+(see :mod:`tradesweep.services.backtest`). ``--json`` prints exactly one JSON object on stdout;
+status lines ("wrote ...") always go to stderr. Heavy imports (the services, plotly) happen
+inside the command so ``tradesweep --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tradesweep.errors import ParameterError, TradesweepError
+from tradesweep.reports.format import format_metric, format_time, metric_tone
+
+if TYPE_CHECKING:
+    from tradesweep.services.backtest import BacktestReport
+
+_PARAM = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*\S)\s*$")
+_INT = re.compile(r"^[+-]?\d+$")
+_TONE_STYLE = {"gain": "green", "loss": "red"}
+_RECENT_TRADES = 5
+
+_ENGINE = "Engine settings (only the flags given override a YAML strategy's own)"
+_OUTPUT = "Output"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backtest")(backtest)
+
+
+def parse_params(items: list[str] | None) -> dict[str, int | float | str]:
+    """``["fast=10", "slow=2e1"]`` -> ``{"fast": 10, "slow": 20.0}``; numbers become int or
+    float, anything else stays text for the strategy's schema to refuse."""
+    params: dict[str, int | float | str] = {}
+    for item in items or []:
+        match = _PARAM.match(item)
+        if match is None:
+            raise ParameterError(
+                f"bad -p value {item!r}: expected NAME=VALUE",
+                fix="write e.g. -p fast=10 -p slow=30",
+                parameter=item,
+            )
+        params[match["name"]] = _number(match["value"])
+    return params
+
+
+def _number(text: str) -> int | float | str:
+    if _INT.match(text):
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def backtest(
+    data: Annotated[
+        str, typer.Option("--data", "-d", help="Registered ticker (GOOGL) or CSV/Parquet file.")
+    ],
+    strategy: Annotated[
+        str,
+        typer.Option(
+            "--strategy", "-s", help="Built-in name, declarative .yaml or plugin .py[:Class]."
+        ),
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Strategy parameter NAME=VALUE (repeatable)."),
+    ] = None,
+    cash: Annotated[
+        float | None, typer.Option(help="Starting cash (default 10000).", rich_help_panel=_ENGINE)
+    ] = None,
+    fees: Annotated[
+        float | None,
+        typer.Option(
+            help="Fee, fraction of traded notional (0.001 = 0.1 %).", rich_help_panel=_ENGINE
+        ),
+    ] = None,
+    fixed_fee: Annotated[
+        float | None,
+        typer.Option("--fixed-fee", help="Fixed cash fee per fill.", rich_help_panel=_ENGINE),
+    ] = None,
+    slippage: Annotated[
+        float | None,
+        typer.Option(help="Price move against each fill, a fraction.", rich_help_panel=_ENGINE),
+    ] = None,
+    fill: Annotated[
+        str | None,
+        typer.Option(
+            help="next_open (default: bar t's signal fills at t+1's open) or close.",
+            rich_help_panel=_ENGINE,
+        ),
+    ] = None,
+    direction: Annotated[
+        str | None,
+        typer.Option(
+            help="long_only (default), short_only or long_short.", rich_help_panel=_ENGINE
+        ),
+    ] = None,
+    size: Annotated[
+        float | None,
+        typer.Option(
+            help="Position size, read as --size-type says (default 1.0).", rich_help_panel=_ENGINE
+        ),
+    ] = None,
+    size_type: Annotated[
+        str | None,
+        typer.Option(
+            "--size-type",
+            help="percent (fraction of equity, default), cash or units.",
+            rich_help_panel=_ENGINE,
+        ),
+    ] = None,
+    whole_units: Annotated[
+        bool,
+        typer.Option(
+            "--whole-units", help="Trade whole units only (no fractions).", rich_help_panel=_ENGINE
+        ),
+    ] = False,
+    stop_loss: Annotated[
+        float | None,
+        typer.Option(
+            "--stop-loss", help="Stop loss, fraction of entry price.", rich_help_panel=_ENGINE
+        ),
+    ] = None,
+    stop_loss_atr: Annotated[
+        float | None,
+        typer.Option(
+            "--stop-loss-atr", help="Stop loss, multiple of ATR.", rich_help_panel=_ENGINE
+        ),
+    ] = None,
+    take_profit: Annotated[
+        float | None,
+        typer.Option(
+            "--take-profit", help="Take profit, fraction of entry price.", rich_help_panel=_ENGINE
+        ),
+    ] = None,
+    take_profit_atr: Annotated[
+        float | None,
+        typer.Option(
+            "--take-profit-atr", help="Take profit, multiple of ATR.", rich_help_panel=_ENGINE
+        ),
+    ] = None,
+    trailing_stop: Annotated[
+        float | None,
+        typer.Option(
+            "--trailing-stop",
+            help="Trailing stop, fraction below the best price.",
+            rich_help_panel=_ENGINE,
+        ),
+    ] = None,
+    trailing_stop_atr: Annotated[
+        float | None,
+        typer.Option(
+            "--trailing-stop-atr", help="Trailing stop, multiple of ATR.", rich_help_panel=_ENGINE
+        ),
+    ] = None,
+    atr_period: Annotated[
+        int | None,
+        typer.Option(
+            "--atr-period",
+            help="Bars in the ATR of the *-atr stops (default 14).",
+            rich_help_panel=_ENGINE,
+        ),
+    ] = None,
+    max_drawdown: Annotated[
+        float | None,
+        typer.Option(
+            "--max-drawdown",
+            help="Stop trading once equity is this fraction below its peak.",
+            rich_help_panel=_ENGINE,
+        ),
+    ] = None,
+    keep_open: Annotated[
+        bool,
+        typer.Option(
+            "--keep-open",
+            help="Leave the last position open instead of closing it on the last bar.",
+            rich_help_panel=_ENGINE,
+        ),
+    ] = False,
+    periods_per_year: Annotated[
+        float | None,
+        typer.Option(
+            "--periods-per-year",
+            help="Bars per year for annualising (default: inferred from the timestamps).",
+        ),
+    ] = None,
+    risk_free: Annotated[
+        float, typer.Option("--risk-free", help="Annual risk-free rate, a fraction (0.04 = 4 %).")
+    ] = 0.0,
+    plugins: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--plugins",
+            help="Plugin .py file or directory whose strategies --strategy may name (repeatable).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON object {metrics, trades, config}.",
+            rich_help_panel=_OUTPUT,
+        ),
+    ] = False,
+    trades_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--trades-csv", help="Write the closed trades to FILE.", rich_help_panel=_OUTPUT
+        ),
+    ] = None,
+    equity_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--equity-csv",
+            help="Write timestamp, equity, position, drawdown_pct per bar to FILE.",
+            rich_help_panel=_OUTPUT,
+        ),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html", help="Write an offline HTML report to FILE.", rich_help_panel=_OUTPUT
+        ),
+    ] = None,
+) -> None:
+    """Backtest one strategy on one dataset and print its metrics.
+
+    Example: tradesweep backtest --data GOOGL --strategy sma_crossover -p fast=10 -p slow=30
+    """
+    from tradesweep.engine import EngineSettings
+    from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
+
+    given: dict[str, Any] = {
+        "cash": cash,
+        "fees": fees,
+        "fixed_fee": fixed_fee,
+        "slippage": slippage,
+        "fill": fill,
+        "direction": direction,
+        "size": size,
+        "size_type": size_type,
+        "stop_loss": stop_loss,
+        "stop_loss_atr": stop_loss_atr,
+        "take_profit": take_profit,
+        "take_profit_atr": take_profit_atr,
+        "trailing_stop": trailing_stop,
+        "trailing_stop_atr": trailing_stop_atr,
+        "atr_period": atr_period,
+        "max_drawdown": max_drawdown,
+    }
+    settings = {name: value for name, value in given.items() if value is not None}
+    if whole_units:
+        settings["fractional"] = False
+    if keep_open:
+        settings["close_at_end"] = False
+    spec = BacktestSpec(
+        data=data,
+        strategy=strategy,
+        params=parse_params(param),
+        settings=EngineSettings.from_dict(settings),
+        explicit_settings=frozenset(settings),
+        periods_per_year=periods_per_year,
+        risk_free_rate=risk_free,
+        plugins=tuple(str(p) for p in plugins or ()),
+    )
+    report = run_backtest_spec(spec)
+
+    if trades_csv is not None:
+        _write(trades_csv, lambda p: _trades_for_csv(report).to_csv(p, index=False))
+    if equity_csv is not None:
+        _write(equity_csv, lambda p: report.equity_frame().to_csv(p))
+    if html is not None:
+        from tradesweep.reports.html import write_html_report
+
+        _write(html, lambda p: write_html_report(report, p))
+
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), allow_nan=False))
+        return
+    console = Console()
+    console.print(
+        metrics_table(report.metrics, title=report.title(), initial_cash=report.settings.cash)
+    )
+    print_trades_summary(console, report)
+
+
+def metrics_table(
+    metrics: dict[str, Any], *, title: str, initial_cash: float | None = None
+) -> Table:
+    """A two-column rich table of every metric: label (with its unit) and value, gains in
+    green and losses in red."""
+    from tradesweep.metrics import KEYS, LABELS
+
+    table = Table(title=title, show_header=True, title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in KEYS:
+        value = metrics.get(key)
+        tone = metric_tone(key, value, initial_cash=initial_cash)
+        style = _TONE_STYLE.get(tone or "", "dim" if value is None else "")
+        table.add_row(Text(LABELS[key]), Text(format_metric(key, value), style=style))
+    return table
+
+
+def print_trades_summary(console: Console, report: BacktestReport) -> None:
+    """Counts by side and exit reason, then the last few trades."""
+    trades = report.trades_frame()
+    if trades.empty:
+        console.print("no closed trades", style="dim")
+        return
+    sides = trades["side"].value_counts()
+    reasons = trades["exit_reason"].value_counts()
+    wins = int((trades["pnl"] > 0).sum())
+    console.print(
+        f"{len(trades)} trades ({sides.get('long', 0)} long, {sides.get('short', 0)} short; "
+        f"{wins} won, {len(trades) - wins} lost or flat); exits: "
+        + ", ".join(f"{reason} {count}" for reason, count in reasons.items()),
+        highlight=False,
+    )
+    table = Table(title=f"last {min(_RECENT_TRADES, len(trades))} trades", title_justify="left")
+    for header in ("side", "entry", "exit", "entry price", "exit price", "pnl [%]", "exit"):
+        right = "price" in header or "pnl" in header
+        table.add_column(Text(header), justify="right" if right else "left", no_wrap=True)
+    for row in trades.tail(_RECENT_TRADES).itertuples():
+        tone = "green" if row.pnl > 0 else "red" if row.pnl < 0 else ""
+        table.add_row(
+            row.side,
+            format_time(row.entry_time),
+            format_time(row.exit_time),
+            f"{row.entry_price:,.2f}",
+            f"{row.exit_price:,.2f}",
+            Text(f"{row.pnl_pct:+.2f}", style=tone),
+            row.exit_reason,
+        )
+    console.print(table)
+
+
+def _trades_for_csv(report: BacktestReport) -> Any:
+    frame = report.trades_frame()
+    for column in ("entry_time", "exit_time"):
+        frame[column] = [ts.isoformat() for ts in frame[column]]
+    return frame
+
+
+def _write(path: Path, write: Any) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(path)
+    except OSError as exc:
+        raise TradesweepError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            fix="choose a writable path",
+            file=str(path),
+        ) from None
+    typer.echo(f"wrote {path}", err=True)
