@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format system-deps bench clean
+.PHONY: run test lint format system-deps bench sweep-bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,20 +29,24 @@ system-deps:
 
 ## make test: lint, format check and the whole suite
 test: system-deps $(DEVSTAMP)
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/ruff format --check src tests bench examples
 	$(VENV)/bin/pytest
 
 lint: $(DEVSTAMP)
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/ruff format --check src tests bench examples
 
 format: $(DEVSTAMP)
-	$(VENV)/bin/ruff format src tests bench
-	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench examples
+	$(VENV)/bin/ruff check --fix src tests bench examples
 
+## benchmarks: print tables side by side with vectorbt and backtesting.py
 bench: $(DEVSTAMP)
 	$(PY) bench/backtest_bench.py
+
+sweep-bench: $(DEVSTAMP)
+	$(PY) bench/sweep_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist
