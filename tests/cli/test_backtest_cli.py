@@ -223,6 +223,7 @@ def test_a_data_file(runner: CliRunner, tmp_path: Path, googl: pd.DataFrame) -> 
         (["--direction", "both"], ["direction", "long_short"]),
         (["--stop-loss", "0.05", "--stop-loss-atr", "2"], ["both set"]),
         (["--atr-period", "0"], ["atr_period"]),
+        (["--size-type", "cash"], ["--size-type cash needs --size"]),
         (["--periods-per-year", "-1"], ["periods_per_year"]),
         (["--data", "GOOGX"], ["unknown ticker 'GOOGX'", "GOOGL"]),
         (["--data", "nope/missing.csv"], ["missing.csv", "no such file"]),

@@ -240,6 +240,7 @@ def backtest(
     Example: tradesweep backtest --data GOOGL --strategy sma_crossover -p fast=10 -p slow=30
     """
     from tradesweep.engine import EngineSettings
+    from tradesweep.errors import SettingsError
     from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
 
     given: dict[str, Any] = {
@@ -261,6 +262,12 @@ def backtest(
         "max_drawdown": max_drawdown,
     }
     settings = {name: value for name, value in given.items() if value is not None}
+    if size_type in ("cash", "units") and size is None:
+        raise SettingsError(
+            f"--size-type {size_type} needs --size (the {size_type} per entry)",
+            fix=f"add e.g. --size {'2000' if size_type == 'cash' else '10'}",
+            setting="size",
+        )
     if whole_units:
         settings["fractional"] = False
     if keep_open:
