@@ -3,7 +3,11 @@
 Numba ``@njit(cache=True)`` functions on float64 price arrays, four bool signal arrays, an ATR
 array and a :class:`KernelParams` tuple of scalar settings (enums as small ints). The kernel is
 cut into small pieces (signal resolution, fill price, order sizing, stop levels and checks,
-opening and closing with trade recording, the drawdown guard) driven by :func:`simulate_nb`.
+opening and closing with trade recording, the drawdown guard), one bar of them is
+:func:`bar_step_nb`, and :func:`simulate_nb` runs it over the bars. The sweep's fused kernels
+(:mod:`tradesweep.sweep.fused_nb`) run the same :func:`bar_step_nb`. The pieces are inlined
+into their callers (``inline="always"``): a quiet bar then costs a few nanoseconds instead of
+a chain of calls.
 
 Its pandas-level equivalent is the readable loop in :mod:`tradesweep.engine.reference`; the
 conventions both follow are written in ``docs/engine.md``.
@@ -35,7 +39,9 @@ ST_HALTED = 10  # 1.0 once the drawdown guard fired
 ST_N_TRADES = 11
 ST_SAME_BAR = 12  # bars where the stop and the target were both touched
 ST_TOTAL_FEES = 13
-N_STATE = 14
+ST_PENDING_CLOSE = 14  # 1.0 when the previous close decided to close at this open
+ST_PENDING_SIDE = 15  # side to open at this open (1, -1) or 0
+N_STATE = 16
 
 NO_EXIT = -1
 
@@ -62,7 +68,7 @@ class KernelParams(NamedTuple):
     close_at_end: bool
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def resolve_signals_nb(
     side: float, le: bool, lx: bool, se: bool, sx: bool, direction: int
 ) -> tuple[bool, int]:
@@ -103,7 +109,7 @@ def resolve_signals_nb(
     return False, 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fill_price_nb(price: float, is_buy: bool, slippage: float) -> float:
     """Slippage moves the fill against the trader: up for a buy, down for a sell."""
     if is_buy:
@@ -111,7 +117,7 @@ def fill_price_nb(price: float, is_buy: bool, slippage: float) -> float:
     return price * (1.0 - slippage)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def order_units_nb(equity: float, fill: float, p: KernelParams) -> float:
     """Units an entry at ``fill`` trades (long or short alike); 0.0 when it cannot trade.
 
@@ -133,7 +139,7 @@ def order_units_nb(equity: float, fill: float, p: KernelParams) -> float:
     return units
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def stop_levels_nb(side: float, entry: float, atr_at_signal: float, p: KernelParams):
     """Price levels of a new position: ``(stop_loss, take_profit, trailing ATR distance)``.
 
@@ -156,7 +162,7 @@ def stop_levels_nb(side: float, entry: float, atr_at_signal: float, p: KernelPar
     return stop, target, trail_abs
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trailing_level_nb(side: float, best: float, trail_abs: float, p: KernelParams) -> float:
     """The trailing stop level from the best price since entry; NaN when none."""
     if not np.isnan(p.trailing_stop):
@@ -164,7 +170,7 @@ def trailing_level_nb(side: float, best: float, trail_abs: float, p: KernelParam
     return best - side * trail_abs
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def check_stops_nb(
     side: float, o: float, h: float, lo: float, stop: float, trail: float, target: float
 ) -> tuple[int, float, bool]:
@@ -200,7 +206,7 @@ def check_stops_nb(
     return NO_EXIT, np.nan, False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def open_position_nb(
     state: np.ndarray, i: int, side: int, price: float, atr_at_signal: float, p: KernelParams
 ) -> None:
@@ -227,7 +233,7 @@ def open_position_nb(
     state[ST_TOTAL_FEES] += fee
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def close_position_nb(
     state: np.ndarray, records: np.ndarray, i: int, price: float, reason: int, p: KernelParams
 ) -> None:
@@ -262,7 +268,7 @@ def close_position_nb(
     state[ST_TOTAL_FEES] += fee
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def execute_nb(
     state: np.ndarray,
     records: np.ndarray,
@@ -280,7 +286,7 @@ def execute_nb(
         open_position_nb(state, i, open_side, price, atr_at_signal, p)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def bar_stops_nb(
     state: np.ndarray, records: np.ndarray, i: int, o: float, h: float, lo: float, p: KernelParams
 ) -> None:
@@ -303,7 +309,7 @@ def bar_stops_nb(
         state[ST_BEST] = min(state[ST_BEST], lo)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def drawdown_guard_nb(
     state: np.ndarray, records: np.ndarray, i: int, c: float, p: KernelParams
 ) -> None:
@@ -316,6 +322,104 @@ def drawdown_guard_nb(
         if state[ST_UNITS] != 0.0:
             close_position_nb(state, records, i, c, ExitReason.max_drawdown, p)
         state[ST_HALTED] = 1.0
+
+
+@njit(cache=True)
+def new_state_nb(p: KernelParams) -> np.ndarray:
+    """A fresh account: all cash, flat, the equity peak at the cash."""
+    state = np.zeros(N_STATE, dtype=np.float64)
+    state[ST_CASH] = p.cash
+    state[ST_PEAK] = p.cash
+    return state
+
+
+@njit(cache=True, inline="always")
+def bar_step_nb(
+    state: np.ndarray,
+    records: np.ndarray,
+    i: int,
+    o: float,
+    h: float,
+    lo: float,
+    c: float,
+    le: bool,
+    lx: bool,
+    se: bool,
+    sx: bool,
+    atr_before: float,
+    atr_now: float,
+    last: bool,
+    p: KernelParams,
+) -> None:
+    """Everything that happens on bar ``i`` (steps 1-5 of docs/engine.md), given the bar's
+    prices, its four signals and the ATR of the bar before (``atr_before``, the signal bar of
+    an order filling at this open) and of this bar. Closed trades go to
+    ``records[state[ST_N_TRADES]]``.
+
+    The order decided at the previous close fills at the open (``next_open``); stops are
+    checked against the bar; at the close the drawdown guard runs, then the bar's signals
+    are resolved and fill at this close (``close``) or wait for the next open. The sweep
+    kernels call this same step, so a sweep simulates exactly what :func:`simulate_nb` does.
+    """
+    if state[ST_PENDING_CLOSE] != 0.0 or state[ST_PENDING_SIDE] != 0.0:
+        execute_nb(
+            state,
+            records,
+            i,
+            o,
+            state[ST_PENDING_CLOSE] != 0.0,
+            int(state[ST_PENDING_SIDE]),
+            atr_before,
+            p,
+        )
+        state[ST_PENDING_CLOSE] = 0.0
+        state[ST_PENDING_SIDE] = 0.0
+    if state[ST_UNITS] != 0.0:
+        bar_stops_nb(state, records, i, o, h, lo, p)
+    if not np.isnan(p.max_drawdown) and state[ST_HALTED] == 0.0:
+        drawdown_guard_nb(state, records, i, c, p)
+    if state[ST_HALTED] == 0.0 and not (last and p.fill == FillMode.next_open):
+        side = np.sign(state[ST_UNITS])
+        close_now, open_side = resolve_signals_nb(side, le, lx, se, sx, p.direction)
+        if last and p.close_at_end:
+            open_side = 0
+        if p.fill == FillMode.close:
+            execute_nb(state, records, i, c, close_now, open_side, atr_now, p)
+        else:
+            state[ST_PENDING_CLOSE] = 1.0 if close_now else 0.0
+            state[ST_PENDING_SIDE] = open_side
+    if last and p.close_at_end and state[ST_UNITS] != 0.0:
+        close_position_nb(state, records, i, c, ExitReason.end, p)
+
+
+@njit(cache=True)
+def uses_stops_nb(p: KernelParams) -> bool:
+    """Whether any stop, target or trailing stop is set."""
+    return not (
+        np.isnan(p.stop_loss)
+        and np.isnan(p.stop_loss_atr)
+        and np.isnan(p.take_profit)
+        and np.isnan(p.take_profit_atr)
+        and np.isnan(p.trailing_stop)
+        and np.isnan(p.trailing_stop_atr)
+    )
+
+
+@njit(cache=True, inline="always")
+def bar_step_needed_nb(
+    state: np.ndarray, signalled: bool, last: bool, uses_stops: bool, p: KernelParams
+) -> bool:
+    """False when :func:`bar_step_nb` would change nothing observable on this bar: no signal,
+    no order waiting for the open, no stop to check (flat, or no stops set), no drawdown
+    guard and not the last bar. (The step would still move the best price since entry, which
+    only a trailing stop reads.) Loops that run many simulations skip such bars; with
+    ``signalled=last=False`` it says whether a step is due on a quiet bar, which only a step
+    can change."""
+    if signalled or last or not np.isnan(p.max_drawdown):
+        return True
+    if state[ST_PENDING_CLOSE] != 0.0 or state[ST_PENDING_SIDE] != 0.0:
+        return True
+    return uses_stops and state[ST_UNITS] != 0.0
 
 
 @njit(cache=True)
@@ -333,45 +437,33 @@ def simulate_nb(
 ):
     """Run one backtest. Returns ``(equity, position, trades, stop_and_target_same_bar,
     total_fees)``: equity marked to market at each close, signed units held after each bar,
-    closed trades as ``trade_dt`` records.
-
-    Each bar: the order decided at the previous close fills at the open (``next_open``);
-    stops are checked against the bar; at the close the drawdown guard runs, then the bar's
-    signals are resolved and fill at this close (``close``) or wait for the next open.
+    closed trades as ``trade_dt`` records. Each bar is one :func:`bar_step_nb`.
     """
     n = close.shape[0]
     equity = np.empty(n, dtype=np.float64)
     position = np.empty(n, dtype=np.float64)
     records = np.empty(n + 1, dtype=trade_dt)
-    state = np.zeros(N_STATE, dtype=np.float64)
-    state[ST_CASH] = p.cash
-    state[ST_PEAK] = p.cash
-    pending_close = False
-    pending_side = 0
+    state = new_state_nb(p)
+    atr_before = np.nan
     for i in range(n):
-        if pending_close or pending_side != 0:
-            execute_nb(state, records, i, open_[i], pending_close, pending_side, atr[i - 1], p)
-            pending_close = False
-            pending_side = 0
-        if state[ST_UNITS] != 0.0:
-            bar_stops_nb(state, records, i, open_[i], high[i], low[i], p)
-        if not np.isnan(p.max_drawdown) and state[ST_HALTED] == 0.0:
-            drawdown_guard_nb(state, records, i, close[i], p)
-        last = i == n - 1
-        if state[ST_HALTED] == 0.0 and not (last and p.fill == FillMode.next_open):
-            side = np.sign(state[ST_UNITS])
-            close_now, open_side = resolve_signals_nb(
-                side, long_entry[i], long_exit[i], short_entry[i], short_exit[i], p.direction
-            )
-            if last and p.close_at_end:
-                open_side = 0
-            if p.fill == FillMode.close:
-                execute_nb(state, records, i, close[i], close_now, open_side, atr[i], p)
-            else:
-                pending_close = close_now
-                pending_side = open_side
-        if last and p.close_at_end and state[ST_UNITS] != 0.0:
-            close_position_nb(state, records, i, close[i], ExitReason.end, p)
+        bar_step_nb(
+            state,
+            records,
+            i,
+            open_[i],
+            high[i],
+            low[i],
+            close[i],
+            long_entry[i],
+            long_exit[i],
+            short_entry[i],
+            short_exit[i],
+            atr_before,
+            atr[i],
+            i == n - 1,
+            p,
+        )
+        atr_before = atr[i]
         equity[i] = state[ST_CASH] + state[ST_UNITS] * close[i]
         position[i] = state[ST_UNITS]
     trades = records[: int(state[ST_N_TRADES])].copy()

@@ -1,0 +1,629 @@
+"""``tradesweep sweep`` and ``tradesweep walkforward``.
+
+The engine flags (``--fees``, ``--slippage``, ``--fill``, stops, ...) are those of
+``tradesweep backtest``, taken from its command's signature (:func:`engine_parameters`) so
+both commands always offer the same ones. A flag given on the command line overrides the
+``--preset``; the preset fills the rest. ``--json`` prints exactly one JSON object on stdout;
+the progress bar (only when stderr is a terminal) and "wrote FILE" lines go to stderr. Heavy
+imports (numba kernels, optuna, plotly) happen inside the commands so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tradesweep.cli import backtest as backtest_cli
+from tradesweep.errors import ParameterError, TradesweepError
+from tradesweep.reports.format import format_metric
+
+if TYPE_CHECKING:
+    from tradesweep.sweep.progress import ProgressInfo
+    from tradesweep.sweep.runner import SweepResult
+    from tradesweep.sweep.walkforward import WalkForwardResult
+
+_SEARCH = "Search and ranking"
+_OUTPUT = "Output"
+_FLAG_SETTINGS = {"whole_units": ("fractional", False), "keep_open": ("close_at_end", False)}
+"""Engine flags of ``tradesweep backtest`` that are not named after their setting."""
+_TABLE_METRICS = (
+    "sharpe_ratio",
+    "total_return_pct",
+    "max_drawdown_pct",
+    "total_trades",
+    "win_rate_pct",
+)
+
+DataOpt = Annotated[
+    str, typer.Option("--data", "-d", help="Registered ticker (GOOGL) or CSV/Parquet file.")
+]
+StrategyOpt = Annotated[
+    str,
+    typer.Option(
+        "--strategy", "-s", help="Built-in name, declarative .yaml or plugin .py[:Class]."
+    ),
+]
+RangeOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--range",
+        "-r",
+        help="Parameter range NAME=MIN:MAX:STEP, NAME=V1,V2,... or NAME=V (repeatable).",
+    ),
+]
+ConstraintOpt = Annotated[
+    str | None,
+    typer.Option(help='Extra rule over the parameters, e.g. "slow >= 2*fast".', show_default=False),
+]
+SearchOpt = Annotated[
+    str,
+    typer.Option(help="grid (every valid combination), random or bayes.", rich_help_panel=_SEARCH),
+]
+TrialsOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Combinations a random or bayes search evaluates (default 100).",
+        rich_help_panel=_SEARCH,
+    ),
+]
+SeedOpt = Annotated[
+    int, typer.Option(help="Seed of random and bayes search.", rich_help_panel=_SEARCH)
+]
+MinTradesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--min-trades",
+        help="Rows with fewer trades are kept but not ranked (default 1, or the preset's).",
+        rich_help_panel=_SEARCH,
+    ),
+]
+ObjectiveOpt = Annotated[
+    str,
+    typer.Option(
+        help="score, sharpe_ratio, sortino_ratio, calmar_ratio, total_return_pct or profit_factor.",
+        rich_help_panel=_SEARCH,
+    ),
+]
+PresetOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Settings preset: minimum, standard or a .yaml file; flags given override it.",
+        show_default=False,
+    ),
+]
+MaxCombinationsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-combinations", help="Refuse a grid larger than this.", rich_help_panel=_SEARCH
+    ),
+]
+PeriodsOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--periods-per-year",
+        help="Bars per year for annualising (default: inferred from the timestamps).",
+    ),
+]
+RiskFreeOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--risk-free", help="Annual risk-free rate, a fraction (default 0, or the preset's)."
+    ),
+]
+PluginsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--plugins", help="Plugin .py file or directory whose strategies --strategy may name."
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(help="Threads or processes for the evaluation (default: every core)."),
+]
+NoProgressOpt = Annotated[
+    bool, typer.Option("--no-progress", help="No progress bar on stderr.", rich_help_panel=_OUTPUT)
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object on stdout.", rich_help_panel=_OUTPUT)
+]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option("--html", help="Write an offline HTML report to FILE.", rich_help_panel=_OUTPUT),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sweep")(sweep)
+    app.command("walkforward")(walkforward)
+
+
+def engine_parameters() -> list[inspect.Parameter]:
+    """The engine-setting parameters of ``tradesweep backtest`` (its "Engine settings"
+    panel), as keyword-only parameters to splice into another command's signature."""
+    signature = inspect.signature(backtest_cli.backtest, eval_str=True)
+    out = []
+    for param in signature.parameters.values():
+        infos = getattr(param.annotation, "__metadata__", ())
+        if any(getattr(i, "rich_help_panel", None) == backtest_cli._ENGINE for i in infos):
+            out.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+    return out
+
+
+def engine_settings(flags: dict[str, Any]) -> dict[str, Any]:
+    """The engine settings the flags give (None and False flags give nothing)."""
+    from tradesweep.engine import EngineSettings
+
+    fields = EngineSettings.__dataclass_fields__
+    settings: dict[str, Any] = {}
+    for name, value in flags.items():
+        if name in _FLAG_SETTINGS:
+            if value:
+                setting, on = _FLAG_SETTINGS[name]
+                settings[setting] = on
+        elif name in fields:
+            if value is not None:
+                settings[name] = value
+        else:
+            raise RuntimeError(f"backtest flag '{name}' has no engine setting mapping")
+    return settings
+
+
+def _with_engine_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` (which takes ``**engine``) the backtest command's engine options."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    command.__signature__ = signature.replace(parameters=[*own, *engine_parameters()])  # type: ignore[attr-defined]
+    return command
+
+
+def _spec_dict(
+    *,
+    data: str,
+    strategy: str,
+    ranges: list[str],
+    constraint: str | None,
+    search: str,
+    trials: int | None,
+    seed: int,
+    min_trades: int | None,
+    objective: str,
+    top: int,
+    preset: str | None,
+    max_combinations: int,
+    periods_per_year: float | None,
+    risk_free: float | None,
+    plugins: list[Path] | None,
+    engine: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "data": data,
+        "strategy": strategy,
+        "ranges": ranges,
+        "constraint": constraint,
+        "search": search,
+        "trials": trials,
+        "seed": seed,
+        "min_trades": min_trades,
+        "objective": objective,
+        "top": top,
+        "preset": preset,
+        "max_combinations": max_combinations,
+        "periods_per_year": periods_per_year,
+        "risk_free_rate": risk_free,
+        "plugins": [str(p) for p in plugins or ()],
+        "settings": engine_settings(engine),
+    }
+
+
+@_with_engine_options
+def sweep(
+    data: DataOpt,
+    strategy: StrategyOpt,
+    range_: RangeOpt,
+    constraint: ConstraintOpt = None,
+    search: SearchOpt = "grid",
+    trials: TrialsOpt = None,
+    seed: SeedOpt = 0,
+    min_trades: MinTradesOpt = None,
+    objective: ObjectiveOpt = "score",
+    top: Annotated[
+        int, typer.Option(help="Ranked rows to show / put in the JSON.", rich_help_panel=_OUTPUT)
+    ] = 10,
+    preset: PresetOpt = None,
+    max_combinations: MaxCombinationsOpt = 1_000_000,
+    periods_per_year: PeriodsOpt = None,
+    risk_free: RiskFreeOpt = None,
+    plugins: PluginsOpt = None,
+    workers: WorkersOpt = None,
+    no_progress: NoProgressOpt = False,
+    as_json: JsonOpt = False,
+    csv: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Write every evaluated row to FILE.", rich_help_panel=_OUTPUT),
+    ] = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(
+            "--parquet", help="Write every evaluated row to FILE.", rich_help_panel=_OUTPUT
+        ),
+    ] = None,
+    html: HtmlOpt = None,
+    heatmap: Annotated[
+        str | None,
+        typer.Option(
+            help="Two swept parameters for the HTML heatmap, e.g. fast,slow "
+            "(default: the first two).",
+            rich_help_panel=_OUTPUT,
+            show_default=False,
+        ),
+    ] = None,
+    **engine: Any,
+) -> None:
+    """Backtest every combination of parameter ranges, rank them and judge the winner.
+
+    Example: tradesweep sweep --data GOOGL --strategy sma_crossover --range fast=5:50:5
+    --range slow=20:200:10 --constraint "slow >= 2*fast" --preset standard
+    """
+    from tradesweep.sweep.runner import run_sweep
+    from tradesweep.sweep.spec import SweepSpec
+
+    spec = SweepSpec.from_dict(
+        _spec_dict(
+            data=data,
+            strategy=strategy,
+            ranges=range_,
+            constraint=constraint,
+            search=search,
+            trials=trials,
+            seed=seed,
+            min_trades=min_trades,
+            objective=objective,
+            top=top,
+            preset=preset,
+            max_combinations=max_combinations,
+            periods_per_year=periods_per_year,
+            risk_free=risk_free,
+            plugins=plugins,
+            engine=engine,
+        )
+    )
+    axes = _heatmap_axes(heatmap)
+    with _progress_bar(enabled=not no_progress, label="sweep") as progress:
+        result = run_sweep(spec, progress=progress, workers=workers)
+
+    if csv is not None:
+        _write(csv, lambda p: result.results.to_csv(p, index=False))
+    if parquet is not None:
+        _write(parquet, lambda p: result.results.to_parquet(p, index=False))
+    if html is not None:
+        from tradesweep.reports.sweep_html import write_sweep_html
+
+        _write(html, lambda p: write_sweep_html(result, p, heatmap=axes))
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), allow_nan=False))
+        return
+    print_sweep(Console(), result)
+
+
+@_with_engine_options
+def walkforward(
+    data: DataOpt,
+    strategy: StrategyOpt,
+    range_: RangeOpt,
+    train: Annotated[int, typer.Option(help="Bars in each training window.")],
+    test: Annotated[int, typer.Option(help="Bars in each test window.")],
+    step: Annotated[
+        int | None,
+        typer.Option(help="Bars between test windows (default --test).", show_default=False),
+    ] = None,
+    anchored: Annotated[
+        bool, typer.Option(help="Training windows all start at the first bar and grow.")
+    ] = False,
+    constraint: ConstraintOpt = None,
+    search: SearchOpt = "grid",
+    trials: TrialsOpt = None,
+    seed: SeedOpt = 0,
+    min_trades: MinTradesOpt = None,
+    objective: ObjectiveOpt = "score",
+    preset: PresetOpt = None,
+    max_combinations: MaxCombinationsOpt = 1_000_000,
+    periods_per_year: PeriodsOpt = None,
+    risk_free: RiskFreeOpt = None,
+    plugins: PluginsOpt = None,
+    workers: WorkersOpt = None,
+    no_progress: NoProgressOpt = False,
+    as_json: JsonOpt = False,
+    equity_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--equity-csv",
+            help="Write the stitched out-of-sample equity per bar to FILE.",
+            rich_help_panel=_OUTPUT,
+        ),
+    ] = None,
+    html: HtmlOpt = None,
+    **engine: Any,
+) -> None:
+    """Optimise on rolling (or anchored) training windows, trade each winner on the next test
+    window, and report the stitched out-of-sample result.
+
+    Example: tradesweep walkforward --data GOOGL --strategy sma_crossover --range fast=5:50:5
+    --range slow=20:200:10 --train 500 --test 100
+    """
+    from tradesweep.sweep.walkforward import WalkForwardSpec, run_walkforward
+
+    values = _spec_dict(
+        data=data,
+        strategy=strategy,
+        ranges=range_,
+        constraint=constraint,
+        search=search,
+        trials=trials,
+        seed=seed,
+        min_trades=min_trades,
+        objective=objective,
+        top=1,
+        preset=preset,
+        max_combinations=max_combinations,
+        periods_per_year=periods_per_year,
+        risk_free=risk_free,
+        plugins=plugins,
+        engine=engine,
+    )
+    spec = WalkForwardSpec.from_dict(
+        {**values, "train_bars": train, "test_bars": test, "step_bars": step, "anchored": anchored}
+    )
+    with _progress_bar(enabled=not no_progress, label="walk-forward") as progress:
+        result = run_walkforward(spec, progress=progress, workers=workers)
+
+    if equity_csv is not None:
+        frame = result.equity.to_frame().assign(position=result.position)
+        _write(equity_csv, lambda p: frame.to_csv(p))
+    if html is not None:
+        from tradesweep.reports.sweep_html import write_walkforward_html
+
+        _write(html, lambda p: write_walkforward_html(result, p))
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), allow_nan=False))
+        return
+    print_walkforward(Console(), result)
+
+
+# ---- output -------------------------------------------------------------------------------
+
+
+def print_sweep(console: Console, result: SweepResult) -> None:
+    """Header, the top ranked rows and the winner's diagnostics."""
+    spec = result.spec
+    valid = "?" if result.valid_combinations is None else f"{result.valid_combinations:,}"
+    console.print(
+        f"[bold]{spec.data} · {spec.strategy}[/bold] · {spec.search} search: "
+        f"{result.grid_combinations:,} combinations, {valid} valid, {result.evaluated:,} "
+        f"evaluated in {result.elapsed_seconds:.2f} s ({result.path})",
+        highlight=False,
+    )
+    console.print(_results_table(result))
+    unranked = len(result.results) - len(result.ranked)
+    if unranked:
+        console.print(
+            f"{unranked:,} combinations not ranked ({result.unranked_reason})",
+            style="dim",
+        )
+    console.print(_diagnostics_table(result.diagnostics_dict()))
+
+
+def _results_table(result: SweepResult) -> Table:
+    spec = result.spec
+    table = Table(title=f"top {spec.top} by {spec.objective}", title_justify="left")
+    table.add_column("rank", justify="right")
+    shown = list(result.swept or result.params)
+    for name in shown:
+        table.add_column(name, justify="right")
+    metrics = [m for m in _TABLE_METRICS if m != spec.objective]
+    columns = ["score", *([spec.objective] if spec.objective != "score" else []), *metrics]
+    for name in columns:
+        table.add_column(_label(name), justify="right")
+    for row in result.rows(spec.top):
+        values = {"score": row["score"], **row["metrics"]}
+        cells = [str(row["rank"]), *(f"{row['params'][n]:g}" for n in shown)]
+        cells += [format_metric(name, values.get(name)) for name in columns]
+        table.add_row(*cells)
+    return table
+
+
+def _diagnostics_table(diagnostics: dict[str, Any]) -> Table:
+    table = Table(title="is the winner real?", title_justify="left", show_header=False)
+    table.add_column("diagnostic")
+    table.add_column("value", justify="right")
+    table.add_column("meaning")
+    dsr = diagnostics["deflated_sharpe"]
+    stability = diagnostics["stability"]
+    pbo = diagnostics["pbo"]
+    table.add_row(
+        "Deflated Sharpe",
+        _num(dsr.get("dsr")),
+        Text(
+            f"P(true Sharpe > best of {dsr['n_trials']} by luck)"
+            if dsr.get("dsr") is not None
+            else dsr.get("reason") or "",
+            style="" if dsr.get("dsr") is not None else "dim",
+        ),
+    )
+    table.add_row(
+        "Stability",
+        _num(stability.get("ratio")),
+        Text(
+            f"neighbour mean / winner over {len(stability['neighbours'])} neighbours "
+            "(1 = plateau, << 1 = spike)"
+            if stability.get("ratio") is not None
+            else stability.get("reason") or "",
+            style="" if stability.get("ratio") is not None else "dim",
+        ),
+    )
+    table.add_row(
+        "PBO",
+        _num(pbo.get("pbo")),
+        Text(
+            f"share of {pbo['n_splits']:,} CSCV splits where the in-sample best is below the "
+            "out-of-sample median (0.5 = noise)"
+            if pbo.get("pbo") is not None
+            else pbo.get("reason") or "",
+            style="" if pbo.get("pbo") is not None else "dim",
+        ),
+    )
+    return table
+
+
+def print_walkforward(console: Console, result: WalkForwardResult) -> None:
+    """One row per window, then the stitched out-of-sample metrics and the efficiency."""
+    spec = result.spec
+    kind = "anchored" if spec.anchored else "rolling"
+    console.print(
+        f"[bold]{spec.sweep.data} · {spec.sweep.strategy}[/bold] · {kind} walk-forward: "
+        f"{len(result.windows)} windows of {spec.train_bars:,} training / {spec.test_bars:,} "
+        f"test bars (step {spec.step_bars:,}) in {result.elapsed_seconds:.2f} s",
+        highlight=False,
+    )
+    table = Table(title="windows", title_justify="left")
+    for header in ("#", "test from", "test to", "params", f"IS {spec.sweep.objective}"):
+        table.add_column(header, justify="right" if header.startswith(("#", "IS")) else "left")
+    for header in ("OOS return [%]", "OOS Sharpe", "OOS trades"):
+        table.add_column(header, justify="right")
+    for w in result.windows:
+        params = (
+            ", ".join(f"{k}={v:g}" for k, v in w.params.items() if k in _swept(result))
+            if w.params
+            else "(cash)"
+        )
+        oos = w.out_of_sample
+        table.add_row(
+            str(w.window.number),
+            format_metric("start", oos.get("start") or w.index[0]),
+            format_metric("end", oos.get("end") or w.index[-1]),
+            params,
+            format_metric(spec.sweep.objective, w.in_sample.get(spec.sweep.objective)),
+            format_metric("total_return_pct", oos.get("total_return_pct")),
+            format_metric("sharpe_ratio", oos.get("sharpe_ratio")),
+            format_metric("total_trades", oos.get("total_trades")),
+        )
+    console.print(table)
+    m = result.metrics
+    console.print(
+        "out of sample: "
+        + ", ".join(
+            f"{_label(k)} {format_metric(k, m.get(k))}"
+            for k in (
+                "total_return_pct",
+                "annualized_return_pct",
+                "sharpe_ratio",
+                "max_drawdown_pct",
+                "total_trades",
+            )
+        ),
+        highlight=False,
+    )
+    if result.efficiency is not None:
+        console.print(
+            f"walk-forward efficiency {result.efficiency:.2f} (OOS annualised return / mean "
+            "in-sample annualised return of the winners, "
+            f"{result.in_sample_annualized_return_pct:+.2f} %)",
+            highlight=False,
+        )
+    else:
+        console.print(f"walk-forward efficiency n/a: {result.efficiency_reason}", style="dim")
+    if result.unused_bars:
+        console.print(
+            f"{result.unused_bars:,} bars after the last full test window were not tested",
+            style="dim",
+        )
+
+
+def _swept(result: WalkForwardResult) -> set[str]:
+    names = {k for w in result.windows if w.params for k in w.params}
+    ranges = result.spec.sweep.ranges
+    return {k for k in names if k in ranges} or names
+
+
+def _label(key: str) -> str:
+    from tradesweep.metrics import LABELS
+
+    return LABELS.get(key, key)
+
+
+def _num(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _heatmap_axes(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if len(names) != 2 or names[0] == names[1]:
+        raise ParameterError(
+            f"--heatmap {text!r} must name two different parameters",
+            fix="write e.g. --heatmap fast,slow",
+        )
+    return names[0], names[1]
+
+
+@contextmanager
+def _progress_bar(*, enabled: bool, label: str) -> Iterator[Callable[[ProgressInfo], None] | None]:
+    """A rich progress bar on stderr while the block runs, when stderr is a terminal; Ctrl-C
+    prints "cancelled" and exits 130."""
+    try:
+        if not (enabled and sys.stderr.isatty()):
+            yield None
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        bar = Progress(
+            TextColumn(f"[bold]{label}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        task = bar.add_task(label, total=None, rate="")
+
+        def update(info: ProgressInfo) -> None:
+            rate = f"{info.rate_per_second:,.0f}/s" if info.rate_per_second else ""
+            bar.update(task, completed=info.done, total=info.total, rate=rate)
+
+        with bar:
+            yield update
+    except KeyboardInterrupt:
+        typer.echo("cancelled", err=True)
+        raise typer.Exit(130) from None
+
+
+def _write(path: Path, write: Callable[[Path], Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(path)
+    except OSError as exc:
+        raise TradesweepError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            fix="choose a writable path",
+            file=str(path),
+        ) from None
+    typer.echo(f"wrote {path}", err=True)

@@ -1,0 +1,467 @@
+"""Walk-forward analysis: optimise on a training window, trade the winner on the window after
+it, move on, and judge the strategy by the stitched out-of-sample equity.
+
+Conventions (``docs/sweeps.md``, "Walk-forward"):
+
+* Windows. Test window k covers bars ``[train_bars + k * step_bars, ... + test_bars)``; only
+  full test windows are used (bars after the last one are reported as ``unused_bars``). A
+  rolling training window is the ``train_bars`` bars just before its test window; an anchored
+  one starts at bar 0 and grows. ``step_bars`` defaults to ``test_bars`` (test windows tile)
+  and may not be smaller (overlapping test windows cannot be stitched).
+* Optimisation. The training window is swept exactly like a sweep over those bars alone, with
+  the full data's bars-per-year so every window annualises alike; the winner is its rank 1.
+* Trading, no lookahead. The winner's signals are computed on all bars from the first bar up
+  to the end of the test window (warm-up comes from the past; a causal strategy's signals are
+  then exactly those of the full series), and only the test window's slice is simulated,
+  starting flat with ``settings.cash``: positions and signals of the training window are not
+  carried in, ATR stops read the ATR of the whole history. With ``close_at_end`` (the default)
+  each window's last position is closed on its last bar.
+* Stitching. Window returns are chained: each window's equity, positions and trades are scaled
+  by the capital the previous windows left, so the stitched curve is one account compounding
+  through the test windows. A window without a ranked winner stays in cash.
+* Efficiency. ``annualized_return_pct`` of the stitched out-of-sample curve divided by the mean
+  in-sample ``annualized_return_pct`` of the windows' winners (pooled, not a mean of per-window
+  ratios, which explode when one window's in-sample return is near 0); null when that mean is
+  not positive.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradesweep.data import DatasetRegistry, load
+from tradesweep.engine import BacktestResult, run_backtest, trade_dt
+from tradesweep.indicators.nb import atr_nb
+from tradesweep.metrics import (
+    compute_metrics,
+    infer_periods_per_year,
+    metrics_from_result,
+    to_json_safe,
+)
+from tradesweep.strategies import Signals
+from tradesweep.sweep.general import combination_settings
+from tradesweep.sweep.progress import Cancel, ProgressCallback, ProgressInfo
+from tradesweep.sweep.runner import SweepPlan, plan_sweep, sweep_bars
+from tradesweep.sweep.spec import SPEC_ID_LENGTH, SweepSpec, SweepSpecError
+
+WALKFORWARD_KEYS: tuple[str, ...] = ("train_bars", "test_bars", "step_bars", "anchored")
+_SCALED_TRADE_FIELDS = ("units", "pnl", "fees")
+
+
+@dataclass(frozen=True)
+class WalkForwardSpec:
+    """A sweep spec plus the windows: ``train_bars`` to optimise on, ``test_bars`` to trade
+    on, ``step_bars`` between test windows (default ``test_bars``), ``anchored`` (training
+    windows all start at bar 0)."""
+
+    sweep: SweepSpec
+    train_bars: int
+    test_bars: int
+    step_bars: int | None = None
+    anchored: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.sweep, SweepSpec):
+            raise SweepSpecError(
+                f"walk-forward field 'sweep' must be a SweepSpec, got {type(self.sweep).__name__}",
+                fix="use WalkForwardSpec.from_dict with the sweep fields at the top level",
+                field="sweep",
+            )
+        if self.step_bars is None:
+            object.__setattr__(self, "step_bars", self.test_bars)
+        for name, low in (("train_bars", 2), ("test_bars", 1), ("step_bars", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise SweepSpecError(
+                    f"walk-forward field '{name}' must be a whole number of bars >= {low}, got "
+                    f"{value!r}",
+                    fix="e.g. --train 500 --test 100",
+                    field=name,
+                )
+        if self.step_bars < self.test_bars:  # type: ignore[operator]
+            raise SweepSpecError(
+                f"step_bars={self.step_bars} is smaller than test_bars={self.test_bars}: test "
+                "windows would overlap and their out-of-sample equity could not be stitched",
+                fix="give --step >= --test (the default is --test)",
+                field="step_bars",
+            )
+        if not isinstance(self.anchored, bool):
+            raise SweepSpecError(
+                f"walk-forward field 'anchored' must be true or false, got {self.anchored!r}",
+                field="anchored",
+            )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WalkForwardSpec:
+        """The sweep fields (see :meth:`SweepSpec.from_dict`) and the window fields, flat in
+        one mapping; unknown fields are refused with a did-you-mean."""
+        if not isinstance(data, Mapping):
+            raise SweepSpecError(
+                f"a walk-forward spec must be a mapping, got {type(data).__name__}",
+                fix="pass a dict with data, strategy, ranges, train_bars and test_bars",
+            )
+        known = [*(f.name for f in dataclasses.fields(SweepSpec)), *WALKFORWARD_KEYS]
+        for key in data:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                raise SweepSpecError(
+                    f"unknown walk-forward spec field '{key}'",
+                    fix=f"{hint}valid fields: {', '.join(known)}",
+                    field=str(key),
+                )
+        for key in ("train_bars", "test_bars"):
+            if data.get(key) is None:
+                raise SweepSpecError(
+                    f"walk-forward spec field '{key}' is missing",
+                    fix="give train_bars and test_bars, e.g. 500 and 100",
+                    field=key,
+                )
+        windows = {k: data[k] for k in WALKFORWARD_KEYS if k in data}
+        sweep = SweepSpec.from_dict({k: v for k, v in data.items() if k not in WALKFORWARD_KEYS})
+        return cls(sweep=sweep, **windows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.sweep.to_dict(),
+            "train_bars": self.train_bars,
+            "test_bars": self.test_bars,
+            "step_bars": self.step_bars,
+            "anchored": self.anchored,
+        }
+
+    @property
+    def spec_id(self) -> str:
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:SPEC_ID_LENGTH]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Bar positions (end exclusive) of one training and test window."""
+
+    number: int
+    train_start: int
+    train_end: int
+    test_start: int
+    test_end: int
+
+
+def make_windows(
+    n_bars: int, train_bars: int, test_bars: int, step_bars: int, anchored: bool
+) -> list[Window]:
+    """Every window whose test part fits in ``n_bars`` (see the module docstring)."""
+    out: list[Window] = []
+    test_start = train_bars
+    while test_start + test_bars <= n_bars:
+        train_start = 0 if anchored else test_start - train_bars
+        out.append(
+            Window(len(out) + 1, train_start, test_start, test_start, test_start + test_bars)
+        )
+        test_start += step_bars
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class WindowResult:
+    """One window: its bars, the winner's parameters (None: nothing ranked, stayed in cash), the
+    winner's in-sample metrics (with ``score``) and its out-of-sample metrics."""
+
+    window: Window
+    index: pd.DatetimeIndex  # the test window's timestamps
+    train_index: pd.DatetimeIndex
+    params: dict[str, int | float] | None
+    in_sample: dict[str, Any]
+    out_of_sample: dict[str, Any]
+    evaluated: int
+    result: BacktestResult | None
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        w = self.window
+        return to_json_safe(
+            {
+                "window": w.number,
+                "train": _span(self.train_index, w.train_end - w.train_start),
+                "test": _span(self.index, w.test_end - w.test_start),
+                "params": self.params,
+                "evaluated": self.evaluated,
+                "in_sample": self.in_sample,
+                "out_of_sample": self.out_of_sample,
+                "note": self.note,
+            }
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class WalkForwardResult:
+    """Per-window results, the stitched out-of-sample curve and its metrics, and the
+    walk-forward efficiency (None with ``efficiency_reason`` when undefined)."""
+
+    spec: WalkForwardSpec
+    windows: tuple[WindowResult, ...]
+    equity: pd.Series
+    position: pd.Series
+    trades: np.ndarray
+    metrics: dict[str, Any]
+    efficiency: float | None
+    in_sample_annualized_return_pct: float | None
+    efficiency_reason: str | None
+    unused_bars: int
+    elapsed_seconds: float
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe: spec, windows, overall out-of-sample metrics and efficiency."""
+        return to_json_safe(
+            {
+                "spec_id": self.spec.spec_id,
+                "spec": self.spec.to_dict(),
+                "windows": [w.to_json() for w in self.windows],
+                "out_of_sample": self.metrics,
+                "efficiency": {
+                    "value": self.efficiency,
+                    "oos_annualized_return_pct": self.metrics.get("annualized_return_pct"),
+                    "is_annualized_return_pct": self.in_sample_annualized_return_pct,
+                    "reason": self.efficiency_reason,
+                },
+                "unused_bars": self.unused_bars,
+                "elapsed_seconds": self.elapsed_seconds,
+            }
+        )
+
+
+def run_walkforward(
+    spec: WalkForwardSpec,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: Cancel | None = None,
+    workers: int | None = None,
+    registry: DatasetRegistry | None = None,
+) -> WalkForwardResult:
+    """Walk ``spec`` forward over its data (module docstring). Inputs are validated (ranges,
+    strategy, window sizes against the data) before the first sweep; ``progress`` counts
+    combinations over all windows; ``cancel`` stops with ``SweepCancelled``."""
+    started = time.perf_counter()
+    plan = plan_sweep(spec.sweep)
+    bars = load(spec.sweep.data, registry=registry)
+    windows = make_windows(
+        len(bars), spec.train_bars, spec.test_bars, int(spec.step_bars or 0), spec.anchored
+    )
+    if not windows:
+        raise SweepSpecError(
+            f"{spec.sweep.data} has {len(bars):,} bars, too few for one window of "
+            f"{spec.train_bars:,} training and {spec.test_bars:,} test bars",
+            fix="use smaller --train / --test or longer data",
+            field="train_bars",
+        )
+    ppy = spec.sweep.periods_per_year or (
+        infer_periods_per_year(bars.index) if len(bars) >= 2 else None
+    )
+    per_window = _combinations_per_window(plan)
+    results: list[WindowResult] = []
+    for window in windows:
+        done = len(results) * per_window
+        tick = _window_progress(progress, done, len(windows) * per_window, started)
+        results.append(_run_window(plan, bars, window, ppy, tick, cancel, workers))
+    equity, position, trades = _stitch(results, plan.settings.cash)
+    last = windows[-1]
+    metrics = compute_metrics(
+        equity.index,
+        equity.to_numpy(),
+        position.to_numpy(),
+        trades,
+        bars["close"].to_numpy()[np.concatenate([_test_slice(w) for w in windows])],
+        initial_cash=plan.settings.cash,
+        periods_per_year=ppy,
+        risk_free_rate=spec.sweep.risk_free_rate,
+        stop_and_target_same_bar=sum(
+            r.result.stop_and_target_same_bar for r in results if r.result is not None
+        ),
+        total_fees=float(np.sum(trades["fees"])) if trades.shape[0] else 0.0,
+    )
+    efficiency, is_return, reason = _efficiency(results, metrics)
+    return WalkForwardResult(
+        spec=spec,
+        windows=tuple(results),
+        equity=equity,
+        position=position,
+        trades=trades,
+        metrics=metrics,
+        efficiency=efficiency,
+        in_sample_annualized_return_pct=is_return,
+        efficiency_reason=reason,
+        unused_bars=len(bars) - last.test_end,
+        elapsed_seconds=time.perf_counter() - started,
+    )
+
+
+def _run_window(
+    plan: SweepPlan,
+    bars: pd.DataFrame,
+    window: Window,
+    ppy: float | None,
+    progress: ProgressCallback | None,
+    cancel: Cancel | None,
+    workers: int | None,
+) -> WindowResult:
+    train = bars.iloc[window.train_start : window.train_end]
+    test = bars.iloc[window.test_start : window.test_end]
+    swept = sweep_bars(
+        plan,
+        train,
+        periods_per_year=ppy,
+        progress=progress,
+        cancel=cancel,
+        workers=workers,
+        diagnose=False,
+    )
+    params = swept.winner
+    if params is None:
+        return WindowResult(
+            window,
+            test.index,
+            train.index,
+            None,
+            {},
+            {},
+            swept.evaluated,
+            None,
+            note=f"no combination was ranked in the training window (min_trades="
+            f"{plan.spec.min_trades}); stayed in cash",
+        )
+    best = swept.ranked.iloc[0]
+    in_sample = {key: _plain(best[key]) for key in (*swept.metric_columns, "score")}
+    result = backtest_test_window(plan, bars, window, params)
+    out_of_sample = metrics_from_result(
+        result, test, periods_per_year=ppy, risk_free_rate=plan.spec.risk_free_rate
+    )
+    return WindowResult(
+        window, test.index, train.index, params, in_sample, out_of_sample, swept.evaluated, result
+    )
+
+
+def backtest_test_window(
+    plan: SweepPlan, bars: pd.DataFrame, window: Window, params: Mapping[str, Any]
+) -> BacktestResult:
+    """The winner traded on the test window: signals from all bars up to the window's end,
+    simulated on the window's bars only, starting flat (module docstring)."""
+    history = bars.iloc[: window.test_end]
+    strategy = plan.strategy_cls(dict(params))
+    settings = combination_settings(plan.settings, strategy)
+    signals = strategy.signals(history)
+    part = slice(window.test_start, window.test_end)
+    sliced = Signals(*(np.asarray(s)[part] for s in signals))
+    atr = None
+    if settings.uses_atr:
+        atr = atr_nb(
+            history["high"].to_numpy(dtype=np.float64),
+            history["low"].to_numpy(dtype=np.float64),
+            history["close"].to_numpy(dtype=np.float64),
+            settings.atr_period,
+        )[part]
+    return run_backtest(bars.iloc[part], sliced, settings, atr=atr)
+
+
+def _stitch(results: list[WindowResult], cash: float) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """Chain the windows' returns into one account (module docstring)."""
+    equity, position, trades = [], [], []
+    capital = 1.0  # equity so far / starting cash
+    offset = 0
+    for r in results:
+        n = len(r.index)
+        if r.result is None:
+            equity.append(np.full(n, cash * capital))
+            position.append(np.zeros(n))
+        else:
+            equity.append(r.result.equity * capital)
+            position.append(r.result.position * capital)
+            t = r.result.trades.copy()
+            for name in _SCALED_TRADE_FIELDS:
+                t[name] = t[name] * capital
+            t["entry_idx"] += offset
+            t["exit_idx"] += offset
+            trades.append(t)
+            capital = float(r.result.equity[-1]) / cash * capital
+        offset += n
+    index = pd.DatetimeIndex(
+        np.concatenate([r.index.to_numpy() for r in results]), name="timestamp"
+    )
+    index = index.tz_localize("UTC") if index.tz is None else index
+    all_trades = np.concatenate(trades) if trades else np.empty(0, dtype=trade_dt)
+    return (
+        pd.Series(np.concatenate(equity), index=index, name="equity"),
+        pd.Series(np.concatenate(position), index=index, name="position"),
+        all_trades,
+    )
+
+
+def _efficiency(
+    results: list[WindowResult], oos: Mapping[str, Any]
+) -> tuple[float | None, float | None, str | None]:
+    in_sample: list[float] = [
+        float(r.in_sample["annualized_return_pct"])
+        for r in results
+        if r.params is not None and r.in_sample.get("annualized_return_pct") is not None
+    ]
+    if not in_sample:
+        return None, None, "no window had a ranked winner with an annualised return"
+    mean_is = float(np.mean(in_sample))
+    oos_return = oos.get("annualized_return_pct")
+    if oos_return is None:
+        return None, mean_is, "the out-of-sample annualised return is undefined"
+    if not mean_is > 0:
+        return None, mean_is, "the winners' mean in-sample annualised return is not positive"
+    return float(oos_return) / mean_is, mean_is, None
+
+
+def _combinations_per_window(plan: SweepPlan) -> int:
+    spec, space = plan.spec, plan.space
+    if spec.search == "grid":
+        return space.valid_count
+    trials = int(spec.trials or 0)
+    if space.grid_size <= space.max_combinations:
+        return min(trials, space.valid_count)
+    return trials
+
+
+def _window_progress(
+    progress: ProgressCallback | None, offset: int, total: int, started: float
+) -> ProgressCallback | None:
+    """Progress of one window's sweep as progress over all windows' combinations."""
+    if progress is None:
+        return None
+
+    def shifted(info: ProgressInfo) -> None:
+        done = min(offset + info.done, total)
+        elapsed = time.perf_counter() - started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else None
+        progress(ProgressInfo(done, total, elapsed, rate, eta))
+
+    return shifted
+
+
+def _test_slice(w: Window) -> np.ndarray:
+    return np.arange(w.test_start, w.test_end)
+
+
+def _span(index: pd.DatetimeIndex, n: int) -> dict[str, Any]:
+    return {"start": index[0].isoformat(), "end": index[-1].isoformat(), "bars": n}
+
+
+def _plain(x: Any) -> Any:
+    if x is None or x is pd.NA:
+        return None
+    item = getattr(x, "item", None)
+    return item() if callable(item) else x
