@@ -3,6 +3,8 @@
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# PostgreSQL 15 server binaries (initdb, pg_ctl): the store tests start a throwaway server.
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   echo "installing system packages: ${need[*]}"

@@ -33,12 +33,15 @@ app = typer.Typer(
 
 
 def _mount() -> None:
-    from tradesweep.cli import backtest, data, demo, strategies
+    from tradesweep.cli import backtest, data, db, demo, keys, strategies, sweep
 
     app.add_typer(data.app, name="data")
     app.add_typer(strategies.app, name="strategies")
+    app.add_typer(db.app, name="db")
+    app.add_typer(keys.app, name="keys")
     demo.register(app)
     backtest.register(app)
+    sweep.register(app)
 
 
 _mount()

@@ -1,0 +1,61 @@
+"""``tradesweep keys ...``: issue and list API keys. A key is printed once, at creation;
+the database keeps only its sha256 and its recognisable prefix."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tradesweep.cli.db import UrlOption, database
+
+app = typer.Typer(no_args_is_help=True, help="API keys: create, list.")
+
+
+@app.command()
+def create(
+    tenant: Annotated[str, typer.Option("--tenant", help="Tenant name; created if missing.")],
+    url: UrlOption = None,
+) -> None:
+    """Issue a new API key for TENANT and print it (the only time it is shown)."""
+    from tradesweep.store import ApiKeyRepository, TenantRepository, session_factory
+
+    with database(url, migrated=True) as engine, session_factory(engine).begin() as session:
+        owner = TenantRepository(session).get_or_create(tenant)
+        issued = ApiKeyRepository(session).create(owner)
+    typer.echo(issued.key)
+    typer.echo(
+        f"tenant {tenant}, prefix {issued.prefix}: store the key now, it is not kept", err=True
+    )
+
+
+@app.command("list")
+def list_(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant's keys.")] = None,
+    url: UrlOption = None,
+) -> None:
+    """List keys by prefix (never the secret), with tenant, creation and revocation."""
+    from tradesweep.store import ApiKeyRepository, NotFound, TenantRepository, session_factory
+
+    with database(url, migrated=True) as engine, session_factory(engine)() as session:
+        tenants = TenantRepository(session)
+        owner = None
+        if tenant is not None:
+            owner = tenants.get_by_name(tenant)
+            if owner is None:
+                raise NotFound(f"no tenant {tenant!r}", fix="see `tradesweep keys list`")
+        names = {t.id: t.name for t in tenants.list()}
+        keys = ApiKeyRepository(session).list(owner)
+    table = Table(title="API keys")
+    for header in ("prefix", "tenant", "created", "revoked"):
+        table.add_column(header)
+    for key in keys:
+        table.add_row(
+            key.prefix,
+            names[key.tenant_id],
+            key.created_at.strftime("%Y-%m-%d %H:%M:%SZ"),
+            key.revoked_at.strftime("%Y-%m-%d %H:%M:%SZ") if key.revoked_at else "-",
+        )
+    Console(width=120).print(table)

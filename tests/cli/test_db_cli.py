@@ -1,0 +1,88 @@
+"""``tradesweep db ...`` and ``tradesweep keys ...`` through the real app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tradesweep.cli.main import app
+from tradesweep.store import ApiKeyRepository, make_engine, session_factory
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("TRADESWEEP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("TRADESWEEP_DATABASE_URL", raising=False)
+    return CliRunner()
+
+
+def test_upgrade_creates_the_default_sqlite_file(runner: CliRunner, tmp_path: Path) -> None:
+    before = runner.invoke(app, ["db", "current"])
+    assert before.exit_code == 0 and "not migrated" in before.output
+    done = runner.invoke(app, ["db", "upgrade"])
+    assert done.exit_code == 0, done.output
+    assert "revision 0001" in done.output
+    assert (tmp_path / "data" / "tradesweep.db").is_file()
+    now = runner.invoke(app, ["db", "current"])
+    assert now.exit_code == 0 and now.output.strip() == "0001 (head)"
+
+
+def test_database_url_from_env_and_option(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_db, opt_db = tmp_path / "env.db", tmp_path / "opt.db"
+    monkeypatch.setenv("TRADESWEEP_DATABASE_URL", f"sqlite:///{env_db}")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["db", "upgrade", "--url", f"sqlite:///{opt_db}"]).exit_code == 0
+    assert env_db.is_file() and opt_db.is_file()
+    assert not (tmp_path / "data" / "tradesweep.db").exists()
+
+
+def test_keys_create_prints_the_key_once_and_list_shows_prefixes(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    made = runner.invoke(app, ["keys", "create", "--tenant", "acme"])
+    assert made.exit_code == 0, made.output
+    key = made.stdout.strip()
+    assert key.startswith("ts_") and len(key) > 40
+    runner.invoke(app, ["keys", "create", "--tenant", "other"])
+
+    listed = runner.invoke(app, ["keys", "list"])
+    assert listed.exit_code == 0
+    assert key[:11] in listed.output and "acme" in listed.output and "other" in listed.output
+    assert key not in listed.output
+    only = runner.invoke(app, ["keys", "list", "--tenant", "acme"])
+    assert key[:11] in only.output and "other" not in only.output
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'tradesweep.db'}")
+    try:
+        with session_factory(engine)() as s:
+            assert ApiKeyRepository(s).verify(key).name == "acme"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["keys", "create", "--tenant", "bad name!"],
+        ["keys", "list", "--tenant", "nobody"],
+        ["db", "upgrade", "--url", "not a url"],
+        ["db", "current", "--url", "nosuchdialect://x"],
+    ],
+)
+def test_bad_input_exits_2_with_one_line(runner: CliRunner, args: list[str]) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+
+
+def test_keys_on_an_unmigrated_database_say_how_to_fix(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["keys", "list"])
+    assert result.exit_code == 2
+    assert "tradesweep db upgrade" in result.stderr
