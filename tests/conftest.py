@@ -19,11 +19,18 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.data import load_sample
 from tradesweep.store import Base, make_engine, session_factory, upgrade_database
+
+# CI runs the same hypothesis examples every time (a red run is reproducible); set
+# HYPOTHESIS_PROFILE=explore locally to search fresh random examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 BACKENDS = ["sqlite", "postgresql"]
 PG_BIN = Path(os.environ.get("TRADESWEEP_PG_BIN", "/usr/lib/postgresql/15/bin"))

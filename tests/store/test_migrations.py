@@ -51,4 +51,4 @@ def test_migrations_ship_inside_the_package() -> None:
     from tradesweep.store.migrate import MIGRATIONS_DIR
 
     assert (MIGRATIONS_DIR / "env.py").is_file()
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"

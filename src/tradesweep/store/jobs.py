@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,9 +24,14 @@ from tradesweep.store.models import (
     JobEvent,
     JobStatus,
     JobType,
+    WorkerRecord,
 )
+from tradesweep.store.outbox import OutboxRepository
 from tradesweep.store.pagination import Page, decode_cursor, encode_cursor
 from tradesweep.store.types import utcnow
+
+WORKER_FRESH_SECONDS = 30
+"""A worker whose heartbeat is older than this is not counted as alive."""
 
 
 def request_hash(body: Any) -> str:
@@ -171,6 +176,57 @@ class JobRepository:
         if limit is not None:
             query = query.limit(limit)
         return list(self.session.scalars(query))
+
+    def request_cancel(self, tenant_id: int, job_id: str) -> Job:
+        """Cancel a job: a queued one at once (status CANCELLED, a ``cancelled`` event, its
+        webhook queued), a running one by setting ``cancel_requested`` for its worker to act
+        on within seconds; a finished one is returned unchanged."""
+        job = self.get(tenant_id, job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id!r}", fix="see GET /api/v1/jobs", field="job_id")
+        now = utcnow()
+        # Conditional on still being queued, so a worker claiming it meanwhile wins cleanly.
+        cancelled = self.session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.status == JobStatus.QUEUED)
+            .values(status=JobStatus.CANCELLED, completed_at=now, cancel_requested=True)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not cancelled:
+            self.session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.status == JobStatus.RUNNING)
+                .values(cancel_requested=True)
+                .execution_options(synchronize_session=False)
+            )
+        self.session.refresh(job)
+        if cancelled:
+            self.append_event(
+                job.id,
+                "cancelled",
+                {"done": True, "status": "cancelled", "timestamp": now.isoformat()},
+            )
+            OutboxRepository(self.session).enqueue_for_job(job)
+        return job
+
+    def stats(self) -> dict[str, int]:
+        """Queue depth (queued jobs), running jobs and live workers (fresh heartbeat)."""
+        counts = dict(
+            self.session.execute(
+                select(Job.status, func.count())
+                .where(Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+                .group_by(Job.status)
+            ).all()
+        )
+        fresh = utcnow() - timedelta(seconds=WORKER_FRESH_SECONDS)
+        workers = self.session.scalar(
+            select(func.count()).select_from(WorkerRecord).where(WorkerRecord.heartbeat_at >= fresh)
+        )
+        return {
+            "queue_depth": int(counts.get(JobStatus.QUEUED, 0)),
+            "running": int(counts.get(JobStatus.RUNNING, 0)),
+            "workers": int(workers or 0),
+        }
 
     def _by_idempotency_key(self, tenant_id: int, key: str) -> Job | None:
         return self.session.scalar(
