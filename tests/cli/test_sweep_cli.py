@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tradesweep.cli.main import app
-from tradesweep.cli.sweep import engine_parameters, engine_settings
+from tradesweep.cli.backtest import engine_parameters, engine_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

@@ -9,8 +9,10 @@ inside the command so ``tradesweep --help`` stays fast.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,6 +34,10 @@ _RECENT_TRADES = 5
 
 _ENGINE = "Engine settings (only the flags given override a YAML strategy's own)"
 _OUTPUT = "Output"
+
+
+_FLAG_SETTINGS = {"whole_units": ("fractional", False), "keep_open": ("close_at_end", False)}
+"""Engine flags of ``tradesweep backtest`` that are not named after their setting."""
 
 
 def register(app: typer.Typer) -> None:
@@ -243,35 +249,14 @@ def backtest(
     from tradesweep.errors import SettingsError
     from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
 
-    given: dict[str, Any] = {
-        "cash": cash,
-        "fees": fees,
-        "fixed_fee": fixed_fee,
-        "slippage": slippage,
-        "fill": fill,
-        "direction": direction,
-        "size": size,
-        "size_type": size_type,
-        "stop_loss": stop_loss,
-        "stop_loss_atr": stop_loss_atr,
-        "take_profit": take_profit,
-        "take_profit_atr": take_profit_atr,
-        "trailing_stop": trailing_stop,
-        "trailing_stop_atr": trailing_stop_atr,
-        "atr_period": atr_period,
-        "max_drawdown": max_drawdown,
-    }
-    settings = {name: value for name, value in given.items() if value is not None}
+    flags = {name: value for name, value in locals().items() if name in _ENGINE_FLAGS}
+    settings = engine_settings(flags)
     if size_type in ("cash", "units") and size is None:
         raise SettingsError(
             f"--size-type {size_type} needs --size (the {size_type} per entry)",
             fix=f"add e.g. --size {'2000' if size_type == 'cash' else '10'}",
             setting="size",
         )
-    if whole_units:
-        settings["fractional"] = False
-    if keep_open:
-        settings["close_at_end"] = False
     spec = BacktestSpec(
         data=data,
         strategy=strategy,
@@ -285,13 +270,13 @@ def backtest(
     report = run_backtest_spec(spec)
 
     if trades_csv is not None:
-        _write(trades_csv, lambda p: _trades_for_csv(report).to_csv(p, index=False))
+        write_output(trades_csv, lambda p: _trades_for_csv(report).to_csv(p, index=False))
     if equity_csv is not None:
-        _write(equity_csv, lambda p: report.equity_frame().to_csv(p))
+        write_output(equity_csv, lambda p: report.equity_frame().to_csv(p))
     if html is not None:
         from tradesweep.reports.html import write_html_report
 
-        _write(html, lambda p: write_html_report(report, p))
+        write_output(html, lambda p: write_html_report(report, p))
 
     if as_json:
         typer.echo(json.dumps(report.to_json(), allow_nan=False))
@@ -361,7 +346,8 @@ def _trades_for_csv(report: BacktestReport) -> Any:
     return frame
 
 
-def _write(path: Path, write: Any) -> None:
+def write_output(path: Path, write: Callable[[Path], Any]) -> None:
+    """Run ``write(path)``, creating parent folders; an unwritable path is a user error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write(path)
@@ -372,3 +358,37 @@ def _write(path: Path, write: Any) -> None:
             file=str(path),
         ) from None
     typer.echo(f"wrote {path}", err=True)
+
+
+def engine_settings(flags: dict[str, Any]) -> dict[str, Any]:
+    """The engine settings the flags give (None and False flags give nothing)."""
+    from tradesweep.engine import EngineSettings
+
+    fields = EngineSettings.__dataclass_fields__
+    settings: dict[str, Any] = {}
+    for name, value in flags.items():
+        if name in _FLAG_SETTINGS:
+            if value:
+                setting, on = _FLAG_SETTINGS[name]
+                settings[setting] = on
+        elif name in fields:
+            if value is not None:
+                settings[name] = value
+        else:
+            raise RuntimeError(f"backtest flag '{name}' has no engine setting mapping")
+    return settings
+
+
+def engine_parameters() -> list[inspect.Parameter]:
+    """The engine-setting parameters of ``tradesweep backtest`` (its "Engine settings"
+    panel), as keyword-only parameters to splice into another command's signature."""
+    signature = inspect.signature(backtest, eval_str=True)
+    out = []
+    for param in signature.parameters.values():
+        infos = getattr(param.annotation, "__metadata__", ())
+        if any(getattr(i, "rich_help_panel", None) == _ENGINE for i in infos):
+            out.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+    return out
+
+
+_ENGINE_FLAGS = frozenset(param.name for param in engine_parameters())

@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tradesweep.cli import backtest as backtest_cli
-from tradesweep.errors import ParameterError, TradesweepError
+from tradesweep.errors import ParameterError
 from tradesweep.reports.format import format_metric
 
 if TYPE_CHECKING:
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
 _SEARCH = "Search and ranking"
 _OUTPUT = "Output"
-_FLAG_SETTINGS = {"whole_units": ("fractional", False), "keep_open": ("close_at_end", False)}
-"""Engine flags of ``tradesweep backtest`` that are not named after their setting."""
 _TABLE_METRICS = (
     "sharpe_ratio",
     "total_return_pct",
@@ -147,42 +145,11 @@ def register(app: typer.Typer) -> None:
     app.command("walkforward")(walkforward)
 
 
-def engine_parameters() -> list[inspect.Parameter]:
-    """The engine-setting parameters of ``tradesweep backtest`` (its "Engine settings"
-    panel), as keyword-only parameters to splice into another command's signature."""
-    signature = inspect.signature(backtest_cli.backtest, eval_str=True)
-    out = []
-    for param in signature.parameters.values():
-        infos = getattr(param.annotation, "__metadata__", ())
-        if any(getattr(i, "rich_help_panel", None) == backtest_cli._ENGINE for i in infos):
-            out.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY))
-    return out
-
-
-def engine_settings(flags: dict[str, Any]) -> dict[str, Any]:
-    """The engine settings the flags give (None and False flags give nothing)."""
-    from tradesweep.engine import EngineSettings
-
-    fields = EngineSettings.__dataclass_fields__
-    settings: dict[str, Any] = {}
-    for name, value in flags.items():
-        if name in _FLAG_SETTINGS:
-            if value:
-                setting, on = _FLAG_SETTINGS[name]
-                settings[setting] = on
-        elif name in fields:
-            if value is not None:
-                settings[name] = value
-        else:
-            raise RuntimeError(f"backtest flag '{name}' has no engine setting mapping")
-    return settings
-
-
 def _with_engine_options(command: Callable[..., None]) -> Callable[..., None]:
     """Give ``command`` (which takes ``**engine``) the backtest command's engine options."""
     signature = inspect.signature(command, eval_str=True)
     own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    command.__signature__ = signature.replace(parameters=[*own, *engine_parameters()])  # type: ignore[attr-defined]
+    command.__signature__ = signature.replace(parameters=[*own, *backtest_cli.engine_parameters()])  # type: ignore[attr-defined]
     return command
 
 
@@ -221,7 +188,7 @@ def _spec_dict(
         "periods_per_year": periods_per_year,
         "risk_free_rate": risk_free,
         "plugins": [str(p) for p in plugins or ()],
-        "settings": engine_settings(engine),
+        "settings": backtest_cli.engine_settings(engine),
     }
 
 
@@ -302,13 +269,13 @@ def sweep(
         result = run_sweep(spec, progress=progress, workers=workers)
 
     if csv is not None:
-        _write(csv, lambda p: result.results.to_csv(p, index=False))
+        backtest_cli.write_output(csv, lambda p: result.results.to_csv(p, index=False))
     if parquet is not None:
-        _write(parquet, lambda p: result.results.to_parquet(p, index=False))
+        backtest_cli.write_output(parquet, lambda p: result.results.to_parquet(p, index=False))
     if html is not None:
         from tradesweep.reports.sweep_html import write_sweep_html
 
-        _write(html, lambda p: write_sweep_html(result, p, heatmap=axes))
+        backtest_cli.write_output(html, lambda p: write_sweep_html(result, p, heatmap=axes))
     if as_json:
         typer.echo(json.dumps(result.to_json(), allow_nan=False))
         return
@@ -388,11 +355,11 @@ def walkforward(
 
     if equity_csv is not None:
         frame = result.equity.to_frame().assign(position=result.position)
-        _write(equity_csv, lambda p: frame.to_csv(p))
+        backtest_cli.write_output(equity_csv, lambda p: frame.to_csv(p))
     if html is not None:
         from tradesweep.reports.sweep_html import write_walkforward_html
 
-        _write(html, lambda p: write_walkforward_html(result, p))
+        backtest_cli.write_output(html, lambda p: write_walkforward_html(result, p))
     if as_json:
         typer.echo(json.dumps(result.to_json(), allow_nan=False))
         return
@@ -614,16 +581,3 @@ def _progress_bar(*, enabled: bool, label: str) -> Iterator[Callable[[ProgressIn
     except KeyboardInterrupt:
         typer.echo("cancelled", err=True)
         raise typer.Exit(130) from None
-
-
-def _write(path: Path, write: Callable[[Path], Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write(path)
-    except OSError as exc:
-        raise TradesweepError(
-            f"cannot write {path}: {exc.strerror or exc}",
-            fix="choose a writable path",
-            file=str(path),
-        ) from None
-    typer.echo(f"wrote {path}", err=True)

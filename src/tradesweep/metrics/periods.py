@@ -23,10 +23,14 @@ Daily FX bars look like daily stock bars and get 252: pass ``periods_per_year=26
 
 from __future__ import annotations
 
+import math
+import numbers
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from tradesweep.errors import TradesweepError
+from tradesweep.errors import SettingsError, TradesweepError
 
 TRADING_DAYS_PER_YEAR = 252
 """Exchange calendar: weekdays less about nine holidays."""
@@ -77,7 +81,7 @@ def infer_periods_per_year(index: pd.Index | np.ndarray | list) -> float:
         raise TradesweepError(
             f"cannot infer bars per year from {len(idx)} distinct timestamp(s)",
             fix="pass periods_per_year explicitly, e.g. 252 for daily stock bars",
-            field="periods_per_year",
+            setting="periods_per_year",
         )
     step_days = float(np.median(gaps)) / per_day
     for min_days, per_year in ((300, 1.0), (60, 4.0), (25, 12.0), (5, 52.0)):
@@ -103,3 +107,29 @@ def _bars_per_trading_day(dates: np.ndarray) -> int:
     and FX's two Sunday-evening bars, do not move the median)."""
     _, counts = np.unique(dates, return_counts=True)
     return max(1, round(float(np.median(counts))))
+
+
+def check_periods_per_year(value: Any) -> float | None:
+    """``value`` as a float when it is a positive finite number; None stays None (infer)."""
+    if value is None:
+        return None
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value <= 0:
+        raise SettingsError(
+            f"periods_per_year must be a positive number, got {value!r}",
+            fix="leave it out to infer it from the timestamps, or give e.g. 252",
+            setting="periods_per_year",
+        )
+    return float(value)
+
+
+def check_risk_free_rate(value: Any) -> float:
+    """``value`` as a float when it is a finite annual fraction above -1."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value <= -1:
+        raise SettingsError(
+            f"risk_free_rate must be an annual fraction above -1, got {value!r}",
+            fix="give 0.04 for 4 % a year",
+            setting="risk_free_rate",
+        )
+    return float(value)

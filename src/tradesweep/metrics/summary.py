@@ -13,7 +13,13 @@ from tradesweep.errors import TradesweepError
 from tradesweep.metrics import drawdown as dd_
 from tradesweep.metrics import returns as ret_
 from tradesweep.metrics.names import KEYS
-from tradesweep.metrics.periods import as_utc_index, day_clock, infer_periods_per_year
+from tradesweep.metrics.periods import (
+    as_utc_index,
+    check_periods_per_year,
+    check_risk_free_rate,
+    day_clock,
+    infer_periods_per_year,
+)
 from tradesweep.metrics.trades import exposure_pct, trade_stats, trades_per_month
 
 
@@ -209,17 +215,5 @@ def _validate(
         raise TradesweepError(
             f"initial_cash must be a positive number, got {initial_cash!r}", field="initial_cash"
         )
-    if periods_per_year is not None and not (
-        periods_per_year > 0 and math.isfinite(periods_per_year)
-    ):
-        raise TradesweepError(
-            f"periods_per_year must be a positive number, got {periods_per_year!r}",
-            fix="leave it out to infer it from the timestamps, or pass e.g. 252",
-            field="periods_per_year",
-        )
-    if not (risk_free_rate > -1 and math.isfinite(risk_free_rate)):
-        raise TradesweepError(
-            f"risk_free_rate must be an annual fraction above -1, got {risk_free_rate!r}",
-            fix="pass 0.04 for 4 % a year",
-            field="risk_free_rate",
-        )
+    check_periods_per_year(periods_per_year)
+    check_risk_free_rate(risk_free_rate)

@@ -36,20 +36,16 @@ import pandas as pd
 
 from tradesweep.data import DatasetRegistry, load
 from tradesweep.engine import BacktestResult, EngineSettings, run_backtest
-from tradesweep.errors import SettingsError, TradesweepError
+from tradesweep.errors import TradesweepError
 from tradesweep.metrics import drawdown_series, metrics_from_result, monthly_returns, to_json_safe
-from tradesweep.strategies import Signals, Strategy, execution_of, get_strategy
+from tradesweep.metrics.periods import check_periods_per_year, check_risk_free_rate
+from tradesweep.strategies import Signals, Strategy, apply_execution, get_strategy
 
 SPEC_ID_LENGTH = 16
 """Hex digits of the sha256 kept in :attr:`BacktestSpec.spec_id`."""
 
 _SETTING_NAMES = tuple(f.name for f in dataclasses.fields(EngineSettings))
 _DEFAULT_SETTINGS = EngineSettings().to_dict()
-_PARTNERS = {
-    "stop_loss": "stop_loss_atr",
-    "take_profit": "take_profit_atr",
-    "trailing_stop": "trailing_stop_atr",
-}
 
 
 class SpecError(TradesweepError):
@@ -107,8 +103,8 @@ class BacktestSpec:
                 fix="use BacktestSpec.from_dict to pass settings as a dict",
                 field="settings",
             )
-        object.__setattr__(self, "periods_per_year", _periods_per_year(self.periods_per_year))
-        object.__setattr__(self, "risk_free_rate", _risk_free_rate(self.risk_free_rate))
+        object.__setattr__(self, "periods_per_year", check_periods_per_year(self.periods_per_year))
+        object.__setattr__(self, "risk_free_rate", check_risk_free_rate(self.risk_free_rate))
         object.__setattr__(self, "plugins", _plugins(self.plugins))
         explicit = self.explicit_settings
         if explicit is None:
@@ -199,15 +195,7 @@ class BacktestSpec:
 def effective_settings(spec: BacktestSpec, strategy: Strategy) -> EngineSettings:
     """The spec's settings with the strategy's execution settings filling the fields the spec
     does not set explicitly (see the module docstring for the rules)."""
-    explicit = spec.explicit_settings or frozenset()
-    chosen: dict[str, Any] = {}
-    for name, value in execution_of(strategy).settings().items():
-        if name in explicit or _PARTNERS.get(name) in explicit:
-            continue
-        if name == "size" and ("size_type" in explicit or spec.settings.size_type != "percent"):
-            continue
-        chosen[name] = value
-    return spec.settings.replace(**chosen) if chosen else spec.settings
+    return apply_execution(spec.settings, strategy, spec.explicit_settings or frozenset())
 
 
 def bars_needed(strategy: Strategy, settings: EngineSettings) -> int:
@@ -374,30 +362,6 @@ def _params(value: Any) -> dict[str, Any]:
             )
         out[key] = item
     return dict(sorted(out.items()))
-
-
-def _periods_per_year(value: Any) -> float | None:
-    if value is None:
-        return None
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value <= 0:
-        raise SettingsError(
-            f"periods_per_year must be a positive number, got {value!r}",
-            fix="leave it out to infer it from the timestamps, or give e.g. 252",
-            setting="periods_per_year",
-        )
-    return float(value)
-
-
-def _risk_free_rate(value: Any) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value <= -1:
-        raise SettingsError(
-            f"risk_free_rate must be an annual fraction above -1, got {value!r}",
-            fix="give 0.04 for 4 % a year",
-            setting="risk_free_rate",
-        )
-    return float(value)
 
 
 def _plugins(value: Any) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from tradesweep.strategies.defaults import (
     DefaultsOverride,
     load_defaults_override,
 )
-from tradesweep.strategies.execution import Execution, execution_of
+from tradesweep.strategies.execution import Execution, apply_execution, execution_of
 from tradesweep.strategies.lookahead import LookaheadError, assert_no_lookahead
 from tradesweep.strategies.plugins import PLUGINS_ENV, load_plugin
 from tradesweep.strategies.registry import (
@@ -43,6 +43,7 @@ __all__ = [
     "Signals",
     "Strategy",
     "StrategyConfig",
+    "apply_execution",
     "assert_no_lookahead",
     "execution_of",
     "get_strategy",

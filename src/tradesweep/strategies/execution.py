@@ -7,9 +7,21 @@ A field left ``None`` means "use the engine's setting".
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from tradesweep.strategies.base import Strategy
+
+if TYPE_CHECKING:
+    from tradesweep.engine import EngineSettings
+
+# Each stop has a fraction form and an ATR form; setting one explicitly blocks the other.
+_PARTNERS = {
+    "stop_loss": "stop_loss_atr",
+    "take_profit": "take_profit_atr",
+    "trailing_stop": "trailing_stop_atr",
+}
 
 
 @dataclass(frozen=True)
@@ -33,3 +45,20 @@ def execution_of(strategy: Strategy) -> Execution:
     """A strategy's execution settings; strategies without any give an empty Execution."""
     execution = getattr(strategy, "execution", None)
     return execution if isinstance(execution, Execution) else Execution()
+
+
+def apply_execution(
+    settings: EngineSettings, strategy: Strategy, explicit: Collection[str]
+) -> EngineSettings:
+    """``settings`` with the strategy's execution settings filling every field the user did
+    not set: a field in ``explicit`` (or its fraction/ATR partner) keeps the user's value, and
+    ``size`` applies only to percent-of-equity sizing. The one rule shared by backtests and
+    sweeps (docs/strategies.md)."""
+    chosen: dict[str, Any] = {}
+    for name, value in execution_of(strategy).settings().items():
+        if name in explicit or _PARTNERS.get(name) in explicit:
+            continue
+        if name == "size" and ("size_type" in explicit or settings.size_type != "percent"):
+            continue
+        chosen[name] = value
+    return settings.replace(**chosen) if chosen else settings

@@ -29,7 +29,7 @@ import pandas as pd
 from tradesweep.engine import EngineSettings, run_backtest
 from tradesweep.errors import StrategyError
 from tradesweep.metrics import bar_returns, metrics_from_result
-from tradesweep.strategies import Strategy, execution_of
+from tradesweep.strategies import Strategy, apply_execution
 from tradesweep.strategies.declarative import DeclarativeStrategy
 from tradesweep.strategies.declarative.strategy import declarative_class
 from tradesweep.strategies.plugins import MODULE_PREFIX, load_plugin
@@ -40,11 +40,6 @@ POOL_MIN_SECONDS = 2.0
 """Work below this (estimated from the first combination) stays in this process."""
 _WAIT_SECONDS = 0.1  # how often the pool loop looks at the cancel flag
 _DEFAULTS = EngineSettings().to_dict()
-_PARTNERS = {
-    "stop_loss": "stop_loss_atr",
-    "take_profit": "take_profit_atr",
-    "trailing_stop": "trailing_stop_atr",
-}
 
 
 def combination_settings(settings: EngineSettings, strategy: Strategy) -> EngineSettings:
@@ -54,14 +49,7 @@ def combination_settings(settings: EngineSettings, strategy: Strategy) -> Engine
     (an explicit field also blocks its exclusive partner; ``size`` only with percent sizing)."""
     given = settings.to_dict()
     explicit = {name for name, value in given.items() if value != _DEFAULTS[name]}
-    chosen: dict[str, Any] = {}
-    for name, value in execution_of(strategy).settings().items():
-        if name in explicit or _PARTNERS.get(name) in explicit:
-            continue
-        if name == "size" and ("size_type" in explicit or settings.size_type != "percent"):
-            continue
-        chosen[name] = value
-    return settings.replace(**chosen) if chosen else settings
+    return apply_execution(settings, strategy, explicit)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ import dataclasses
 import difflib
 import hashlib
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Literal
 
 from tradesweep.engine import EngineSettings
 from tradesweep.errors import TradesweepError
+from tradesweep.metrics.periods import check_periods_per_year, check_risk_free_rate
 from tradesweep.sweep.preset import SPEC_KEYS, load_preset
 from tradesweep.sweep.ranking import validate_objective
 from tradesweep.sweep.space import Range, as_range_spec, parse_ranges
@@ -113,8 +113,8 @@ class SweepSpec:
                 fix="use SweepSpec.from_dict to pass settings as a dict",
                 field="settings",
             )
-        object.__setattr__(self, "periods_per_year", _periods_per_year(self.periods_per_year))
-        object.__setattr__(self, "risk_free_rate", _risk_free_rate(self.risk_free_rate))
+        object.__setattr__(self, "periods_per_year", check_periods_per_year(self.periods_per_year))
+        object.__setattr__(self, "risk_free_rate", check_risk_free_rate(self.risk_free_rate))
         if self.preset is not None:
             object.__setattr__(self, "preset", str(self.preset))
         plugins = (self.plugins,) if isinstance(self.plugins, str | Path) else self.plugins
@@ -300,27 +300,3 @@ def _whole(name: str, value: Any, low: int, example: str) -> None:
             fix=example,
             field=name,
         )
-
-
-def _periods_per_year(value: Any) -> float | None:
-    if value is None:
-        return None
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value <= 0:
-        raise SweepSpecError(
-            f"periods_per_year must be a positive number, got {value!r}",
-            fix="leave it out to infer it from the timestamps, or give e.g. 252",
-            field="periods_per_year",
-        )
-    return float(value)
-
-
-def _risk_free_rate(value: Any) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value <= -1:
-        raise SweepSpecError(
-            f"risk_free_rate must be an annual fraction above -1, got {value!r}",
-            fix="give 0.04 for 4 % a year",
-            field="risk_free_rate",
-        )
-    return float(value)
