@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tradesweep.cli.main import app
-from tradesweep.store import ApiKeyRepository, make_engine, session_factory
+from tradesweep.store import ApiKeyRepository, head_revision, make_engine, session_factory
 
 
 @pytest.fixture
@@ -23,10 +23,10 @@ def test_upgrade_creates_the_default_sqlite_file(runner: CliRunner, tmp_path: Pa
     assert before.exit_code == 0 and "not migrated" in before.output
     done = runner.invoke(app, ["db", "upgrade"])
     assert done.exit_code == 0, done.output
-    assert "revision 0001" in done.output
+    assert f"revision {head_revision()}" in done.output
     assert (tmp_path / "data" / "tradesweep.db").is_file()
     now = runner.invoke(app, ["db", "current"])
-    assert now.exit_code == 0 and now.output.strip() == "0001 (head)"
+    assert now.exit_code == 0 and now.output.strip() == f"{head_revision()} (head)"
 
 
 def test_database_url_from_env_and_option(
