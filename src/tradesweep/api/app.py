@@ -1,0 +1,54 @@
+"""The FastAPI application factory: everything the app uses comes in through ``settings``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from tradesweep import __version__
+from tradesweep.api.errors import install_error_handlers
+from tradesweep.api.middleware import BodyLimit
+from tradesweep.api.routers import auth, backtests, health, jobs, sweeps, walkforward
+from tradesweep.api.settings import ApiSettings
+from tradesweep.store import make_engine, session_factory
+
+DESCRIPTION = """\
+Submit strategy sweeps, backtests and walk-forward analyses as jobs, follow them, and read
+the ranked results. Every endpoint but `/health` and the docs needs an API key in
+`X-API-Key` or `Authorization: Bearer` (create one with `tradesweep keys create --tenant NAME`),
+or the session cookie set by `POST /api/v1/auth/login`. Errors are
+`{"error": code, "message": text, "details": {...}}`.
+"""
+
+
+def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAPI:
+    """The API over the database of ``settings`` (or ``engine``, which the caller then owns
+    and disposes). The app disposes an engine it made when it shuts down."""
+    own_engine = engine is None
+    db = engine if engine is not None else make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if own_engine:
+                db.dispose()
+
+    app = FastAPI(
+        title="tradesweep",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = db
+    app.state.sessions = session_factory(db)
+    install_error_handlers(app, retry_after_seconds=settings.retry_after_seconds)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    for module in (health, auth, sweeps, jobs, backtests, walkforward):
+        app.include_router(module.router)
+    return app

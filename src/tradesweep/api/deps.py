@@ -1,0 +1,121 @@
+"""Typed dependencies the routes declare: settings, one database transaction per request,
+the authenticated caller, the dataset registry and a request body read from JSON or a form.
+
+The transaction (:data:`SessionDep`) commits when the route returns and before the response
+is sent (``scope="function"``), so a 202 is only answered for a job that is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import UploadFile
+
+from tradesweep.api.auth import Principal, authenticate
+from tradesweep.api.errors import InvalidBody, UnsupportedMediaType, request_validation_error
+from tradesweep.api.settings import ApiSettings
+from tradesweep.data import DatasetRegistry
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def get_settings(request: Request) -> ApiSettings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_sessions(request: Request) -> sessionmaker[Session]:
+    return request.app.state.sessions  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
+
+
+def get_session(sessions: SessionsDep) -> Iterator[Session]:
+    with sessions.begin() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    return authenticate(session, request, settings.session_secret)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_registry(settings: SettingsDep) -> DatasetRegistry:
+    return DatasetRegistry(settings.data_dir)
+
+
+RegistryDep = Annotated[DatasetRegistry, Depends(get_registry)]
+
+IdempotencyKeyDep = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Retrying with the same key and body returns the original job",
+    ),
+]
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """The body as a dict: JSON (an object), or form fields (``application/x-www-form-
+    urlencoded`` or ``multipart/form-data``) where a field sent several times becomes a list.
+    An empty body is ``{}``, so every missing field gets named."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in _FORMS:
+        form = await request.form()
+        fields: dict[str, Any] = {}
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                raise InvalidBody(f"form field '{name}' is a file", fix="send text fields only")
+            fields.setdefault(name, []).append(value)
+        return {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"unsupported Content-Type {media!r}",
+            fix="send application/json or application/x-www-form-urlencoded",
+        )
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidBody(
+            f"the body is not valid JSON: {exc}", fix='send a JSON object, e.g. {"ticker": ...}'
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidBody(
+            f"the body must be a JSON object, got {type(data).__name__}",
+            fix='send {"ticker": ..., ...}',
+        )
+    return data
+
+
+BodyDep = Annotated[dict[str, Any], Depends(read_body)]
+
+
+def validated(
+    model: type[ModelT], body: dict[str, Any], *, tickers: Collection[str] | None = None
+) -> ModelT:
+    """``body`` validated into ``model``; failures become a 422 naming each field and how to
+    fix it. With ``tickers``, the ticker must be one of them."""
+    try:
+        return model.model_validate(
+            body, context={"tickers": set(tickers)} if tickers is not None else None
+        )
+    except ValidationError as exc:
+        raise request_validation_error(model, exc) from None

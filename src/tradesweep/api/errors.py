@@ -1,0 +1,186 @@
+"""Every error the API answers, in one shape: ``{"error": code, "message": text, "details": {}}``.
+
+One table (:data:`STATUS`) maps domain errors to HTTP statuses; :func:`install_error_handlers`
+registers the handlers that apply it, turn request validation into 422 naming the field, a
+database that cannot be reached into 503 with ``Retry-After``, and anything unexpected into a
+plain 500 (the traceback goes to the server log, never to the client).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tradesweep.errors import TradesweepError
+from tradesweep.store import IdempotencyConflict, NotFound
+
+log = logging.getLogger("tradesweep.api")
+
+
+class Unauthorized(TradesweepError):
+    """No API key or session, or one that is wrong or revoked."""
+
+    code = "unauthorized"
+
+
+class PayloadTooLarge(TradesweepError):
+    code = "payload_too_large"
+
+
+class InvalidBody(TradesweepError):
+    """A body that is not JSON or form data, or not an object."""
+
+    code = "invalid_body"
+
+
+class UnsupportedMediaType(TradesweepError):
+    code = "unsupported_media_type"
+
+
+STATUS: dict[type[TradesweepError], int] = {
+    NotFound: 404,
+    IdempotencyConflict: 409,
+    Unauthorized: 401,
+    PayloadTooLarge: 413,
+    InvalidBody: 400,
+    UnsupportedMediaType: 415,
+}
+"""HTTP status of each domain error; every other :class:`TradesweepError` is bad input: 422."""
+
+_DB_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
+def status_of(exc: TradesweepError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 422
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None, **headers: str
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": code, "message": message, "details": details or {}},
+        status_code=status,
+        headers=headers or None,
+    )
+
+
+def domain_error_response(exc: TradesweepError) -> JSONResponse:
+    status = status_of(exc)
+    body = exc.to_dict()
+    headers = {"WWW-Authenticate": 'Bearer realm="tradesweep"'} if status == 401 else {}
+    if status == 413:
+        headers["Connection"] = "close"
+    return error_response(status, body["error"], body["message"], body["details"], **headers)
+
+
+def request_validation_error(
+    model: type[BaseModel], exc: ValidationError, where: str = "body"
+) -> RequestValidationError:
+    """A model's :class:`ValidationError` as FastAPI's, each error with a ``fix`` taken from
+    the model (the field's description, or the valid fields for an unknown one)."""
+    fields = model.model_fields
+    errors = []
+    for error in exc.errors(include_url=False, include_context=False):
+        error = dict(error)
+        name = str(error["loc"][0]) if error["loc"] else None
+        if error["type"] == "extra_forbidden" and name is not None:
+            close = difflib.get_close_matches(name, list(fields), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            error["msg"] = "unknown field"
+            error["fix"] = f"{hint}valid fields: {', '.join(fields)}"
+        elif name in fields and "(" not in error["msg"]:
+            description = fields[name].description
+            if description:
+                verb = "send " + name + ": " if error["type"] == "missing" else ""
+                error["fix"] = verb + description
+        error["loc"] = (where, *error["loc"])
+        errors.append(error)
+    return RequestValidationError(errors)
+
+
+def _field(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _describe(error: dict[str, Any]) -> dict[str, Any]:
+    field = _field(error.get("loc", ()))
+    message = str(error.get("msg", "invalid"))
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if error.get("fix"):
+        message = f"{message} ({error['fix']})"
+    return {"field": field, "message": f"{field}: {message}", "type": error.get("type")}
+
+
+async def _on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    described = [_describe(dict(e)) for e in exc.errors()]
+    first = described[0] if described else {"field": "body", "message": "invalid request"}
+    return error_response(
+        422,
+        "validation_error",
+        "; ".join(d["message"] for d in described) or first["message"],
+        {"field": first["field"], "errors": described},
+    )
+
+
+async def _on_domain(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TradesweepError)
+    return domain_error_response(exc)
+
+
+async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    code = phrase.lower().replace(" ", "_").replace("-", "_")
+    message = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else phrase
+    if exc.status_code == 404 and message == phrase:
+        message = "no such endpoint (see /docs for the API)"
+    return error_response(exc.status_code, code, message, {}, **(exc.headers or {}))
+
+
+def _on_database_down(retry_after: int) -> Any:
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(
+            503,
+            "database_unavailable",
+            "the database cannot be reached right now (retry shortly)",
+            {"retry_after_seconds": retry_after},
+            **{"Retry-After": str(retry_after)},
+        )
+
+    return handler
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        500, "internal_error", "internal server error (the server log has the details)"
+    )
+
+
+def install_error_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
+    app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(TradesweepError, _on_domain)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    for exc_type in _DB_DOWN:
+        app.add_exception_handler(exc_type, _on_database_down(retry_after_seconds))
+    app.add_exception_handler(Exception, _on_unexpected)

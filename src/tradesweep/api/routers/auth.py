@@ -1,0 +1,55 @@
+"""Browser sessions: log in with an API key, get an HttpOnly cookie; log out; who am I."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Response
+
+from tradesweep.api.auth import SESSION_COOKIE, principal_for_key, session_token
+from tradesweep.api.deps import BodyDep, PrincipalDep, SessionDep, SettingsDep, validated
+from tradesweep.api.schemas import LoginIn, SessionOut
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@router.post("/login", response_model=SessionOut)
+def login(
+    body: BodyDep, session: SessionDep, settings: SettingsDep, response: Response
+) -> SessionOut:
+    """Check the key (JSON or form field ``api_key``) and set the session cookie (HttpOnly,
+    SameSite=Lax)."""
+    login = validated(LoginIn, body)
+    principal = principal_for_key(session, login.api_key)
+    expires = int(time.time()) + settings.session_seconds
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_token(principal.key_prefix, expires, settings.session_secret),
+        max_age=settings.session_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    return SessionOut(
+        tenant=principal.tenant_name,
+        key_prefix=principal.key_prefix,
+        via="session",
+        expires_at=datetime.fromtimestamp(expires, UTC),
+    )
+
+
+@router.post("/logout", status_code=204)
+def logout() -> Response:
+    """Clear the session cookie."""
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/me", response_model=SessionOut)
+def me(principal: PrincipalDep) -> SessionOut:
+    return SessionOut(
+        tenant=principal.tenant_name, key_prefix=principal.key_prefix, via=principal.via
+    )

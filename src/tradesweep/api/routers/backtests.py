@@ -1,0 +1,66 @@
+"""Backtests: submit one as a job, read a finished run with its trades."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from tradesweep.api.deps import (
+    BodyDep,
+    IdempotencyKeyDep,
+    PrincipalDep,
+    RegistryDep,
+    SessionDep,
+    validated,
+)
+from tradesweep.api.schemas import (
+    ERRORS,
+    SUBMIT_ERRORS,
+    BacktestRunOut,
+    SubmissionOut,
+    accepted,
+    request_body,
+    trade_dict,
+)
+from tradesweep.services import submit
+from tradesweep.store import BacktestRepository, NotFound
+
+router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=ERRORS)
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=SubmissionOut,
+    openapi_extra=request_body(submit.BacktestRequest),
+    responses=SUBMIT_ERRORS,
+)
+def submit_backtest(
+    body: BodyDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> SubmissionOut:
+    """Queue one backtest; its job's result names the ``backtest_run_id``."""
+    request = validated(submit.BacktestRequest, body, tickers=registry.tickers())
+    submission = submit.submit_backtest(
+        session, principal.tenant_id, request, idempotency_key=idempotency_key
+    )
+    return accepted(submission, response)
+
+
+@router.get("/{backtest_run_id}", response_model=BacktestRunOut)
+def get_backtest(
+    backtest_run_id: str, principal: PrincipalDep, session: SessionDep
+) -> BacktestRunOut:
+    """A finished backtest: spec, metrics and every closed trade."""
+    repo = BacktestRepository(session)
+    run = repo.get(principal.tenant_id, backtest_run_id)
+    if run is None:
+        raise NotFound(
+            f"no backtest run {backtest_run_id!r}",
+            fix="use the backtest_run_id from a completed backtest job's result",
+            field="backtest_run_id",
+        )
+    return BacktestRunOut.of(run, [trade_dict(t) for t in repo.trades(run.id)])

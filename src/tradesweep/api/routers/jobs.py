@@ -1,0 +1,65 @@
+"""Jobs of every type: read one, list them (filters, cursor pages), cancel one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from tradesweep.api import queries
+from tradesweep.api.deps import PrincipalDep, SessionDep
+from tradesweep.api.schemas import ERRORS, JobOut, JobPageOut
+from tradesweep.store import JobRepository, JobStatus, JobType, NotFound
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=ERRORS)
+
+
+@router.get("", response_model=JobPageOut)
+def list_jobs(
+    principal: PrincipalDep,
+    session: SessionDep,
+    status: JobStatus | None = None,
+    type: JobType | None = None,
+    ticker: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> JobPageOut:
+    """Your jobs, newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
+    page = JobRepository(session).list(
+        principal.tenant_id,
+        status=status,
+        type=type,
+        ticker=ticker.upper() if ticker else None,
+        limit=limit,
+        cursor=cursor,
+    )
+    jobs = [
+        JobOut.of(
+            job,
+            queries.latest_progress(session, job.id) if job.status is JobStatus.RUNNING else None,
+            full=False,
+        )
+        for job in page.items
+    ]
+    return JobPageOut(jobs=jobs, next_cursor=page.next_cursor)
+
+
+@router.get("/{job_id}", response_model=JobOut)
+def get_job(job_id: str, principal: PrincipalDep, session: SessionDep) -> JobOut:
+    """Status, progress (percent and the latest message), timestamps, result, metrics, error."""
+    job = JobRepository(session).get(principal.tenant_id, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id!r}", fix="see GET /api/v1/jobs", field="job_id")
+    return JobOut.of(job, queries.latest_progress(session, job.id))
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut, responses={202: {"model": JobOut}})
+def cancel_job(
+    job_id: str, principal: PrincipalDep, session: SessionDep, response: Response
+) -> JobOut:
+    """Cancel: a queued job at once (200, status cancelled), a running one within seconds
+    (202, ``cancel_requested``); a finished job is returned unchanged (200)."""
+    job = JobRepository(session).request_cancel(principal.tenant_id, job_id)
+    if job.status is JobStatus.RUNNING:
+        response.status_code = 202
+    return JobOut.of(job, queries.latest_progress(session, job.id))

@@ -1,0 +1,151 @@
+"""Sweeps: submit one (``POST /api/v1/strategy/sweep``), read a run, its best rows and the
+full table (JSON pages or CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
+
+from tradesweep.api import queries
+from tradesweep.api.deps import (
+    BodyDep,
+    IdempotencyKeyDep,
+    PrincipalDep,
+    RegistryDep,
+    SessionDep,
+    SessionsDep,
+    validated,
+)
+from tradesweep.api.schemas import (
+    BEST_METRICS,
+    ERRORS,
+    SUBMIT_ERRORS,
+    BestOut,
+    ResultPageOut,
+    ResultRowOut,
+    SubmissionOut,
+    SweepRunOut,
+    accepted,
+    request_body,
+    result_row_dict,
+)
+from tradesweep.services import submit
+from tradesweep.store import METRIC_COLUMNS, SweepResultRepository
+from tradesweep.store.types import utcnow
+
+router = APIRouter(prefix="/api/v1", tags=["sweeps"], responses=ERRORS)
+
+TickerQuery = Annotated[
+    str | None, Query(min_length=1, max_length=40, description="only this ticker's rows")
+]
+
+
+@router.post(
+    "/strategy/sweep",
+    status_code=202,
+    response_model=SubmissionOut,
+    openapi_extra=request_body(submit.SweepRequest),
+    responses=SUBMIT_ERRORS,
+)
+def submit_sweep(
+    body: BodyDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> SubmissionOut:
+    """Queue a parameter sweep (JSON or form fields). Answers 202 with the job id; poll
+    ``GET /api/v1/jobs/{job_id}``, then read ``/api/v1/sweeps/{sweep_run_id}/best``."""
+    request = validated(submit.SweepRequest, body, tickers=registry.tickers())
+    submission = submit.submit_sweep(
+        session, principal.tenant_id, request, idempotency_key=idempotency_key
+    )
+    return accepted(submission, response)
+
+
+@router.get("/sweeps/{sweep_run_id}", response_model=SweepRunOut)
+def get_sweep(sweep_run_id: str, principal: PrincipalDep, session: SessionDep) -> SweepRunOut:
+    """A sweep run (or the newest run of a sweep job): its spec, counts and diagnostics."""
+    return SweepRunOut.of(queries.sweep_run(session, principal.tenant_id, sweep_run_id))
+
+
+@router.get("/sweeps/{sweep_run_id}/best", response_model=BestOut)
+def best(
+    sweep_run_id: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    ticker: TickerQuery = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+) -> BestOut:
+    """The ranked rows with the highest score, best first. ``sweep_run_id`` may also be the
+    sweep's job id."""
+    run = queries.sweep_run(session, principal.tenant_id, sweep_run_id)
+    ticker = ticker.upper() if ticker else None
+    rows = queries.best_rows(session, run.id, ticker, limit)
+    return BestOut(
+        sweep_run_id=run.id,
+        job_id=run.job_id,
+        ticker=ticker or run.ticker,
+        results=[ResultRowOut.of(row, BEST_METRICS) for row in rows],
+        total_results=queries.count_rows(session, run.id, ticker, ranked=False),
+        ranked_results=queries.count_rows(session, run.id, ticker, ranked=True),
+        returned=len(rows),
+        query_timestamp=utcnow(),
+    )
+
+
+@router.get(
+    "/sweeps/{sweep_run_id}/results",
+    response_model=ResultPageOut,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def results(
+    sweep_run_id: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    sessions: SessionsDep,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    format: Annotated[Literal["json", "csv"], Query(description="csv: every row")] = "json",
+) -> ResultPageOut | StreamingResponse:
+    """Every evaluated row in stored order (rank order), ``limit`` per page; ``format=csv``
+    streams the whole table as CSV."""
+    run = queries.sweep_run(session, principal.tenant_id, sweep_run_id)
+    if format == "csv":
+        return StreamingResponse(
+            _csv(sessions, run.id),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="sweep-{run.id}.csv"'},
+        )
+    repo = SweepResultRepository(session)
+    page = repo.page(run.id, limit=limit, cursor=cursor)
+    return ResultPageOut(
+        sweep_run_id=run.id,
+        results=[ResultRowOut.of(row, ("score", *METRIC_COLUMNS)) for row in page.items],
+        total_results=repo.count(run.id),
+        returned=len(page.items),
+        next_cursor=page.next_cursor,
+    )
+
+
+def _csv(sessions: SessionsDep, run_id: str) -> Iterator[str]:
+    """The table in batches, each read in its own short transaction (a long read would hold
+    SQLite's lock for the whole download)."""
+    buffer = io.StringIO()
+    writer: csv.DictWriter[str] | None = None
+    for batch in queries.row_batches(sessions, run_id):
+        for row in batch:
+            record = result_row_dict(row)
+            if writer is None:
+                writer = csv.DictWriter(buffer, fieldnames=list(record), extrasaction="ignore")
+                writer.writeheader()
+            writer.writerow(record)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()

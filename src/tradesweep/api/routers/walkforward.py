@@ -1,0 +1,42 @@
+"""Walk-forward analyses: submitted as jobs; the job's result holds the whole report."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from tradesweep.api.deps import (
+    BodyDep,
+    IdempotencyKeyDep,
+    PrincipalDep,
+    RegistryDep,
+    SessionDep,
+    validated,
+)
+from tradesweep.api.schemas import SUBMIT_ERRORS, SubmissionOut, accepted, request_body
+from tradesweep.services import submit
+
+router = APIRouter(prefix="/api/v1/walkforward", tags=["walkforward"])
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=SubmissionOut,
+    openapi_extra=request_body(submit.WalkForwardRequest),
+    responses=SUBMIT_ERRORS,
+)
+def submit_walkforward(
+    body: BodyDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> SubmissionOut:
+    """Queue a walk-forward analysis (the sweep fields plus ``train_bars``, ``test_bars``,
+    ``step_bars``, ``anchored``); read its report from ``GET /api/v1/jobs/{job_id}``."""
+    request = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
+    submission = submit.submit_walkforward(
+        session, principal.tenant_id, request, idempotency_key=idempotency_key
+    )
+    return accepted(submission, response)

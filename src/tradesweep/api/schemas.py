@@ -1,0 +1,348 @@
+"""Response bodies, and how each is built from the stored rows.
+
+Request bodies are the models of :mod:`tradesweep.services.submit` (shared with any CLI that
+queues work). Metric names are those of :data:`tradesweep.metrics.KEYS`; JSON never carries
+NaN or Infinity (``null`` instead).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from tradesweep.services.submit import Submission, strategy_type_of
+from tradesweep.store import (
+    METRIC_COLUMNS,
+    BacktestRun,
+    BacktestTrade,
+    Job,
+    JobEvent,
+    SweepResultRow,
+    SweepRun,
+)
+from tradesweep.store.models import TRADE_FIELDS
+
+API = "/api/v1"
+FORM = "application/x-www-form-urlencoded"
+BEST_METRICS: tuple[str, ...] = (
+    "score",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "total_return_pct",
+    "annualized_return",
+    "max_drawdown_pct",
+    "win_rate_pct",
+    "profit_factor",
+    "total_trades",
+    "trades_per_month",
+    "avg_trade_duration",
+)
+"""The metrics of each ``/best`` row (``annualized_return`` is ``annualized_return_pct``)."""
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="stable snake_case code, e.g. validation_error")
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class SubmissionOut(BaseModel):
+    job_id: str
+    status: str
+    message: str
+    parameters: dict[str, Any]
+    estimated_duration_seconds: float
+    webhook_url: str | None
+    created_at: datetime
+    links: dict[str, str]
+
+    @classmethod
+    def of(cls, submission: Submission) -> SubmissionOut:
+        job = submission.job
+        parameters = dict(submission.request)
+        if submission.combinations is not None:
+            parameters["combinations"] = submission.combinations
+            parameters["grid_combinations"] = submission.grid_combinations
+        what = {"sweep": "Sweep", "backtest": "Backtest", "walkforward": "Walk-forward"}
+        message = (
+            f"{what[job.type.value]} job queued"
+            if submission.created
+            else ("Idempotency-Key seen before: this is the original job")
+        )
+        if submission.combinations is not None and submission.created:
+            message += f": {submission.combinations:,} combinations"
+        return cls(
+            job_id=job.id,
+            status=job.status.value,
+            message=message,
+            parameters=parameters,
+            estimated_duration_seconds=submission.estimated_duration_seconds,
+            webhook_url=job.webhook_url,
+            created_at=job.created_at,
+            links=job_links(job),
+        )
+
+
+class ProgressOut(BaseModel):
+    percent: float
+    message: str | None
+
+
+class JobOut(BaseModel):
+    job_id: str
+    type: str
+    status: str
+    ticker: str | None
+    progress: ProgressOut
+    parameters: dict[str, Any] = Field(description="the request as validated")
+    result: dict[str, Any] | None
+    metrics: dict[str, Any] | None
+    error: str | None
+    attempts: int
+    cancel_requested: bool
+    webhook_url: str | None
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    links: dict[str, str]
+
+    @classmethod
+    def of(cls, job: Job, progress: JobEvent | None, *, full: bool = True) -> JobOut:
+        message = progress.payload.get("message") if progress is not None else None
+        if message is None:
+            message = _status_message(job)
+        return cls(
+            job_id=job.id,
+            type=job.type.value,
+            status=job.status.value,
+            ticker=job.ticker,
+            progress=ProgressOut(percent=round(float(job.progress or 0.0), 2), message=message),
+            parameters=(job.parameters or {}).get("request", {}),
+            result=job.result if full else None,
+            metrics=job.metrics,
+            error=job.error,
+            attempts=job.attempts,
+            cancel_requested=job.cancel_requested,
+            webhook_url=job.webhook_url,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            completed_at=job.completed_at,
+            links=job_links(job),
+        )
+
+
+class JobPageOut(BaseModel):
+    jobs: list[JobOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
+
+
+class ResultRowOut(BaseModel):
+    """One combination: its parameters (``fast_period``/``slow_period`` for the crossover and
+    MACD strategies, all of them in ``parameters``) and its metrics."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rank: int | None
+    ticker: str
+    strategy_type: str
+    strategy: str
+    parameters: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: SweepResultRow, metrics: tuple[str, ...]) -> ResultRowOut:
+        params = dict(row.params)
+        extra: dict[str, Any] = {}
+        for name in ("fast", "slow"):
+            if name in params:
+                extra[f"{name}_period"] = params[name]
+        for key in metrics:
+            column = "annualized_return_pct" if key == "annualized_return" else key
+            extra[key] = _plain(getattr(row, column))
+        return cls(
+            rank=row.rank,
+            ticker=row.ticker,
+            strategy_type=strategy_type_of(row.strategy),
+            strategy=row.strategy,
+            parameters=params,
+            **extra,
+        )
+
+
+class BestOut(BaseModel):
+    sweep_run_id: str
+    job_id: str | None
+    ticker: str | None
+    results: list[ResultRowOut]
+    total_results: int = Field(description="rows evaluated (for this ticker)")
+    ranked_results: int = Field(description="rows with enough trades and a defined score")
+    returned: int
+    query_timestamp: datetime
+
+
+class ResultPageOut(BaseModel):
+    sweep_run_id: str
+    results: list[ResultRowOut]
+    total_results: int
+    returned: int
+    next_cursor: str | None
+
+
+class SweepRunOut(BaseModel):
+    sweep_run_id: str
+    job_id: str | None
+    ticker: str
+    strategy_type: str
+    strategy: str
+    spec: dict[str, Any]
+    spec_id: str | None
+    grid_combinations: int
+    valid_combinations: int
+    evaluated: int
+    diagnostics: dict[str, Any] | None
+    created_at: datetime
+    links: dict[str, str]
+
+    @classmethod
+    def of(cls, run: SweepRun) -> SweepRunOut:
+        base = f"{API}/sweeps/{run.id}"
+        return cls(
+            sweep_run_id=run.id,
+            job_id=run.job_id,
+            ticker=run.ticker,
+            strategy_type=strategy_type_of(run.strategy),
+            strategy=run.strategy,
+            spec=run.spec,
+            spec_id=run.spec_id,
+            grid_combinations=run.grid_combinations,
+            valid_combinations=run.valid_combinations,
+            evaluated=run.evaluated,
+            diagnostics=run.diagnostics,
+            created_at=run.created_at,
+            links={"best": f"{base}/best", "results": f"{base}/results"},
+        )
+
+
+class BacktestRunOut(BaseModel):
+    backtest_run_id: str
+    job_id: str | None
+    ticker: str | None
+    strategy: str | None
+    spec: dict[str, Any]
+    spec_id: str | None
+    metrics: dict[str, Any]
+    trades: list[dict[str, Any]]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, run: BacktestRun, trades: list[dict[str, Any]]) -> BacktestRunOut:
+        return cls(
+            backtest_run_id=run.id,
+            job_id=run.job_id,
+            ticker=run.ticker,
+            strategy=run.strategy,
+            spec=run.spec,
+            spec_id=run.spec_id,
+            metrics=run.metrics,
+            trades=trades,
+            created_at=run.created_at,
+        )
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: str = Field(min_length=1, max_length=200, description="an API key, ts_...")
+
+
+class SessionOut(BaseModel):
+    tenant: str
+    key_prefix: str
+    via: str
+    expires_at: datetime | None = None
+
+
+class HealthOut(BaseModel):
+    status: str = Field(description="healthy, or unhealthy when the database is unreachable")
+    version: str
+    timestamp: datetime
+    checks: dict[str, Any]
+
+
+def job_links(job: Job) -> dict[str, str]:
+    links = {"self": f"{API}/jobs/{job.id}", "cancel": f"{API}/jobs/{job.id}/cancel"}
+    result = job.result or {}
+    if result.get("sweep_run_id"):
+        base = f"{API}/sweeps/{result['sweep_run_id']}"
+        links.update(best=f"{base}/best", results=f"{base}/results")
+    if result.get("backtest_run_id"):
+        links["backtest"] = f"{API}/backtests/{result['backtest_run_id']}"
+    return links
+
+
+def result_row_dict(row: SweepResultRow) -> dict[str, Any]:
+    """Every column of a result row, flat (the CSV and the full table)."""
+    out: dict[str, Any] = {
+        "rank": row.rank,
+        "ticker": row.ticker,
+        "strategy": row.strategy,
+        **dict(row.params),
+        "score": row.score,
+        "below_min_trades": row.below_min_trades,
+    }
+    for key in METRIC_COLUMNS:
+        out[key] = _plain(getattr(row, key))
+    return out
+
+
+def _status_message(job: Job) -> str:
+    return {
+        "queued": "waiting for a worker",
+        "running": "running",
+        "completed": "done",
+        "failed": "failed",
+        "cancelled": "cancelled",
+    }[job.status.value]
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def accepted(submission: Submission, response: Response) -> SubmissionOut:
+    """The 202 body; a replayed Idempotency-Key is flagged in ``Idempotent-Replayed``."""
+    response.headers["Location"] = f"{API}/jobs/{submission.job.id}"
+    if not submission.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return SubmissionOut.of(submission)
+
+
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI for a body read by :data:`~tradesweep.api.deps.BodyDep`: JSON or a form."""
+    schema = model.model_json_schema()
+    content = {media: {"schema": schema} for media in ("application/json", FORM)}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in (
+        (401, "missing, invalid or revoked API key"),
+        (404, "no such id for this tenant"),
+        (413, "body over the size limit"),
+        (422, "invalid request; details.field names the field"),
+        (503, "database unavailable; retry after Retry-After seconds"),
+    )
+}
+SUBMIT_ERRORS = {**ERRORS, 409: {"model": ErrorOut, "description": "Idempotency-Key reused"}}
+
+
+def trade_dict(trade: BacktestTrade) -> dict[str, Any]:
+    out: dict[str, Any] = {"seq": trade.seq}
+    out["entry_time"] = trade.entry_time.isoformat()
+    out["exit_time"] = trade.exit_time.isoformat()
+    for name in TRADE_FIELDS:
+        out[name] = getattr(trade, name)
+    return out

@@ -1,0 +1,78 @@
+"""What the API needs to run, passed to :func:`~tradesweep.api.app.create_app` (no globals)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from tradesweep.data.registry import DATA_DIR_ENV, default_data_dir
+from tradesweep.store import default_database_url
+
+SESSION_SECRET_ENV = "TRADESWEEP_SESSION_SECRET"
+SESSION_SECRET_FILE = "session-secret"
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_SESSION_SECONDS = 7 * 24 * 3600
+
+
+def state_dir() -> Path:
+    """Where the service keeps its own files: ``$TRADESWEEP_DATA_DIR``, else the platform's
+    user data dir for ``tradesweep`` (the directory of the default SQLite database)."""
+    configured = os.environ.get(DATA_DIR_ENV)
+    return (
+        Path(configured).expanduser()
+        if configured
+        else Path(platformdirs.user_data_dir("tradesweep"))
+    )
+
+
+def load_session_secret(directory: Path) -> bytes:
+    """``$TRADESWEEP_SESSION_SECRET``, else the per-install secret in ``directory`` (created
+    with 32 random bytes, mode 0600, on first use). Every API process behind one load balancer
+    must share it: set the variable there."""
+    configured = os.environ.get(SESSION_SECRET_ENV)
+    if configured:
+        return configured.encode()
+    path = directory / SESSION_SECRET_FILE
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it meanwhile
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """``database_url``: SQLAlchemy URL of the store. ``data_dir``: the dataset registry the
+    workers read (tickers are checked against it). ``max_body_bytes``: larger request bodies
+    get 413 before they are read. ``session_secret`` signs the browser session cookie;
+    ``cookie_secure`` marks it HTTPS-only (set it behind TLS)."""
+
+    database_url: str
+    data_dir: Path
+    session_secret: bytes
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    session_seconds: int = DEFAULT_SESSION_SECONDS
+    cookie_secure: bool = False
+    retry_after_seconds: int = 5
+
+    @classmethod
+    def from_env(
+        cls, database_url: str | None = None, *, max_body_bytes: int | None = None
+    ) -> ApiSettings:
+        """Settings from the environment: ``$TRADESWEEP_DATABASE_URL`` (or the default SQLite
+        file), ``$TRADESWEEP_DATA_DIR``, ``$TRADESWEEP_SESSION_SECRET`` (or the secret file)."""
+        return cls(
+            database_url=database_url or default_database_url(),
+            data_dir=default_data_dir(),
+            session_secret=load_session_secret(state_dir()),
+            max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+        )

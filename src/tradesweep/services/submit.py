@@ -1,0 +1,504 @@
+"""Submitting work: a request is validated, becomes a frozen spec, and is stored as a queued job.
+
+The API (and any CLI that queues work) goes through these functions::
+
+    request = parse_request(SweepRequest, body, tickers=registry.tickers())
+    with sessions.begin() as session:
+        submission = submit_sweep(session, tenant.id, request, idempotency_key="abc")
+
+Validation happens twice, in order: the request model checks each field by itself (types,
+bounds, known ticker, known strategy), then the spec is planned against the strategy's schema
+(:func:`~tradesweep.sweep.runner.plan_sweep`: ranges inside the parameter bounds, at least one
+valid combination) before anything is stored. No data is loaded here: that is the worker's job.
+
+What a client may name is narrower than what the CLI accepts: a registered ticker (never a
+file path), a built-in strategy (never a plugin or a declarative file) and a built-in preset
+(never a preset file), because a request must not make the server read or run files.
+
+A job stores ``parameters = {"spec": spec.to_dict(), "request": <the validated request>}``;
+the worker rebuilds the spec with ``SweepSpec.from_dict(parameters["spec"])`` (or
+``BacktestSpec`` / ``WalkForwardSpec``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+from sqlalchemy.orm import Session
+
+from tradesweep.errors import ParameterError
+from tradesweep.services.backtest import BacktestSpec
+from tradesweep.store import Job, JobRepository, JobType
+from tradesweep.strategies import get_strategy
+from tradesweep.strategies.builtins import BUILTINS
+from tradesweep.sweep.preset import builtin_presets, load_preset
+from tradesweep.sweep.runner import plan_sweep
+from tradesweep.sweep.spec import SweepSpec
+from tradesweep.sweep.walkforward import WalkForwardSpec
+
+STRATEGY_ALIASES: dict[str, str] = {
+    "SMA": "sma_crossover",
+    "EMA": "ema_crossover",
+    "MACD": "macd",
+}
+"""Short strategy names a client may send, and the built-in each one means."""
+PERIOD_MIN, PERIOD_MAX = 1, 500
+"""Bounds of every value of ``fast_range`` and ``slow_range``."""
+DEFAULT_MIN_TRADES = 50
+TICKER_MIN_LEN, TICKER_MAX_LEN = 3, 20
+STARTUP_SECONDS = 1.0
+COMBINATIONS_PER_SECOND = 2_000.0
+"""Rough throughput of one worker on a few thousand daily bars, for the duration estimate."""
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def strategy_name(strategy_type: str) -> str:
+    """The built-in a ``strategy_type`` names (``SMA`` -> ``sma_crossover``)."""
+    return STRATEGY_ALIASES.get(strategy_type.upper(), strategy_type)
+
+
+def strategy_type_of(strategy: str) -> str:
+    """The short name of a built-in when it has one (``sma_crossover`` -> ``SMA``)."""
+    for alias, name in STRATEGY_ALIASES.items():
+        if name == strategy:
+            return alias
+    return strategy
+
+
+# ---- field validators --------------------------------------------------------------------
+
+
+def _pair(value: Any) -> Any:
+    """``[10, 20]``, ``["10", "20"]`` (a form field sent twice), ``"[10, 20]"``, ``"10,20"``
+    or ``"10:20"`` -> a two-item list; anything else is left for the type check to refuse."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                return value
+        parts = [p.strip() for p in re.split(r"[,:]", text) if p.strip()]
+        return parts if len(parts) > 1 else value
+    return value
+
+
+def _period_bounds(value: tuple[int, int]) -> tuple[int, int]:
+    low, high = value
+    if not (PERIOD_MIN <= low <= PERIOD_MAX and PERIOD_MIN <= high <= PERIOD_MAX):
+        raise PydanticCustomError(
+            "range_out_of_bounds",
+            "both ends must be whole numbers within {lo}..{hi}, got [{low}, {high}]",
+            {"lo": PERIOD_MIN, "hi": PERIOD_MAX, "low": low, "high": high},
+        )
+    if low > high:
+        raise PydanticCustomError(
+            "range_reversed",
+            "the first number is the minimum and must not exceed the second, got "
+            "[{low}, {high}] (send [{high}, {low}])",
+            {"low": low, "high": high},
+        )
+    return value
+
+
+PeriodRange = Annotated[
+    tuple[int, int],
+    BeforeValidator(_pair),
+    AfterValidator(_period_bounds),
+    Field(description="[min, max], whole numbers within 1..500, e.g. [10, 20]"),
+]
+
+
+def _json_text(value: Any) -> Any:
+    """A form field carrying JSON (``ranges={"signal": [5, 12]}``) -> the decoded value."""
+    if isinstance(value, str) and value.strip().startswith(("{", "[")):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _check_ticker(value: str, info: ValidationInfo) -> str:
+    ticker = value.strip().upper()
+    if not TICKER_MIN_LEN <= len(ticker) <= TICKER_MAX_LEN:
+        raise PydanticCustomError(
+            "ticker_length",
+            "must be {lo}-{hi} characters, got {n} ({ticker!r})",
+            {"lo": TICKER_MIN_LEN, "hi": TICKER_MAX_LEN, "n": len(ticker), "ticker": value},
+        )
+    tickers = (info.context or {}).get("tickers")
+    if tickers is not None and ticker not in tickers:
+        known = ", ".join(sorted(tickers))
+        raise PydanticCustomError(
+            "unknown_ticker",
+            "unknown ticker '{ticker}' (registered: {known}; add it on the server with "
+            "`tradesweep data import FILE --ticker {ticker}`)",
+            {"ticker": ticker, "known": known},
+        )
+    return ticker
+
+
+def _check_strategy(value: str) -> str:
+    """The strategy type as sent (``SMA`` stays ``SMA``); :func:`strategy_name` resolves it."""
+    name = strategy_name(value)
+    if name not in BUILTINS:
+        choices = ", ".join([*STRATEGY_ALIASES, *(n for n in BUILTINS)])
+        raise PydanticCustomError(
+            "unknown_strategy",
+            "unknown strategy '{value}' (give one of: {choices})",
+            {"value": value, "choices": choices},
+        )
+    return value.upper() if value.upper() in STRATEGY_ALIASES else value
+
+
+def _check_preset(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    known = builtin_presets()
+    if value not in known:
+        raise PydanticCustomError(
+            "unknown_preset",
+            "'{value}' is not a built-in preset (give one of: {known}; preset files are not "
+            "read over the API)",
+            {"value": value, "known": ", ".join(known)},
+        )
+    return value
+
+
+def _check_webhook(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not re.match(r"^https?://[^\s/]+", value) or len(value) > 2048:
+        raise PydanticCustomError(
+            "invalid_webhook_url",
+            "must be an http:// or https:// URL of at most 2048 characters, got {value!r}",
+            {"value": value[:100]},
+        )
+    return value
+
+
+# ---- request models ----------------------------------------------------------------------
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    ticker: str = Field(description="A registered ticker, 3-20 characters, e.g. GOOGL")
+    webhook_url: str | None = Field(None, description="Called when the job finishes")
+
+    check_ticker = field_validator("ticker")(_check_ticker)
+    check_webhook = field_validator("webhook_url")(_check_webhook)
+
+
+class SweepRequest(_Request):
+    """A sweep as clients send it (JSON, or form fields of the same names)."""
+
+    strategy_type: str = Field(
+        "SMA",
+        validate_default=True,
+        description="SMA, EMA or MACD, or any built-in strategy by name",
+    )
+    fast_range: PeriodRange | None = Field(None, description="[min, max] of the fast period")
+    slow_range: PeriodRange | None = Field(None, description="[min, max] of the slow period")
+    step: int = Field(1, ge=1, le=50, description="step of fast_range and slow_range, 1..50")
+    min_trades: int = Field(
+        DEFAULT_MIN_TRADES,
+        ge=10,
+        le=1000,
+        description="10..1000 (default 50): combinations with fewer trades are not ranked",
+    )
+    ranges: dict[str, Any] | None = Field(
+        None,
+        description='Other parameters to sweep, e.g. {"signal": [5, 12]} or '
+        '{"period": {"min": 10, "max": 30, "step": 2}}',
+    )
+    config_path: str | None = Field(
+        None, description="Settings preset: minimum (no costs) or standard (realistic costs)"
+    )
+
+    check_strategy = field_validator("strategy_type")(_check_strategy)
+    check_preset = field_validator("config_path")(_check_preset)
+    decode_ranges = field_validator("ranges", mode="before")(_json_text)
+
+    @field_validator("slow_range")
+    @classmethod
+    def check_slow_above_fast(cls, slow: tuple[int, int] | None, info: ValidationInfo) -> Any:
+        fast = info.data.get("fast_range")
+        if slow is None or fast is None:
+            return slow
+        if not (fast[0] < slow[0] and fast[1] < slow[1]):
+            raise PydanticCustomError(
+                "fast_not_below_slow",
+                "fast periods must stay below slow ones: fast min < slow min and fast max < "
+                "slow max, got fast_range [{f0}, {f1}] and slow_range [{s0}, {s1}] (e.g. "
+                "fast_range [10, 20] with slow_range [30, 50])",
+                {"f0": fast[0], "f1": fast[1], "s0": slow[0], "s1": slow[1]},
+            )
+        return slow
+
+
+class WalkForwardRequest(SweepRequest):
+    """A sweep request plus the walk-forward windows, in bars."""
+
+    train_bars: int = Field(ge=2, description="Bars in each training window, e.g. 500")
+    test_bars: int = Field(ge=1, description="Bars in each test window, e.g. 100")
+    step_bars: int | None = Field(None, ge=1, description="Bars between test windows")
+    anchored: bool = Field(False, description="Training windows all start at the first bar")
+
+
+class BacktestRequest(_Request):
+    """One backtest: a built-in strategy with fixed parameters."""
+
+    strategy_type: str = Field(
+        "SMA", validate_default=True, description="SMA, EMA or MACD, or any built-in by name"
+    )
+    parameters: dict[str, int | float] = Field(
+        default_factory=dict, description='Strategy parameters, e.g. {"fast": 10, "slow": 30}'
+    )
+    fast_period: int | None = Field(None, ge=1, description="Shorthand for parameters.fast")
+    slow_period: int | None = Field(None, ge=1, description="Shorthand for parameters.slow")
+    settings: dict[str, Any] | None = Field(
+        None, description='Engine settings, e.g. {"fees": 0.001, "slippage": 0.0005}'
+    )
+    config_path: str | None = Field(None, description="Settings preset: minimum or standard")
+    risk_free_rate: float | None = Field(None, ge=-0.99, le=1.0)
+    periods_per_year: float | None = Field(None, gt=0)
+
+    check_strategy = field_validator("strategy_type")(_check_strategy)
+    check_preset = field_validator("config_path")(_check_preset)
+    decode_json = field_validator("parameters", "settings", mode="before")(_json_text)
+
+
+def parse_request(
+    model: type[ModelT], data: Mapping[str, Any], *, tickers: Collection[str]
+) -> ModelT:
+    """Validate ``data`` (JSON, or form fields with lists for repeated keys) into ``model``;
+    the ticker must be one of ``tickers``. Raises :class:`pydantic.ValidationError`."""
+    return model.model_validate(dict(data), context={"tickers": set(tickers)})
+
+
+# ---- specs -------------------------------------------------------------------------------
+
+
+def sweep_spec_dict(request: SweepRequest) -> dict[str, Any]:
+    """The :meth:`SweepSpec.from_dict` input for a request (preset not yet applied)."""
+    ranges: dict[str, Any] = {}
+    strategy = strategy_name(request.strategy_type)
+    if strategy in STRATEGY_ALIASES.values():
+        for name in ("fast_range", "slow_range"):
+            if getattr(request, name) is None:
+                raise ParameterError(
+                    f"{name} is required for strategy {strategy_type_of(strategy)}",
+                    fix=f"send {name} as [min, max], e.g. "
+                    + ("[10, 20]" if name == "fast_range" else "[30, 50]"),
+                    field=name,
+                )
+    for name, given in (("fast", request.fast_range), ("slow", request.slow_range)):
+        if given is not None:
+            ranges[name] = {"min": given[0], "max": given[1], "step": request.step}
+    for name, spec in (request.ranges or {}).items():
+        if name in ranges:
+            raise ParameterError(
+                f"parameter '{name}' is given twice, in {name}_range and in ranges",
+                fix=f"give it once (keep {name}_range)",
+                field="ranges",
+            )
+        ranges[name] = spec
+    if not ranges:
+        raise ParameterError(
+            f"nothing to sweep: strategy '{strategy}' needs ranges",
+            fix='send ranges, e.g. {"period": [10, 30]}',
+            field="ranges",
+        )
+    return {
+        "data": request.ticker,
+        "strategy": strategy,
+        "ranges": ranges,
+        "min_trades": request.min_trades,
+        "objective": "score",
+        "preset": request.config_path,
+    }
+
+
+def sweep_spec(request: SweepRequest) -> SweepSpec:
+    return SweepSpec.from_dict(sweep_spec_dict(request))
+
+
+def walkforward_spec(request: WalkForwardRequest) -> WalkForwardSpec:
+    return WalkForwardSpec.from_dict(
+        {
+            **sweep_spec_dict(request),
+            "top": 1,
+            "train_bars": request.train_bars,
+            "test_bars": request.test_bars,
+            "step_bars": request.step_bars,
+            "anchored": request.anchored,
+        }
+    )
+
+
+def backtest_spec(request: BacktestRequest) -> BacktestSpec:
+    params = dict(request.parameters)
+    for name, value in (("fast", request.fast_period), ("slow", request.slow_period)):
+        if value is not None:
+            params[name] = value
+    settings = dict(request.settings or {})
+    if request.config_path is not None:
+        settings = {**load_preset(request.config_path).settings, **settings}
+    values: dict[str, Any] = {
+        "data": request.ticker,
+        "strategy": strategy_name(request.strategy_type),
+        "params": params,
+        "settings": settings,
+        "periods_per_year": request.periods_per_year,
+    }
+    if request.risk_free_rate is not None:
+        values["risk_free_rate"] = request.risk_free_rate
+    spec = BacktestSpec.from_dict(values)
+    get_strategy(spec.strategy, spec.params)  # unknown names, bounds and cross rules fail here
+    return spec
+
+
+# ---- submission --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A stored job and what the client is told about it. ``created`` is False when an
+    earlier request with the same idempotency key made the job."""
+
+    job: Job
+    created: bool
+    request: dict[str, Any]
+    grid_combinations: int | None = None
+    combinations: int | None = None
+    estimated_duration_seconds: float = STARTUP_SECONDS
+
+
+@dataclass(frozen=True)
+class _Counts:
+    grid: int
+    valid: int
+
+
+def _counts(spec: SweepSpec) -> _Counts:
+    """Grid and valid combination counts; refuses a sweep with no valid combination."""
+    space = plan_sweep(spec).space
+    valid = space.valid_count
+    if valid == 0:
+        raise ParameterError(
+            f"no valid combination among the {space.grid_size:,} of the grid: every one breaks "
+            f"a rule of strategy '{spec.strategy}'",
+            fix="widen the ranges, e.g. keep every fast period below the slow ones",
+            field="ranges",
+        )
+    return _Counts(space.grid_size, valid)
+
+
+def estimate_seconds(combinations: int, windows: int = 1) -> float:
+    """A rough duration: start-up plus combinations at a typical single-worker rate."""
+    return round(STARTUP_SECONDS + combinations * windows / COMBINATIONS_PER_SECOND, 1)
+
+
+def _dump(request: BaseModel) -> dict[str, Any]:
+    return request.model_dump(mode="json", exclude_none=True)
+
+
+def submit_sweep(
+    session: Session, tenant_id: int, request: SweepRequest, *, idempotency_key: str | None = None
+) -> Submission:
+    """Plan the sweep (raising on any invalid input) and queue it as a ``sweep`` job."""
+    spec = sweep_spec(request)
+    counts = _counts(spec)
+    return _store(
+        session,
+        tenant_id,
+        JobType.SWEEP,
+        spec.to_dict(),
+        request,
+        idempotency_key,
+        counts,
+        estimate_seconds(counts.valid),
+    )
+
+
+def submit_walkforward(
+    session: Session,
+    tenant_id: int,
+    request: WalkForwardRequest,
+    *,
+    idempotency_key: str | None = None,
+) -> Submission:
+    """Plan the walk-forward's sweep and queue it as a ``walkforward`` job."""
+    spec = walkforward_spec(request)
+    counts = _counts(spec.sweep)
+    return _store(
+        session,
+        tenant_id,
+        JobType.WALKFORWARD,
+        spec.to_dict(),
+        request,
+        idempotency_key,
+        counts,
+        estimate_seconds(counts.valid, windows=5),
+    )
+
+
+def submit_backtest(
+    session: Session,
+    tenant_id: int,
+    request: BacktestRequest,
+    *,
+    idempotency_key: str | None = None,
+) -> Submission:
+    """Check the strategy parameters and settings and queue a ``backtest`` job."""
+    spec = backtest_spec(request)
+    return _store(
+        session, tenant_id, JobType.BACKTEST, spec.to_dict(), request, idempotency_key, None, 1.0
+    )
+
+
+def _store(
+    session: Session,
+    tenant_id: int,
+    type: JobType,
+    spec: dict[str, Any],
+    request: _Request,
+    idempotency_key: str | None,
+    counts: _Counts | None,
+    estimate: float,
+) -> Submission:
+    dumped = _dump(request)
+    job, created = JobRepository(session).create(
+        tenant_id,
+        type,
+        {"spec": spec, "request": dumped},
+        ticker=request.ticker,
+        webhook_url=request.webhook_url,
+        idempotency_key=idempotency_key,
+    )
+    return Submission(
+        job=job,
+        created=created,
+        request=dumped,
+        grid_combinations=counts.grid if counts else None,
+        combinations=counts.valid if counts else None,
+        estimated_duration_seconds=estimate if math.isfinite(estimate) else STARTUP_SECONDS,
+    )
