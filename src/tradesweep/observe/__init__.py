@@ -1,0 +1,29 @@
+"""Observability: structured logging and Prometheus metrics (docs/observability.md).
+
+Nothing here is global until asked: :func:`configure_logging` sets up the process's logging
+once at start, and each :class:`Metrics` owns its own registry.
+"""
+
+from tradesweep.observe.logging import (
+    LOG_FORMAT_ENV,
+    LOG_LEVEL_ENV,
+    bind,
+    bound,
+    clear,
+    configure_logging,
+    get_logger,
+    redact,
+)
+from tradesweep.observe.metrics import Metrics
+
+__all__ = [
+    "LOG_FORMAT_ENV",
+    "LOG_LEVEL_ENV",
+    "Metrics",
+    "bind",
+    "bound",
+    "clear",
+    "configure_logging",
+    "get_logger",
+    "redact",
+]
