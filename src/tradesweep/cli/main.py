@@ -33,7 +33,7 @@ app = typer.Typer(
 
 
 def _mount() -> None:
-    from tradesweep.cli import backtest, data, db, demo, keys, strategies, sweep
+    from tradesweep.cli import backtest, data, db, demo, keys, serve, strategies, sweep
 
     app.add_typer(data.app, name="data")
     app.add_typer(strategies.app, name="strategies")
@@ -42,6 +42,7 @@ def _mount() -> None:
     demo.register(app)
     backtest.register(app)
     sweep.register(app)
+    serve.register(app)
 
 
 _mount()

@@ -1,0 +1,204 @@
+"""``tradesweep serve``: the REST API and its workers against one database.
+
+The API runs with uvicorn in this process; the workers run as one child process
+(``python -m tradesweep worker --concurrency N``) that inherits the environment with
+``TRADESWEEP_DATABASE_URL`` set to the same database. Stopping serve (Ctrl-C or SIGTERM)
+stops the API gracefully, then the workers (SIGTERM, then SIGKILL after a grace period); on
+Linux the workers also get SIGTERM if serve itself dies.
+
+An embedded SQLite database is created or upgraded on start; a PostgreSQL database must
+already be at the newest revision (``tradesweep db upgrade``). When the database has no API
+key yet, serve creates one (tenant ``default``) and prints it: the only time it is shown.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tradesweep.cli.db import UrlOption
+from tradesweep.errors import TradesweepError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+DEFAULT_TENANT = "default"
+WORKER_GRACE_SECONDS = 15.0
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Jobs run at once by the worker process (default: number of cores; 0: API only).",
+        ),
+    ] = None,
+    url: UrlOption = None,
+    max_body_bytes: Annotated[
+        int, typer.Option("--max-body-bytes", min=1024, help="Larger request bodies get 413.")
+    ] = 1024 * 1024,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the REST API and N workers against the same database.
+
+    Example: tradesweep serve --port 8000 --workers 4
+    """
+    import uvicorn
+
+    from tradesweep.api import ApiSettings, create_app
+    from tradesweep.store import default_database_url, make_engine
+
+    database_url = url or default_database_url()
+    _check_port(host, port)
+    engine = make_engine(database_url)
+    try:
+        _prepare_database(engine)
+        first_key = _first_key(engine)
+        settings = ApiSettings.from_env(database_url, max_body_bytes=max_body_bytes)
+        app = create_app(settings, engine=engine)
+        concurrency = (os.cpu_count() or 1) if workers is None else workers
+        worker = _start_workers(concurrency, database_url) if concurrency > 0 else None
+        base = f"http://{_display_host(host)}:{port}"
+        typer.echo(f"tradesweep API on {base} (docs {base}/docs), database {_safe(engine)}")
+        typer.echo(
+            f"workers: {concurrency} job(s) at once"
+            if worker
+            else "workers: none (--workers 0); start some with `tradesweep worker`"
+        )
+        if first_key is not None:
+            typer.echo(f"API key (tenant {DEFAULT_TENANT}; shown once, store it): {first_key}")
+        else:
+            typer.echo(
+                "API keys exist already; make another with `tradesweep keys create --tenant NAME`"
+            )
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        try:
+            config = uvicorn.Config(app, host=host, port=port, log_level=log_level)
+            uvicorn.Server(config).run()
+        finally:
+            if worker is not None:
+                worker.stop()
+    finally:
+        engine.dispose()
+
+
+def _exit_on_sigterm(_signum: int, _frame: Any) -> None:
+    # uvicorn re-raises the SIGTERM it handled once it has shut down: exit through the
+    # finally blocks (stopping the workers) instead of dying on the default handler.
+    raise SystemExit(0)
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise TradesweepError(
+                f"cannot listen on {host}:{port}: {exc.strerror}",
+                fix=f"stop what uses it, or pick another port: --port {port + 1}",
+                field="port",
+            ) from None
+
+
+def _prepare_database(engine: Engine) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tradesweep.store import current_revision, head_revision, upgrade_database
+
+    try:
+        if engine.dialect.name == "sqlite":
+            upgrade_database(engine)
+            return
+        revision, head = current_revision(engine), head_revision()
+    except SQLAlchemyError as exc:
+        first_line = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise TradesweepError(
+            f"database error on {_safe(engine)}: {first_line}",
+            fix="check the URL and that the server is up",
+        ) from None
+    if revision != head:
+        raise TradesweepError(
+            f"database {_safe(engine)} is at revision {revision or 'none'}, not {head}",
+            fix="run `tradesweep db upgrade` (serve upgrades only an embedded SQLite database)",
+        )
+
+
+def _first_key(engine: Engine) -> str | None:
+    """A new key for tenant ``default`` when the database has none at all, else None."""
+    from tradesweep.store import ApiKeyRepository, TenantRepository, session_factory
+
+    with session_factory(engine).begin() as session:
+        keys = ApiKeyRepository(session)
+        if keys.list():
+            return None
+        tenant = TenantRepository(session).get_or_create(DEFAULT_TENANT)
+        return keys.create(tenant).key
+
+
+class _Workers:
+    """The worker child process, watched: an unexpected exit is reported on stderr."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.stopping = False
+        threading.Thread(target=self._watch, name="worker-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        code = self.process.wait()
+        if not self.stopping:
+            typer.echo(
+                f"error: the worker process exited with code {code}; jobs stay queued until "
+                "a worker runs (restart serve, or run `tradesweep worker`)",
+                err=True,
+            )
+
+    def stop(self, grace: float = WORKER_GRACE_SECONDS) -> None:
+        self.stopping = True
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _start_workers(concurrency: int, database_url: str) -> _Workers:
+    env = {**os.environ, "TRADESWEEP_DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "tradesweep", "worker", "--concurrency", str(concurrency)]
+    return _Workers(subprocess.Popen(command, env=env, preexec_fn=_die_with_parent))
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when serve dies."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _display_host(host: str) -> str:
+    if host in ("0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _safe(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
