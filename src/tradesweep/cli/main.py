@@ -33,7 +33,7 @@ app = typer.Typer(
 
 
 def _mount() -> None:
-    from tradesweep.cli import backtest, data, db, demo, keys, serve, strategies, sweep
+    from tradesweep.cli import backtest, data, db, demo, keys, serve, strategies, sweep, worker
 
     app.add_typer(data.app, name="data")
     app.add_typer(strategies.app, name="strategies")
@@ -43,6 +43,7 @@ def _mount() -> None:
     backtest.register(app)
     sweep.register(app)
     serve.register(app)
+    worker.register(app)
 
 
 _mount()

@@ -1,0 +1,188 @@
+"""One attempt of one job: the compute runs in a child process, the worker thread watches it.
+
+Every tick (a fraction of a second) the supervisor reads what the child sent, renews the
+lease when due (which also says whether a cancel was asked for) and writes progress at most
+every ``progress_interval`` (the 100 % report always). It ends the attempt with an
+:data:`Ending`, or raises :class:`~tradesweep.jobs.lease.LeaseLost`; in every case the child's
+process group is killed before it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import BaseContext
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from tradesweep.jobs.child import ChildFailure, child_main, kill_group
+from tradesweep.jobs.claim import ClaimedJob
+from tradesweep.jobs.lease import Lease
+from tradesweep.services.execute import Outcome
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.2
+JOIN_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Timings:
+    """When the supervisor acts, in seconds (policy as data)."""
+
+    renew_interval: float = 1.0
+    progress_interval: float = 0.5
+    cancel_grace: float = 2.0
+    shutdown_grace: float = 5.0
+
+
+@dataclass(frozen=True)
+class Completed:
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class Failed:
+    reason: str
+    retryable: bool
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    pass
+
+
+@dataclass(frozen=True)
+class Released:
+    """The worker is stopping and the attempt did not finish within the grace."""
+
+
+Ending = Completed | Failed | Cancelled | Released
+
+
+class Supervisor:
+    def __init__(
+        self,
+        job: ClaimedJob,
+        lease: Lease,
+        *,
+        context: BaseContext,
+        timings: Timings,
+        stop: threading.Event,
+        abort: threading.Event,
+        compute_workers: int | None = None,
+    ) -> None:
+        self.job, self.lease, self.context, self.timings = job, lease, context, timings
+        self.stop, self.abort = stop, abort
+        self.compute_workers = compute_workers
+
+    def run(self) -> Ending:
+        """Run the attempt to its end; the child is gone when this returns or raises."""
+        reader, writer = self.context.Pipe(duplex=False)
+        cancel = self.context.Event()
+        process: Any = self.context.Process(  # type: ignore[attr-defined]
+            target=child_main,
+            args=(self.job.type, self.job.spec, writer, cancel, os.getpid(), self.compute_workers),
+            name=f"tradesweep-job-{self.job.id}",
+        )
+        process.start()
+        writer.close()  # the child holds the only write end: EOF when it is gone
+        try:
+            return self._watch(process, reader, cancel)
+        finally:
+            kill_group(process.pid)
+            process.kill()
+            process.join(JOIN_SECONDS)
+            reader.close()
+
+    def _watch(self, process: Any, reader: Connection, cancel: Any) -> Ending:
+        t = self.timings
+        started = time.monotonic()
+        deadline = started + self.job.timeout_seconds
+        last_renew = last_progress = started
+        pending: tuple[int, int] | None = None
+        cancel_deadline: float | None = None
+        stop_deadline: float | None = None
+        while True:
+            message = self._receive(process, reader)
+            now = time.monotonic()
+            if message is not None:
+                kind = message[0]
+                if kind == "progress":
+                    pending = (message[1], message[2])
+                elif kind == "done":
+                    if pending is not None and pending[0] >= pending[1]:
+                        self.lease.renew(pending)
+                    return Completed(message[1])
+                elif kind == "cancelled":
+                    return Cancelled()
+                elif kind == "failed":
+                    failure: ChildFailure = message[1]
+                    log.warning(
+                        "job %s attempt %d failed: %s\n%s",
+                        self.job.id,
+                        self.job.attempt,
+                        failure.reason,
+                        failure.traceback,
+                    )
+                    return Failed(failure.reason, failure.retryable)
+                elif kind == "exited":
+                    return Failed(
+                        f"ComputeProcessDied: the compute process exited with code "
+                        f"{process.exitcode} before reporting a result",
+                        retryable=True,
+                    )
+
+            final = pending is not None and pending[0] >= pending[1]
+            progress_due = pending is not None and (
+                final or now - last_progress >= t.progress_interval
+            )
+            if progress_due or now - last_renew >= t.renew_interval:
+                try:
+                    cancel_requested = self.lease.renew(pending if progress_due else None)
+                except SQLAlchemyError as exc:  # the database is away: try again next tick
+                    log.warning("job %s: cannot renew the lease: %s", self.job.id, exc)
+                    last_renew = now
+                    continue
+                last_renew = now
+                if progress_due:
+                    pending, last_progress = None, now
+                if cancel_requested and cancel_deadline is None:
+                    log.info("job %s: cancel requested, stopping the compute", self.job.id)
+                    cancel.set()
+                    cancel_deadline = now + t.cancel_grace
+
+            if cancel_deadline is not None and now >= cancel_deadline:
+                return Cancelled()
+            if now >= deadline:
+                return Failed(
+                    f"Timeout: the job ran longer than its timeout of "
+                    f"{self.job.timeout_seconds} s and was stopped",
+                    retryable=False,
+                )
+            if self.abort.is_set():
+                return Released()
+            if self.stop.is_set():
+                if stop_deadline is None:
+                    stop_deadline = now + t.shutdown_grace
+                elif now >= stop_deadline:
+                    return Released()
+
+    @staticmethod
+    def _receive(process: Any, reader: Connection) -> tuple[Any, ...] | None:
+        """The child's next message, ``("exited",)`` once it is gone without one, else None
+        after at most a tick."""
+        ready = wait([reader, process.sentinel], timeout=TICK_SECONDS)
+        if reader in ready or reader.poll():
+            try:
+                return tuple(reader.recv())
+            except EOFError:
+                return ("exited",)
+        if process.sentinel in ready:
+            return ("exited",)
+        return None
