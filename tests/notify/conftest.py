@@ -42,7 +42,7 @@ class Reply:
 @dataclass
 class Seen:
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lowercase
     body: bytes
 
 
@@ -62,8 +62,9 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver._lock:
-                    receiver.seen.append(Seen(self.path, dict(self.headers.items()), body))
+                    receiver.seen.append(Seen(self.path, headers, body))
                     reply = receiver.replies[0]
                     if len(receiver.replies) > 1:
                         receiver.replies.pop(0)
@@ -82,9 +83,11 @@ class Receiver:
                     while True:
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                         self.wfile.flush()
-                self.send_header("content-length", str(len(reply.body)))
+                body = b"" if reply.status in (204, 304) else reply.body
+                if reply.status not in (204, 304):
+                    self.send_header("content-length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(reply.body)
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
