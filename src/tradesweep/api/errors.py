@@ -113,21 +113,27 @@ def request_validation_error(
     return RequestValidationError(errors)
 
 
-def _field(loc: Sequence[Any]) -> str:
+def _path(loc: Sequence[Any]) -> list[str]:
     parts = [str(p) for p in loc]
-    if parts and parts[0] in _LOCATIONS:
-        parts = parts[1:]
-    return ".".join(parts) or "body"
+    return parts[1:] if parts and parts[0] in _LOCATIONS else parts
 
 
 def _describe(error: dict[str, Any]) -> dict[str, Any]:
-    field = _field(error.get("loc", ()))
+    """``field`` is the top-level field (``fast_range``), ``path`` the place in it
+    (``fast_range.1``), ``message`` starts with the path."""
+    path = _path(error.get("loc", ())) or ["body"]
+    where = ".".join(path)
     message = str(error.get("msg", "invalid"))
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     if error.get("fix"):
         message = f"{message} ({error['fix']})"
-    return {"field": field, "message": f"{field}: {message}", "type": error.get("type")}
+    return {
+        "field": path[0],
+        "path": where,
+        "message": f"{where}: {message}",
+        "type": error.get("type"),
+    }
 
 
 async def _on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

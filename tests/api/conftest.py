@@ -1,0 +1,150 @@
+"""The API served for real: uvicorn on a free loopback port in a thread, over the ``engine``
+fixture's database (SQLite and PostgreSQL), called with httpx."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradesweep.api import ApiSettings, create_app
+from tradesweep.store import ApiKeyRepository, TenantRepository
+
+SECRET = b"test-secret-0123456789abcdef0123"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A tenant's key and a client that sends it."""
+
+    tenant: str
+    tenant_id: int
+    key: str
+    client: httpx.Client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerThread:
+    """uvicorn running ``app`` in a daemon thread until :meth:`stop`."""
+
+    def __init__(self, app: object) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(20)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "datasets"
+
+
+@pytest.fixture
+def settings(db_url: str, data_dir: Path) -> ApiSettings:
+    return ApiSettings(
+        database_url=db_url, data_dir=data_dir, session_secret=SECRET, max_body_bytes=64 * 1024
+    )
+
+
+@pytest.fixture
+def api(settings: ApiSettings, engine: Engine) -> Iterator[str]:
+    """Base URL of the API over the test database (tables emptied after each test)."""
+    server = ServerThread(create_app(settings, engine=engine)).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def anonymous(api: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=api, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def make_caller(api: str, sessions: sessionmaker[Session]) -> Iterator[Callable[[str], Caller]]:
+    clients: list[httpx.Client] = []
+
+    def make(tenant: str = "acme") -> Caller:
+        with sessions.begin() as s:
+            owner = TenantRepository(s).get_or_create(tenant)
+            key = ApiKeyRepository(s).create(owner).key
+        client = httpx.Client(base_url=api, headers={"X-API-Key": key}, timeout=30)
+        clients.append(client)
+        return Caller(tenant, owner.id, key, client)
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def acme(make_caller: Callable[[str], Caller]) -> Caller:
+    return make_caller("acme")
+
+
+_SWEEP_FORM = {
+    "ticker": "GOOGL",
+    "fast_range": ["10", "20"],
+    "slow_range": ["20", "30"],
+    "step": "5",
+    "min_trades": "50",
+    "strategy_type": "SMA",
+    "config_path": "minimum",
+    "webhook_url": "https://example.com/hooks/sweep",
+}
+"""The client's form, as ``requests.post(url, data={... "fast_range": [10, 20] ...})`` sends
+it: each list item as a repeated field."""
+
+_SWEEP_JSON = {
+    "ticker": "GOOGL",
+    "fast_range": [10, 20],
+    "slow_range": [20, 30],
+    "step": 5,
+    "min_trades": 50,
+    "strategy_type": "SMA",
+    "config_path": "minimum",
+    "webhook_url": "https://example.com/hooks/sweep",
+}
+
+
+@pytest.fixture
+def sweep_form() -> dict[str, object]:
+    return dict(_SWEEP_FORM)
+
+
+@pytest.fixture
+def sweep_json() -> dict[str, object]:
+    return dict(_SWEEP_JSON)
