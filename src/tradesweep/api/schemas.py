@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradesweep.metrics.trades import format_duration
 from tradesweep.services.submit import Submission, strategy_type_of
 from tradesweep.store import (
     METRIC_COLUMNS,
@@ -161,6 +162,8 @@ class ResultRowOut(BaseModel):
         for key in metrics:
             column = "annualized_return_pct" if key == "annualized_return" else key
             extra[key] = _plain(getattr(row, column))
+        if "avg_trade_duration" in extra and extra["avg_trade_duration"] is None:
+            extra["avg_trade_duration"] = _duration_text(row.avg_trade_duration_days)
         return cls(
             rank=row.rank,
             ticker=row.ticker,
@@ -305,6 +308,11 @@ def _status_message(job: Job) -> str:
         "failed": "failed",
         "cancelled": "cancelled",
     }[job.status.value]
+
+
+def _duration_text(days: float | None) -> str | None:
+    """``"5.2 days"``: sweep rows store the duration in days only."""
+    return None if days is None else format_duration(days)
 
 
 def _plain(value: Any) -> Any:
