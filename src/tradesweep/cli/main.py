@@ -33,12 +33,24 @@ app = typer.Typer(
 
 
 def _mount() -> None:
-    from tradesweep.cli import backtest, data, db, demo, keys, serve, strategies, sweep, worker
+    from tradesweep.cli import (
+        backtest,
+        data,
+        db,
+        demo,
+        keys,
+        serve,
+        strategies,
+        sweep,
+        webhooks,
+        worker,
+    )
 
     app.add_typer(data.app, name="data")
     app.add_typer(strategies.app, name="strategies")
     app.add_typer(db.app, name="db")
     app.add_typer(keys.app, name="keys")
+    app.add_typer(webhooks.app, name="webhooks")
     demo.register(app)
     backtest.register(app)
     sweep.register(app)
