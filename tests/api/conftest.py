@@ -148,3 +148,17 @@ def sweep_form() -> dict[str, object]:
 @pytest.fixture
 def sweep_json() -> dict[str, object]:
     return dict(_SWEEP_JSON)
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[object], str]]:
+    """Factory: serve any app on a free port; returns its base URL; stopped after the test."""
+    servers: list[ServerThread] = []
+
+    def start(app: object) -> str:
+        servers.append(ServerThread(app).start())
+        return servers[-1].url
+
+    yield start
+    for server in servers:
+        server.stop()
