@@ -19,9 +19,18 @@ $(DEVSTAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@ $(STAMP)
 
-## make run: demo backtest and sweep on the bundled GOOGL data
-run: $(STAMP)
-	$(VENV)/bin/tradesweep demo
+SERVICESTAMP := $(VENV)/.installed-service
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+$(SERVICESTAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e '.[service]'
+	touch $@ $(STAMP)
+
+## make run: the REST API and its workers on SQLite in the data dir; prints the URL and a key
+## (HOST=0.0.0.0 PORT=9000 make run to change where it listens)
+run: $(SERVICESTAMP)
+	$(VENV)/bin/tradesweep serve --host $(HOST) --port $(PORT)
 
 ## system packages the suite needs on a bare Debian machine
 system-deps:
