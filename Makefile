@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format system-deps bench sweep-bench clean
+.PHONY: run test lint format system-deps bench sweep-bench clean clean-cache
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,5 +57,9 @@ bench: $(DEVSTAMP)
 sweep-bench: $(DEVSTAMP)
 	$(PY) bench/sweep_bench.py
 
-clean:
+## numba's on-disk kernel cache (stale after editing a kernel another module's kernel calls)
+clean-cache:
+	find src -name '*.nbi' -delete -o -name '*.nbc' -delete
+
+clean: clean-cache
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist
