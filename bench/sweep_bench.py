@@ -14,8 +14,8 @@ imported here only, never from ``src/``.
     ``ma_crossed_above/below``, ``Portfolio.from_signals`` (fees 0.002, fills at the close),
     total return, Sharpe and max drawdown; next to tradesweep on the same pairs with
     ``fill="close"``, ``close_at_end=False`` (vectorbt's conventions). Ratio per combination.
-(c) backtesting.py ``Backtest.optimize`` on GOOGL daily, fast 5..50 step 5 x slow 20..200
-    step 20, constraint fast < slow, ``max_tries=None`` (its process pool), commission 0.002,
+(c) backtesting.py ``Backtest.optimize`` on GOOGL daily, fast 5..100 step 5 x slow 20..300
+    step 10, constraint fast < slow, ``max_tries=None`` (its process pool), commission 0.002,
     against tradesweep ``evaluate`` on the same grid (next_open, long only, whole units).
 """
 
@@ -165,7 +165,7 @@ def backtesting_rows() -> list[Row]:
     googl = load_sample("GOOGL")
     frame = googl.rename(columns=str.capitalize)[["Open", "High", "Low", "Close", "Volume"]]
     frame.index = frame.index.tz_localize(None)
-    grid = {"fast": range(5, 51, 5), "slow": range(20, 201, 20)}
+    grid = {"fast": range(5, 101, 5), "slow": range(20, 301, 10)}
     combos = pd.DataFrame(
         [(f, s) for f in grid["fast"] for s in grid["slow"] if f < s], columns=["fast", "slow"]
     )
