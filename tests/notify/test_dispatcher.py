@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook
 
@@ -416,3 +416,29 @@ def test_a_rotated_secret_signs_the_next_attempt(
     dispatcher.deliver_due()
     Webhook(old).verify(hook.seen[0].body, hook.seen[0].headers)
     Webhook(new).verify(hook.seen[1].body, hook.seen[1].headers)
+
+
+def test_rows_locked_by_a_claiming_dispatcher_are_skipped_not_waited_for(
+    engine: Engine,
+    sessions: Sessions,
+    clock: Any,
+    receiver: Callable[..., Any],
+    make_delivery: Callable[..., str],
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises whole transactions")
+    hook = receiver(200)
+    ids = sorted(make_delivery(hook.url()) for _ in range(3))
+    reports: list[Any] = []
+    with sessions.begin() as other:  # another dispatcher, mid-claim: holds a row lock
+        other.execute(
+            select(WebhookDelivery.id).where(WebhookDelivery.id == ids[0]).with_for_update()
+        )
+        worker = threading.Thread(
+            target=lambda: reports.extend(_dispatcher(sessions, clock).deliver_due())
+        )
+        worker.start()
+        worker.join(10)
+        assert not worker.is_alive(), "the dispatcher waited on a locked row"
+    assert sorted(r.delivery_id for r in reports) == ids[1:]
+    assert sorted(s.headers["webhook-id"] for s in hook.seen) == ids[1:]

@@ -4,6 +4,8 @@ library's verifier."""
 from __future__ import annotations
 
 import base64
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -80,3 +82,21 @@ def test_an_unknown_tenant_has_no_secret(sessions: Sessions) -> None:
         ensure_secret(s, 999_999)
     with sessions.begin() as s, pytest.raises(NotFound):
         rotate_secret(s, 999_999)
+
+
+def test_concurrent_first_callers_agree_on_one_secret(sessions: Sessions) -> None:
+    with sessions.begin() as s:
+        tenant_id = TenantRepository(s).create("acme").id
+    seen: dict[str, str] = {}
+
+    def second_caller() -> None:
+        with sessions.begin() as s:
+            seen["second"] = ensure_secret(s, tenant_id)
+
+    with sessions.begin() as first:
+        seen["first"] = ensure_secret(first, tenant_id)  # written, not yet committed
+        racer = threading.Thread(target=second_caller)
+        racer.start()
+        time.sleep(0.5)  # the racer reads no secret (PostgreSQL) or waits for the lock (SQLite)
+    racer.join(10)
+    assert seen["second"] == seen["first"]

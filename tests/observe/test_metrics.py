@@ -40,24 +40,22 @@ def test_http_requests_by_route_template_method_and_status() -> None:
     metrics.observe_request("/api/v1/jobs/{job_id}", "get", 200, 0.012)
     metrics.observe_request("/api/v1/jobs/{job_id}", "GET", 200, 0.2)
     metrics.observe_request("/api/v1/sweeps", "POST", 422, 0.003)
-    samples = _samples(metrics)
-    route = ("route", "/api/v1/jobs/{job_id}")
+    samples = _samples(metrics)  # read back through the text format
+    job = {"route": "/api/v1/jobs/{job_id}", "method": "GET"}
+    sweeps = {"route": "/api/v1/sweeps", "method": "POST"}
+
+    def sample(name: str, **labels: str) -> float:
+        return samples[(name, tuple(sorted(labels.items())))]
+
+    assert sample("tradesweep_http_requests_total", **job, status="200") == 2
+    assert sample("tradesweep_http_requests_total", **sweeps, status="422") == 1
     assert (
-        samples[("tradesweep_http_requests_total", (("method", "GET"), route, ("status", "200")))]
-        == 2
-    )
-    assert (
-        samples[("tradesweep_http_request_duration_seconds_count", (("method", "GET"), route))] == 2
-    )
-    assert (
-        samples[
-            (
-                "tradesweep_http_request_duration_seconds_bucket",
-                (("le", "0.025"), ("method", "GET"), route),
-            )
-        ]
-        == 1
-    )
+        "tradesweep_http_requests_total",
+        tuple(sorted({**sweeps, "status": "200"}.items())),
+    ) not in samples
+    assert sample("tradesweep_http_request_duration_seconds_count", **job) == 2
+    assert sample("tradesweep_http_request_duration_seconds_bucket", **job, le="0.025") == 1
+    assert sample("tradesweep_http_request_duration_seconds_bucket", **job, le="+Inf") == 2
 
 
 def test_jobs_by_type_and_outcome_with_durations_and_sweep_throughput() -> None:
