@@ -81,7 +81,7 @@ def worker(
             log.info("%s again: releasing running jobs now", name)
             abort.set()
         else:
-            log.info("%s: no new jobs; running ones have %.0f s to finish", name, grace)
+            log.info("%s: no new jobs; running ones have %g s to finish", name, grace)
             stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)

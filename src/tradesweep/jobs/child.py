@@ -13,8 +13,10 @@ threads), and a sweep's own process pool starts inside it.
   disappear, and kills the child's whole group. No compute outlives its worker by more than
   :data:`WATCH_SECONDS`.
 
-Messages go to the worker over a one-way pipe: ``("progress", done, total)``, then exactly one
-of ``("done", outcome)``, ``("failed", ChildFailure)`` or ``("cancelled",)``.
+Child and worker share one duplex pipe. The child sends ``("progress", done, total)``, then
+exactly one of ``("done", outcome)``, ``("failed", ChildFailure)`` or ``("cancelled",)``. The
+worker sends ``"cancel"`` to ask for a cooperative stop: the sweep's cancel check is "has the
+worker written anything?" (a closed pipe counts too, so a dead worker also stops it).
 """
 
 from __future__ import annotations
@@ -64,16 +66,22 @@ def compute_context(preload: tuple[str, ...] = PRELOAD) -> BaseContext:
     return context
 
 
+def warm_up(context: BaseContext) -> None:
+    """Start ``context``'s server now (a forkserver imports :data:`PRELOAD` before it serves),
+    so that the first job's process starts at once instead of while its lease runs."""
+    process = context.Process(target=os.getpid, name="tradesweep-warm-up")  # type: ignore[attr-defined]
+    process.start()
+    process.join()
+
+
 def child_main(
     job_type: str,
     spec: Any,
     conn: Connection,
-    cancel: Any,
     worker_pid: int,
     workers: int | None,
 ) -> None:
-    """Run one job's compute and report over ``conn``; ``cancel`` is an Event the worker sets
-    to ask for a cooperative stop."""
+    """Run one job's compute and report over ``conn`` (module docstring)."""
     os.setpgrp()
     watch_parent(worker_pid)
     lock = threading.Lock()
@@ -85,8 +93,12 @@ def child_main(
     def progress(info: ProgressInfo) -> None:
         send(("progress", int(info.done), int(info.total)))
 
+    def cancelled() -> bool:
+        with lock:
+            return conn.poll()
+
     try:
-        outcome = execute(job_type, spec, progress=progress, cancel=cancel, workers=workers)
+        outcome = execute(job_type, spec, progress=progress, cancel=cancelled, workers=workers)
     except SweepCancelled:
         send(("cancelled",))
     except BaseException as exc:

@@ -9,6 +9,7 @@ process group is killed before it returns.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -83,24 +84,23 @@ class Supervisor:
 
     def run(self) -> Ending:
         """Run the attempt to its end; the child is gone when this returns or raises."""
-        reader, writer = self.context.Pipe(duplex=False)
-        cancel = self.context.Event()
+        conn, child_conn = self.context.Pipe(duplex=True)
         process: Any = self.context.Process(  # type: ignore[attr-defined]
             target=child_main,
-            args=(self.job.type, self.job.spec, writer, cancel, os.getpid(), self.compute_workers),
+            args=(self.job.type, self.job.spec, child_conn, os.getpid(), self.compute_workers),
             name=f"tradesweep-job-{self.job.id}",
         )
         process.start()
-        writer.close()  # the child holds the only write end: EOF when it is gone
+        child_conn.close()  # the child holds the only other end: EOF when it is gone
         try:
-            return self._watch(process, reader, cancel)
+            return self._watch(process, conn)
         finally:
             kill_group(process.pid)
             process.kill()
             process.join(JOIN_SECONDS)
-            reader.close()
+            conn.close()
 
-    def _watch(self, process: Any, reader: Connection, cancel: Any) -> Ending:
+    def _watch(self, process: Any, conn: Connection) -> Ending:
         t = self.timings
         started = time.monotonic()
         deadline = started + self.job.timeout_seconds
@@ -109,7 +109,7 @@ class Supervisor:
         cancel_deadline: float | None = None
         stop_deadline: float | None = None
         while True:
-            message = self._receive(process, reader)
+            message = self._receive(process, conn)
             now = time.monotonic()
             if message is not None:
                 kind = message[0]
@@ -123,13 +123,13 @@ class Supervisor:
                     return Cancelled()
                 elif kind == "failed":
                     failure: ChildFailure = message[1]
-                    log.warning(
-                        "job %s attempt %d failed: %s\n%s",
-                        self.job.id,
-                        self.job.attempt,
-                        failure.reason,
-                        failure.traceback,
-                    )
+                    if failure.retryable:  # bad input needs no traceback: the reason says it
+                        log.warning(
+                            "job %s attempt %d raised:\n%s",
+                            self.job.id,
+                            self.job.attempt,
+                            failure.traceback,
+                        )
                     return Failed(failure.reason, failure.retryable)
                 elif kind == "exited":
                     return Failed(
@@ -154,7 +154,7 @@ class Supervisor:
                     pending, last_progress = None, now
                 if cancel_requested and cancel_deadline is None:
                     log.info("job %s: cancel requested, stopping the compute", self.job.id)
-                    cancel.set()
+                    _ask(conn, "cancel")
                     cancel_deadline = now + t.cancel_grace
 
             if cancel_deadline is not None and now >= cancel_deadline:
@@ -174,15 +174,20 @@ class Supervisor:
                     return Released()
 
     @staticmethod
-    def _receive(process: Any, reader: Connection) -> tuple[Any, ...] | None:
+    def _receive(process: Any, conn: Connection) -> tuple[Any, ...] | None:
         """The child's next message, ``("exited",)`` once it is gone without one, else None
         after at most a tick."""
-        ready = wait([reader, process.sentinel], timeout=TICK_SECONDS)
-        if reader in ready or reader.poll():
+        ready = wait([conn, process.sentinel], timeout=TICK_SECONDS)
+        if conn in ready or conn.poll():
             try:
-                return tuple(reader.recv())
-            except EOFError:
+                return tuple(conn.recv())
+            except (EOFError, ConnectionResetError):
                 return ("exited",)
         if process.sentinel in ready:
             return ("exited",)
         return None
+
+
+def _ask(conn: Connection, message: str) -> None:
+    with contextlib.suppress(OSError):  # the child is gone already
+        conn.send(message)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from tradesweep.jobs import finish
-from tradesweep.jobs.child import compute_context
+from tradesweep.jobs.child import compute_context, warm_up
 from tradesweep.jobs.claim import ClaimedJob, claim_next
 from tradesweep.jobs.lease import Lease, LeaseLost, hold
 from tradesweep.jobs.policy import RetryPolicy
@@ -101,6 +101,7 @@ class Worker:
         """Work until ``stop`` is set (see the module docstring), then unregister."""
         abort = abort or threading.Event()
         self._write(lambda session: self.identity.register(session, self.clock()))
+        warm_up(self.context)
         log.info(
             "worker %s: %d slot(s), lease %.0f s, %d compute worker(s) per job",
             self.id,
