@@ -57,13 +57,14 @@ def ensure_secret(session: Session, tenant_id: int) -> str:
 def rotate_secret(session: Session, tenant_id: int) -> str:
     """Replace the tenant's secret; every later attempt, retries included, uses the new one."""
     secret = generate_secret()
-    changed = session.execute(
+    changed = session.scalar(
         update(Tenant)
         .where(Tenant.id == tenant_id)
         .values(webhook_secret=secret)
+        .returning(Tenant.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not changed:
+    )
+    if changed is None:
         raise NotFound(f"no tenant with id {tenant_id}", field="tenant_id")
     return secret
 

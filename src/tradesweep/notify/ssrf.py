@@ -192,22 +192,25 @@ _PUBLIC_FIX = (
 
 
 def _problem(address: IPAddress, *, allow_private: bool) -> str | None:
-    v4 = isinstance(address, ipaddress.IPv4Address)
     # Refused whatever allow_private says: never a legitimate receiver.
     if address in METADATA_ADDRESSES:
         return "a cloud metadata endpoint"
-    if address.is_unspecified or (v4 and address in _THIS_NETWORK):
+    if address.is_unspecified:
         return "unspecified (0.0.0.0/8 or ::)"
     if address.is_multicast:
         return "multicast"
     if address.is_link_local:
         return "link-local"
-    if not v4 and address.is_site_local:
-        return "site-local"
-    if not v4 and address in _IPV4_COMPATIBLE and int(address) > 1:
-        return "a deprecated IPv4-compatible IPv6 address"
-    if v4 and (address.is_reserved or address == _BROADCAST):
-        return "reserved"
+    if isinstance(address, ipaddress.IPv4Address):
+        if address in _THIS_NETWORK:
+            return "unspecified (0.0.0.0/8 or ::)"
+        if address.is_reserved or address == _BROADCAST:
+            return "reserved"
+    else:
+        if address.is_site_local:
+            return "site-local"
+        if address in _IPV4_COMPATIBLE and int(address) > 1:
+            return "a deprecated IPv4-compatible IPv6 address"
     # Refused unless allow_private (local development and tests).
     if address.is_loopback:
         return None if allow_private else "loopback"
