@@ -442,3 +442,25 @@ def test_rows_locked_by_a_claiming_dispatcher_are_skipped_not_waited_for(
         assert not worker.is_alive(), "the dispatcher waited on a locked row"
     assert sorted(r.delivery_id for r in reports) == ids[1:]
     assert sorted(s.headers["webhook-id"] for s in hook.seen) == ids[1:]
+
+
+def test_the_deliveries_view_shows_state_and_every_attempt(
+    sessions: Sessions, clock: Any, receiver: Callable[..., Any], make_delivery: Callable[..., str]
+) -> None:
+    hook = receiver(503, 200)
+    delivery_id = make_delivery(hook.url())
+    dispatcher = _dispatcher(sessions, clock)
+    dispatcher.deliver_due()
+    pending = delivery_view(*_delivery(sessions, delivery_id))
+    assert pending["status"] == "pending" and pending["next_attempt_at"] is not None
+    assert pending["last_error"] == "HTTP 503"
+    clock.advance(60)
+    dispatcher.deliver_due()
+    view = delivery_view(*_delivery(sessions, delivery_id))
+    assert view["webhook_id"] == delivery_id and view["event_type"] == "sweep.completed"
+    assert (view["status"], view["attempts"], view["next_attempt_at"]) == ("delivered", 2, None)
+    assert [(a["attempt"], a["status_code"], a["error"]) for a in view["attempt_log"]] == [
+        (1, 503, "HTTP 503"),
+        (2, 200, None),
+    ]
+    assert view["delivered_at"] is not None and "payload" not in view

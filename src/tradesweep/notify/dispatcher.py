@@ -1,4 +1,4 @@
-"""The webhook dispatcher: drains the outbox (``webhook_deliveries``), one signed POST at a time.
+"""The webhook dispatcher: drains the outbox (``webhook_deliveries``) with signed POSTs.
 
 A round (:meth:`WebhookDispatcher.deliver_due`):
 
@@ -207,7 +207,7 @@ class WebhookDispatcher:
             parsed = validate_webhook_url(claimed.url, allow_private=self.allow_private)
         except UnsafeWebhookURL as exc:
             return self._refused(claimed, exc)
-        host = parsed.raw_host.decode("ascii").lower().rstrip(".")
+        host = parsed.raw_host.decode("ascii").lower().rstrip(".")  # the breaker's key
 
         retry_at = self.breaker.allow(host)
         if retry_at is not None:

@@ -78,11 +78,6 @@ class Destination:
     port: int
     address: str  # the public (or allowed) IP the guard approved
 
-    @property
-    def key(self) -> str:
-        """Circuit-breaker key: the host name, lowercase, without a trailing dot."""
-        return self.host.rstrip(".")
-
 
 def allow_private_from_env(environ: Mapping[str, str] | None = None) -> bool:
     """True when ``TRADESWEEP_WEBHOOK_ALLOW_PRIVATE`` is 1/true/yes/on."""

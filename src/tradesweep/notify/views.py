@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tradesweep.store import WebhookAttempt, WebhookDelivery
+from tradesweep.store import DeliveryStatus, WebhookAttempt, WebhookDelivery
 
 
 def delivery_view(delivery: WebhookDelivery, attempts: Sequence[WebhookAttempt]) -> dict[str, Any]:
@@ -23,7 +23,9 @@ def delivery_view(delivery: WebhookDelivery, attempts: Sequence[WebhookAttempt])
         "status": delivery.status.value,
         "attempts": delivery.attempts,
         "next_attempt_at": (
-            delivery.next_attempt_at.isoformat() if delivery.status.value == "pending" else None
+            delivery.next_attempt_at.isoformat()
+            if delivery.status is DeliveryStatus.PENDING
+            else None
         ),
         "last_error": delivery.last_error,
         "created_at": delivery.created_at.isoformat(),
