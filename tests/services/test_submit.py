@@ -42,18 +42,20 @@ def _sweep(**change: Any) -> SweepRequest:
     return parse_request(SweepRequest, body, tickers=TICKERS)
 
 
-def test_the_spec_is_the_one_the_cli_runs_for_the_same_request() -> None:
+@pytest.mark.parametrize("preset", ["minimum", "standard", None])
+def test_the_spec_is_the_one_the_cli_runs_for_the_same_request(preset: str | None) -> None:
     cli = SweepSpec.from_dict(
         {
             "data": "GOOGL",
             "strategy": "sma_crossover",
             "ranges": ["fast=10:20:5", "slow=20:30:5"],
             "min_trades": 50,
-            "preset": "minimum",
+            "preset": preset,
         }
     )
-    assert sweep_spec(_sweep()) == cli
-    assert sweep_spec(_sweep()).spec_id == cli.spec_id
+    mine = sweep_spec(_sweep(config_path=preset))
+    assert mine == cli
+    assert mine.spec_id == cli.spec_id
 
 
 def test_form_values_are_read_like_json() -> None:

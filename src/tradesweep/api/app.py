@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -11,9 +12,22 @@ from sqlalchemy import Engine
 from tradesweep import __version__
 from tradesweep.api.errors import install_error_handlers
 from tradesweep.api.middleware import BodyLimit
-from tradesweep.api.routers import auth, backtests, health, jobs, sweeps, walkforward
+from tradesweep.api.routers import (
+    auth,
+    backtest_charts,
+    backtests,
+    catalog,
+    datasets,
+    estimate,
+    health,
+    jobs,
+    strategies,
+    sweeps,
+    walkforward,
+)
 from tradesweep.api.settings import ApiSettings
 from tradesweep.store import make_engine, session_factory
+from tradesweep.web import mount_dashboard
 
 DESCRIPTION = """\
 Submit strategy sweeps, backtests and walk-forward analyses as jobs, follow them, and read
@@ -47,8 +61,13 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     app.state.settings = settings
     app.state.engine = db
     app.state.sessions = session_factory(db)
+    # SQLite: one transaction at a time per process (see deps.get_session).
+    app.state.write_gate = asyncio.Lock() if db.dialect.name == "sqlite" else nullcontext()
     install_error_handlers(app, retry_after_seconds=settings.retry_after_seconds)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in (health, auth, sweeps, jobs, backtests, walkforward):
         app.include_router(module.router)
+    for module in (catalog, datasets, estimate, strategies, backtest_charts):  # dashboard
+        app.include_router(module.router)
+    mount_dashboard(app)
     return app

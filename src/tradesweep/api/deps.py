@@ -1,19 +1,22 @@
 """Typed dependencies the routes declare: settings, one database transaction per request,
 the authenticated caller, the dataset registry and a request body read from JSON or a form.
 
-The transaction (:data:`SessionDep`) commits when the route returns and before the response
-is sent (``scope="function"``), so a 202 is only answered for a job that is stored.
+The request's transaction (:data:`SessionDep`, shared by authentication and the route)
+commits when the route returns, before the response is sent (``scope="function"``), so a 202
+is only answered for a job that is stored. Dependencies that do no I/O are ``async`` so they
+cost no thread hop.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import AsyncIterator, Collection
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from tradesweep.api.auth import Principal, authenticate
@@ -26,11 +29,11 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def get_settings(request: Request) -> ApiSettings:
+async def get_settings(request: Request) -> ApiSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_sessions(request: Request) -> sessionmaker[Session]:
+async def get_sessions(request: Request) -> sessionmaker[Session]:
     return request.app.state.sessions  # type: ignore[no-any-return]
 
 
@@ -38,9 +41,27 @@ SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 
 
-def get_session(sessions: SessionsDep) -> Iterator[Session]:
-    with sessions.begin() as session:
-        yield session
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction for the request, committed when the route returns. On SQLite the
+    requests take turns through ``app.state.write_gate`` (an asyncio lock, FIFO) because every
+    SQLite transaction holds the database's write lock: waiting here is fair and cheap, while
+    many threads waiting inside SQLite's busy handler sleep in growing steps and time out."""
+    state = request.app.state
+    async with state.write_gate:
+        session: Session = state.sessions()
+        try:
+            yield session
+        except BaseException:
+            await run_in_threadpool(session.close)  # rolls back
+            raise
+        await run_in_threadpool(_commit_and_close, session)
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -53,7 +74,7 @@ def get_principal(request: Request, session: SessionDep, settings: SettingsDep) 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_registry(settings: SettingsDep) -> DatasetRegistry:
+async def get_registry(settings: SettingsDep) -> DatasetRegistry:
     return DatasetRegistry(settings.data_dir)
 
 

@@ -22,6 +22,7 @@ the worker rebuilds the spec with ``SweepSpec.from_dict(parameters["spec"])`` (o
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -46,7 +47,7 @@ from tradesweep.services.backtest import BacktestSpec
 from tradesweep.store import Job, JobRepository, JobType
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
-from tradesweep.sweep.preset import builtin_presets, load_preset
+from tradesweep.sweep.preset import Preset, builtin_presets, load_preset
 from tradesweep.sweep.runner import plan_sweep
 from tradesweep.sweep.spec import SweepSpec
 from tradesweep.sweep.walkforward import WalkForwardSpec
@@ -338,7 +339,24 @@ def sweep_spec_dict(request: SweepRequest) -> dict[str, Any]:
 
 
 def sweep_spec(request: SweepRequest) -> SweepSpec:
-    return SweepSpec.from_dict(sweep_spec_dict(request))
+    """The spec :meth:`SweepSpec.from_dict` builds for the request, the built-in preset taken
+    from a cache instead of parsed from YAML on every request (the same values: see
+    ``tests/services/test_submit.py``)."""
+    values = sweep_spec_dict(request)
+    name = values.pop("preset")
+    if name is None:
+        return SweepSpec.from_dict(values)
+    preset = _builtin_preset(name)
+    values["settings"] = dict(preset.settings)
+    for key, value in preset.spec_fields.items():
+        values.setdefault(key, value)
+    return SweepSpec.from_dict(values).replace(preset=name)
+
+
+@functools.lru_cache(maxsize=8)
+def _builtin_preset(name: str) -> Preset:
+    """A packaged preset (read-only data shipped with the code), parsed once per process."""
+    return load_preset(name)
 
 
 def walkforward_spec(request: WalkForwardRequest) -> WalkForwardSpec:
