@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradesweep.jobs import finish
 from tradesweep.store import (
     BacktestRepository,
     Job,
@@ -134,7 +135,10 @@ def test_a_job_that_always_fails_is_retried_then_failed_with_its_reason(
         "started",
         "failed",
     ]
-    assert [p["attempt"] for kind, p in events if kind == "retry"] == [1, 2]
+    retries = [p for kind, p in events if kind == "retry"]
+    assert [p["attempt"] for p in retries] == [1, 2]
+    assert all(p["run_after"] > p["timestamp"] for p in retries), "each retry waits"
+    assert all(p["message"] == job.error for p in retries)
     assert events[2][1]["message"] == "Started (attempt 2 of 3)"
     assert events[-1][1] == {
         "error": True,
@@ -145,6 +149,25 @@ def test_a_job_that_always_fails_is_retried_then_failed_with_its_reason(
         deliveries = OutboxRepository(session).for_job(job_id)
         assert not SweepResultRepository(session).runs_for_job(job_id)
     assert [d.event_type for d in deliveries] == ["sweep.failed"]
+
+
+def test_results_that_cannot_be_stored_leave_nothing_behind(
+    sessions: Sessions, make_job, read_job, run_worker, wait, specs, monkeypatch
+) -> None:
+    def complete_then_fail(session: Session, job: Job, outcome: Any, now: Any) -> None:
+        SweepResultRepository(session).write(
+            tenant_id=job.tenant_id, ticker="X", strategy="s", spec={}, rows=outcome.rows
+        )
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(finish, "complete", complete_then_fail)
+    job_id = make_job("sweep", specs.slow(3, 0.0), max_attempts=1)
+    with run_worker():
+        job = wait(_finished(read_job, job_id), 60, "the job to fail")
+    assert job.status is JobStatus.FAILED
+    assert job.error == "StoreError: RuntimeError: disk full"
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(SweepRun)) == 0
 
 
 def test_bad_input_fails_at_once_without_retries(
@@ -165,8 +188,8 @@ def test_bad_input_fails_at_once_without_retries(
 def test_a_timeout_kills_the_compute_and_its_whole_process_group(
     sessions: Sessions, make_job, read_job, run_worker, wait, specs, procs
 ) -> None:
-    # 12 combinations of 0.3 s: the sweep starts its own process pool, all in the group
-    job_id = make_job("sweep", specs.slow(12, 0.3), timeout_seconds=2)
+    # 40 combinations of 0.3 s: the sweep starts its own process pool, all in the group
+    job_id = make_job("sweep", specs.slow(40, 0.3), timeout_seconds=4)
     groups: dict[int, set[int]] = {}
     me = os.getpid()
     with run_worker(compute_workers=2):
@@ -182,7 +205,7 @@ def test_a_timeout_kills_the_compute_and_its_whole_process_group(
 
     assert job.status is JobStatus.FAILED
     assert job.attempts == 1, "a timeout is not retried"
-    assert job.error.startswith("Timeout: the job ran longer than its timeout of 2 s")
+    assert job.error.startswith("Timeout: the job ran longer than its timeout of 4 s")
     assert groups, "the compute's process group was never seen"
     assert max(len(members) for members in groups.values()) >= 2, groups
     assert not survivors, f"processes of the killed group survive: {survivors}"

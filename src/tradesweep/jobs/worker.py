@@ -158,7 +158,16 @@ class Worker:
         )
         try:
             ending = supervisor.run()
-            self._write(lambda session: self._end(session, job, ending))
+            try:
+                self._write(lambda session: self._end(session, job, ending))
+            except (LeaseLost, OperationalError):
+                raise
+            except Exception as exc:
+                # The results could not be stored (the transaction rolled back, nothing of
+                # them is kept): a failed attempt like any other, retried per the policy.
+                log.exception("job %s: storing how the attempt ended failed", job.id)
+                ending = Failed(f"StoreError: {type(exc).__name__}: {exc}", retryable=True)
+                self._write(lambda session: self._end(session, job, ending))
         except LeaseLost:
             log.warning(
                 "job %s: worker %s lost its lease; this attempt's work is dropped", job.id, self.id
