@@ -1,0 +1,101 @@
+"""The job compute use-case: a spec in, a plain picklable outcome out, with the shapes the
+worker stores (docs/jobs.md); bad input raises TradesweepError, cancel stops it."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from tradesweep.errors import TradesweepError
+from tradesweep.services.execute import (
+    BEST_METRICS,
+    BacktestOutcome,
+    SweepOutcome,
+    UnknownJobType,
+    WalkForwardOutcome,
+    execute,
+    parse_spec,
+)
+from tradesweep.sweep import ProgressInfo, SweepCancelled, SweepSpec, WalkForwardSpec
+
+SWEEP = {
+    "data": "GOOGL",
+    "strategy": "sma_crossover",
+    "ranges": {"fast": "5:15:5", "slow": "30:50:10"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRADESWEEP_DATA_DIR", str(tmp_path / "datasets"))
+
+
+def test_a_sweep_gives_its_ranked_rows_counts_and_summaries() -> None:
+    reports: list[ProgressInfo] = []
+    outcome = execute("sweep", SWEEP, progress=reports.append, workers=1)
+
+    assert isinstance(outcome, SweepOutcome)
+    assert outcome.spec_id == SweepSpec.from_dict(SWEEP).spec_id
+    assert outcome.ticker == "GOOGL" and outcome.strategy == "sma_crossover"
+    assert outcome.grid_combinations == outcome.valid_combinations == outcome.evaluated == 9
+    assert 0 < len(outcome.rows) <= 9
+    assert [row["rank"] for row in outcome.rows] == list(range(1, len(outcome.rows) + 1))
+    assert reports and reports[-1].done == reports[-1].total == 9
+
+    result = outcome.job_result("run-1")
+    assert result["sweep_run_id"] == "run-1"
+    assert result["total_combinations"] == 9
+    assert result["winner"] == outcome.rows[0]["params"]
+    assert result["best"]["params"] == result["winner"]
+    assert result["best"]["score"] == outcome.rows[0]["score"]
+    assert set(result["best"]["metrics"]) == set(BEST_METRICS)
+    assert set(result["diagnostics"]) >= {"deflated_sharpe", "stability", "pbo"}
+    metrics = outcome.job_metrics()
+    assert metrics["combinations_tested"] == 9 and metrics["bars"] == 2335
+    assert metrics["combinations_per_second"] > 0
+    json.dumps([result, metrics], allow_nan=False)
+    assert pickle.loads(pickle.dumps(outcome)) == outcome
+
+
+def test_a_backtest_gives_its_metrics_and_trades() -> None:
+    spec = {"data": "GOOGL", "strategy": "sma_crossover", "params": {"fast": 10, "slow": 30}}
+    outcome = execute("backtest", spec)
+    assert isinstance(outcome, BacktestOutcome)
+    assert len(outcome.trades) == outcome.metrics["total_trades"] > 0
+    assert len(outcome.index) == outcome.bars == 2335
+    assert outcome.job_result("bt-1") == {"backtest_run_id": "bt-1", "metrics": outcome.metrics}
+    assert outcome.job_metrics()["combinations_tested"] == 1
+    copy = pickle.loads(pickle.dumps(outcome))
+    assert (copy.trades == outcome.trades).all()
+
+
+def test_a_walkforward_gives_its_json() -> None:
+    spec = {**SWEEP, "train_bars": 1000, "test_bars": 500}
+    outcome = execute("walkforward", spec, workers=1)
+    assert isinstance(outcome, WalkForwardOutcome)
+    assert outcome.job_result()["spec_id"] == WalkForwardSpec.from_dict(spec).spec_id
+    assert len(outcome.job_result()["windows"]) == 2
+    assert outcome.bars == 2335 and outcome.evaluated == 18
+
+
+def test_job_types_read_their_own_spec() -> None:
+    assert isinstance(parse_spec("sweep", SWEEP), SweepSpec)
+    with pytest.raises(TradesweepError, match="unknown backtest spec field 'ranges'"):
+        parse_spec("backtest", SWEEP)
+    with pytest.raises(UnknownJobType, match="unknown job type 'optimise'"):
+        execute("optimise", SWEEP)
+
+
+def test_bad_input_raises_a_tradesweep_error() -> None:
+    with pytest.raises(TradesweepError, match="did you mean 'fast'"):
+        execute("sweep", {**SWEEP, "ranges": {"fsat": "5:15:5"}})
+    with pytest.raises(TradesweepError):
+        execute("backtest", {"data": "NOPE", "strategy": "sma_crossover"})
+
+
+def test_cancel_stops_a_sweep() -> None:
+    with pytest.raises(SweepCancelled):
+        execute("sweep", SWEEP, cancel=lambda: True, workers=1)
