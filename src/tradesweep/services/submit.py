@@ -141,8 +141,8 @@ def _check_ticker(value: str, info: ValidationInfo) -> str:
     if not TICKER_MIN_LEN <= len(ticker) <= TICKER_MAX_LEN:
         raise PydanticCustomError(
             "ticker_length",
-            "must be {lo}-{hi} characters, got {n} ({ticker!r})",
-            {"lo": TICKER_MIN_LEN, "hi": TICKER_MAX_LEN, "n": len(ticker), "ticker": value},
+            "must be {lo}-{hi} characters, got {n} ('{ticker}')",
+            {"lo": TICKER_MIN_LEN, "hi": TICKER_MAX_LEN, "n": len(ticker), "ticker": value[:40]},
         )
     tickers = (info.context or {}).get("tickers")
     if tickers is not None and ticker not in tickers:
@@ -189,7 +189,7 @@ def _check_webhook(value: str | None) -> str | None:
     if not re.match(r"^https?://[^\s/]+", value) or len(value) > 2048:
         raise PydanticCustomError(
             "invalid_webhook_url",
-            "must be an http:// or https:// URL of at most 2048 characters, got {value!r}",
+            "must be an http:// or https:// URL of at most 2048 characters, got '{value}'",
             {"value": value[:100]},
         )
     return value
