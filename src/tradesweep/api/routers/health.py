@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from tradesweep import __version__
 from tradesweep.api.deps import SessionsDep, SettingsDep
@@ -22,26 +24,12 @@ LOW_DISK_BYTES = 500 * 1024 * 1024
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
-def health(sessions: SessionsDep, settings: SettingsDep, response: Response) -> HealthOut:
-    checks: dict[str, Any] = {}
-    healthy = True
-    try:
-        with sessions.begin() as session:
-            session.execute(text("SELECT 1"))
-            stats = JobRepository(session).stats()
-        checks["database"] = {"status": "ok", "backend": session.bind.dialect.name}  # type: ignore[union-attr]
-        checks["workers"] = {
-            "status": "ok" if stats["workers"] else "none",
-            "alive": stats["workers"],
-            "running_jobs": stats["running"],
-        }
-        checks["queue_depth"] = stats["queue_depth"]
-    except SQLAlchemyError as exc:
-        healthy = False
-        first_line = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        checks["database"] = {"status": "unreachable", "error": first_line[:200]}
-        checks["workers"] = {"status": "unknown"}
-        checks["queue_depth"] = None
+async def health(
+    request: Request, sessions: SessionsDep, settings: SettingsDep, response: Response
+) -> HealthOut:
+    async with request.app.state.write_gate:  # SQLite: take a turn like every request
+        checks = await run_in_threadpool(_database_checks, sessions)
+    healthy = checks["database"]["status"] == "ok"
     checks["disk"] = _disk(settings.data_dir)
     if not healthy:
         response.status_code = 503
@@ -52,6 +40,30 @@ def health(sessions: SessionsDep, settings: SettingsDep, response: Response) -> 
         timestamp=utcnow(),
         checks=checks,
     )
+
+
+def _database_checks(sessions: sessionmaker[Session]) -> dict[str, Any]:
+    try:
+        with sessions.begin() as session:
+            session.execute(text("SELECT 1"))
+            stats = JobRepository(session).stats()
+            backend = session.get_bind().dialect.name
+    except SQLAlchemyError as exc:
+        first_line = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return {
+            "database": {"status": "unreachable", "error": first_line[:200]},
+            "workers": {"status": "unknown"},
+            "queue_depth": None,
+        }
+    return {
+        "database": {"status": "ok", "backend": backend},
+        "workers": {
+            "status": "ok" if stats["workers"] else "none",
+            "alive": stats["workers"],
+            "running_jobs": stats["running"],
+        },
+        "queue_depth": stats["queue_depth"],
+    }
 
 
 def _disk(path: Path) -> dict[str, Any]:
