@@ -277,14 +277,14 @@ def test_an_open_breaker_stops_attempts_to_its_host_while_others_are_delivered(
         assert delivery.lease_owner is None
         assert delivery.next_attempt_at == clock.now + timedelta(seconds=60)
     sample = metrics.registry.get_sample_value
-    assert sample("tradesweep_webhook_breakers", {"state": "open"}) == 1
-    assert sample("tradesweep_webhook_deliveries_total", {"outcome": "deferred"}) == 2
-    assert sample("tradesweep_webhook_deliveries_total", {"outcome": "delivered"}) == 1
+    assert sample("pipeline_trading_webhook_breakers", {"state": "open"}) == 1
+    assert sample("pipeline_trading_webhook_deliveries_total", {"outcome": "deferred"}) == 2
+    assert sample("pipeline_trading_webhook_deliveries_total", {"outcome": "delivered"}) == 1
 
     clock.advance(61)  # half-open: one probe, it fails, the rest wait again
     outcomes = {r.delivery_id: r.outcome for r in dispatcher.deliver_due()}
     assert sorted(o.value for o in outcomes.values()) == ["deferred"] * 3 + ["retry"]
-    assert sample("tradesweep_webhook_breakers", {"state": "open"}) == 1
+    assert sample("pipeline_trading_webhook_breakers", {"state": "open"}) == 1
 
 
 def test_a_row_leased_by_a_dead_dispatcher_is_retried_after_the_lease_expires(

@@ -14,12 +14,13 @@ from tradesweep.observe.logging import (
     get_logger,
     redact,
 )
-from tradesweep.observe.metrics import Metrics
+from tradesweep.observe.metrics import Metrics, Snapshot
 
 __all__ = [
     "LOG_FORMAT_ENV",
     "LOG_LEVEL_ENV",
     "Metrics",
+    "Snapshot",
     "bind",
     "bound",
     "clear",
