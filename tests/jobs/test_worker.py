@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.jobs import finish
@@ -265,3 +265,20 @@ def test_stopping_the_worker_releases_its_running_job(
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(WorkerRecord)) == 0
         assert session.scalar(select(func.count()).select_from(SweepRun)) == 0
+
+
+def test_a_worker_keeps_its_heartbeat_and_registers_again_when_its_row_is_gone(
+    sessions: Sessions, run_worker, wait
+) -> None:
+    def heartbeat(worker_id: str) -> Any:
+        with sessions() as session:
+            record = session.get(WorkerRecord, worker_id)
+            return record.heartbeat_at if record else None
+
+    with run_worker(heartbeat_seconds=0.2) as (worker, _stop):
+        first = wait(lambda: heartbeat(worker.id), 10, "the worker to register")
+        wait(lambda: (heartbeat(worker.id) or first) > first, 10, "a heartbeat")
+        with sessions.begin() as session:
+            session.execute(delete(WorkerRecord))
+        wait(lambda: heartbeat(worker.id), 10, "the worker to register again")
+    assert heartbeat(worker.id) is None, "a clean exit unregisters"

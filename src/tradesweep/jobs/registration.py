@@ -48,13 +48,14 @@ class WorkerIdentity:
 
     def beat(self, session: Session, now: datetime) -> None:
         """Renew the heartbeat; register again if the row went missing meanwhile."""
-        updated = session.execute(
+        updated = session.scalar(
             update(WorkerRecord)
             .where(WorkerRecord.id == self.id)
             .values(heartbeat_at=now)
+            .returning(WorkerRecord.id)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if not updated:
+        )
+        if updated is None:
             self.register(session, now)
 
     def unregister(self, session: Session) -> None:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from multiprocessing.context import BaseContext
+from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +43,7 @@ from tradesweep.store.types import utcnow
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 WRITE_ATTEMPTS = 3
 """Tries of a job's final write when the database is briefly unavailable (locked, restarting)."""
 
@@ -159,7 +161,7 @@ class Worker:
         try:
             ending = supervisor.run()
             try:
-                self._write(lambda session: self._end(session, job, ending))
+                outcome = self._write(lambda session: self._end(session, job, ending))
             except (LeaseLost, OperationalError):
                 raise
             except Exception as exc:
@@ -167,16 +169,17 @@ class Worker:
                 # them is kept): a failed attempt like any other, retried per the policy.
                 log.exception("job %s: storing how the attempt ended failed", job.id)
                 ending = Failed(f"StoreError: {type(exc).__name__}: {exc}", retryable=True)
-                self._write(lambda session: self._end(session, job, ending))
+                outcome = self._write(lambda session: self._end(session, job, ending))
         except LeaseLost:
             log.warning(
                 "job %s: worker %s lost its lease; this attempt's work is dropped", job.id, self.id
             )
             return None
-        log.info("job %s: %s", job.id, _describe(ending))
+        log.info("job %s: %s", job.id, outcome)
         return ending
 
-    def _end(self, session: Session, job: ClaimedJob, ending: Ending) -> None:
+    def _end(self, session: Session, job: ClaimedJob, ending: Ending) -> str:
+        """Write how the attempt ended (fenced); say what became of the job."""
         now = self.clock()
         held = hold(session, job.id, self.id, now)
         if isinstance(ending, Completed):
@@ -190,6 +193,13 @@ class Worker:
             finish.retry(session, held, ending.reason, now + delay, now)
         else:
             finish.fail(session, held, ending.reason, now)
+        status = held.status.value
+        if isinstance(ending, Failed):
+            attempt = f"attempt {job.attempt} of {held.max_attempts}"
+            status = f"{status} after {attempt} ({ending.reason})"
+        elif isinstance(ending, Released):
+            status = f"{status} again (the worker is stopping)"
+        return status
 
     def _slot(self, stop: threading.Event, abort: threading.Event) -> None:
         while not stop.is_set():
@@ -216,24 +226,16 @@ class Worker:
         except SQLAlchemyError as exc:
             log.warning("worker %s: heartbeat failed: %s", self.id, exc)
 
-    def _write(self, write: Callable[[Session], None]) -> None:
+    def _write(self, write: Callable[[Session], T]) -> T:
         """``write`` in one transaction, tried again on a transient database error."""
-        for attempt in Retrying(
+        retrying = Retrying(
             stop=stop_after_attempt(WRITE_ATTEMPTS),
             wait=wait_fixed(0.5),
             retry=retry_if_exception_type(OperationalError),
             reraise=True,
-        ):
-            with attempt, self.sessions.begin() as session:
-                write(session)
+        )
+        return retrying(self._transaction, write)
 
-
-def _describe(ending: Ending) -> str:
-    if isinstance(ending, Completed):
-        return "completed"
-    if isinstance(ending, Failed):
-        return f"failed ({ending.reason})"
-    if isinstance(ending, Cancelled):
-        return "cancelled"
-    assert isinstance(ending, Released)
-    return "released (the worker is stopping)"
+    def _transaction(self, write: Callable[[Session], T]) -> T:
+        with self.sessions.begin() as session:
+            return write(session)
