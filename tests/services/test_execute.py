@@ -13,6 +13,7 @@ from tradesweep.errors import TradesweepError
 from tradesweep.services.execute import (
     BEST_METRICS,
     BacktestOutcome,
+    InvalidJobSpec,
     SweepOutcome,
     UnknownJobType,
     WalkForwardOutcome,
@@ -87,6 +88,8 @@ def test_job_types_read_their_own_spec() -> None:
         parse_spec("backtest", SWEEP)
     with pytest.raises(UnknownJobType, match="unknown job type 'optimise'"):
         execute("optimise", SWEEP)
+    with pytest.raises(InvalidJobSpec, match="a sweep job needs a spec"):
+        execute("sweep", None)  # type: ignore[arg-type]
 
 
 def test_bad_input_raises_a_tradesweep_error() -> None:

@@ -117,7 +117,7 @@ class Supervisor:
                     pending = (message[1], message[2])
                 elif kind == "done":
                     if pending is not None and pending[0] >= pending[1]:
-                        self.lease.renew(pending)
+                        self._renew(pending)  # the 100 % report, before the end
                     return Completed(message[1])
                 elif kind == "cancelled":
                     return Cancelled()
@@ -143,13 +143,11 @@ class Supervisor:
                 final or now - last_progress >= t.progress_interval
             )
             if progress_due or now - last_renew >= t.renew_interval:
-                try:
-                    cancel_requested = self.lease.renew(pending if progress_due else None)
-                except SQLAlchemyError as exc:  # the database is away: try again next tick
-                    log.warning("job %s: cannot renew the lease: %s", self.job.id, exc)
-                    last_renew = now
-                    continue
+                renewed = self._renew(pending if progress_due else None)
                 last_renew = now
+                if renewed is None:  # the database is away: try again next time
+                    continue
+                cancel_requested = renewed
                 if progress_due:
                     pending, last_progress = None, now
                 if cancel_requested and cancel_deadline is None:
@@ -172,6 +170,15 @@ class Supervisor:
                     stop_deadline = now + t.shutdown_grace
                 elif now >= stop_deadline:
                     return Released()
+
+    def _renew(self, progress: tuple[int, int] | None) -> bool | None:
+        """Renew the lease (see :meth:`Lease.renew`); None when the database did not answer.
+        Raises :class:`LeaseLost`."""
+        try:
+            return self.lease.renew(progress)
+        except SQLAlchemyError as exc:
+            log.warning("job %s: cannot renew the lease: %s", self.job.id, exc)
+            return None
 
     @staticmethod
     def _receive(process: Any, conn: Connection) -> tuple[Any, ...] | None:

@@ -53,6 +53,10 @@ class UnknownJobType(TradesweepError):
     code = "unknown_job_type"
 
 
+class InvalidJobSpec(TradesweepError):
+    code = "invalid_spec"
+
+
 @dataclass(frozen=True)
 class SweepOutcome:
     """What a sweep job stores: the ranked rows (``SweepResult.rows()``), the counts and the
@@ -160,7 +164,16 @@ def execute(
     registry: DatasetRegistry | None = None,
 ) -> Outcome:
     """Run one job's compute. ``workers`` goes to the sweep evaluation (None: every core)."""
-    parsed = parse_spec(job_type, spec) if isinstance(spec, Mapping) else spec
+    if isinstance(spec, Mapping):
+        parsed = parse_spec(job_type, spec)
+    elif isinstance(spec, SweepSpec | BacktestSpec | WalkForwardSpec):
+        parsed = spec
+    else:
+        raise InvalidJobSpec(
+            f"a {job_type} job needs a spec (a mapping), got {type(spec).__name__}",
+            fix='create the job with parameters {"spec": {...}, "request": {...}}',
+            field="spec",
+        )
     started = time.perf_counter()
     if isinstance(parsed, SweepSpec):
         return _sweep(parsed, started, progress, cancel, workers, registry)
