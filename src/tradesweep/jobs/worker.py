@@ -105,7 +105,7 @@ class Worker:
         self._write(lambda session: self.identity.register(session, self.clock()))
         warm_up(self.context)
         log.info(
-            "worker %s: %d slot(s), lease %.0f s, %d compute worker(s) per job",
+            "worker %s: %d slot(s), lease %g s, %d compute worker(s) per job",
             self.id,
             self.concurrency,
             self.lease_seconds,
