@@ -12,9 +12,22 @@ from sqlalchemy import Engine
 from tradesweep import __version__
 from tradesweep.api.errors import install_error_handlers
 from tradesweep.api.middleware import BodyLimit
-from tradesweep.api.routers import auth, backtests, health, jobs, sweeps, walkforward
+from tradesweep.api.routers import (
+    auth,
+    backtest_charts,
+    backtests,
+    catalog,
+    datasets,
+    estimate,
+    health,
+    jobs,
+    strategies,
+    sweeps,
+    walkforward,
+)
 from tradesweep.api.settings import ApiSettings
 from tradesweep.store import make_engine, session_factory
+from tradesweep.web import mount_dashboard
 
 DESCRIPTION = """\
 Submit strategy sweeps, backtests and walk-forward analyses as jobs, follow them, and read
@@ -54,4 +67,7 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in (health, auth, sweeps, jobs, backtests, walkforward):
         app.include_router(module.router)
+    for module in (catalog, datasets, estimate, strategies, backtest_charts):  # dashboard
+        app.include_router(module.router)
+    mount_dashboard(app)
     return app

@@ -1,0 +1,100 @@
+"""What clients need to label and fill in what the rest of the API returns and accepts: metric
+keys with their display labels and null reasons, the objectives, the built-in settings
+presets, and the engine settings with their defaults and choices."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from tradesweep.api.deps import PrincipalDep
+from tradesweep.api.schemas import ERRORS
+from tradesweep.engine import EngineSettings
+from tradesweep.metrics.names import KEYS, LABELS, NULL_REASONS, OBJECTIVES
+from tradesweep.sweep.preset import builtin_presets, load_preset
+
+router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"], responses=ERRORS)
+
+
+class MetricOut(BaseModel):
+    key: str = Field(description="snake_case, unit in the name (total_return_pct)")
+    label: str = Field(description="for display only")
+    null_reason: str | None = Field(description="why it can be null; null: never null")
+
+
+class PresetOut(BaseModel):
+    name: str = Field(description="send as config_path")
+    description: str
+    settings: dict[str, Any]
+    spec_fields: dict[str, Any] = Field(description="sweep fields it sets, e.g. min_trades")
+
+
+class SettingOut(BaseModel):
+    name: str
+    default: Any
+    type: str = Field(description="float, int, bool or choice")
+    optional: bool = Field(description="null (the default) switches the feature off")
+    choices: list[str] | None = None
+
+
+class CatalogOut(BaseModel):
+    metrics: list[MetricOut]
+    objectives: list[str]
+    presets: list[PresetOut]
+    engine_settings: list[SettingOut]
+
+
+def _settings() -> list[SettingOut]:
+    hints = typing.get_type_hints(EngineSettings)
+    out = []
+    for field in dataclasses.fields(EngineSettings):
+        hint = hints[field.name]
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional = type(None) in typing.get_args(hint)
+        if typing.get_origin(hint) is Literal:
+            out.append(
+                SettingOut(
+                    name=field.name,
+                    default=field.default,
+                    type="choice",
+                    optional=False,
+                    choices=[str(a) for a in typing.get_args(hint)],
+                )
+            )
+            continue
+        kind = args[0] if optional and args else hint
+        out.append(
+            SettingOut(
+                name=field.name,
+                default=field.default,
+                type=getattr(kind, "__name__", str(kind)),
+                optional=optional,
+            )
+        )
+    return out
+
+
+@router.get("", response_model=CatalogOut)
+def catalog(_principal: PrincipalDep) -> CatalogOut:
+    presets = [load_preset(name) for name in builtin_presets()]
+    return CatalogOut(
+        metrics=[
+            MetricOut(key=key, label=LABELS[key], null_reason=NULL_REASONS.get(key))
+            for key in (*KEYS, "score")
+        ],
+        objectives=list(OBJECTIVES),
+        presets=[
+            PresetOut(
+                name=p.name,
+                description=p.description,
+                settings=dict(p.settings),
+                spec_fields=dict(p.spec_fields),
+            )
+            for p in presets
+        ],
+        engine_settings=_settings(),
+    )

@@ -1,0 +1,75 @@
+"""How big a sweep or walk-forward would be, before submitting it: the same body and the same
+validation as the submission, answered with the grid and valid combination counts and the
+duration estimate the submission would give. Nothing is stored."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from tradesweep.api.deps import BodyDep, RegistryDep, validated
+from tradesweep.api.routers.caller import CallerDep
+from tradesweep.api.schemas import ERRORS, request_body
+from tradesweep.errors import ParameterError
+from tradesweep.services import submit
+from tradesweep.sweep.runner import plan_sweep
+from tradesweep.sweep.spec import SweepSpec
+
+router = APIRouter(prefix="/api/v1", tags=["estimate"], responses=ERRORS)
+
+WALKFORWARD_WINDOWS = 5
+"""The window count :func:`tradesweep.services.submit.submit_walkforward` estimates with."""
+
+
+class EstimateOut(BaseModel):
+    ticker: str
+    strategy: str
+    bars: int = Field(description="bars of the ticker's dataset")
+    grid_combinations: int = Field(description="size of the full grid")
+    combinations: int = Field(description="valid combinations: what will be backtested")
+    estimated_duration_seconds: float
+
+
+def _estimate(spec: SweepSpec, ticker: str, bars: int, windows: int = 1) -> EstimateOut:
+    space = plan_sweep(spec).space
+    valid = space.valid_count
+    if valid == 0:
+        raise ParameterError(
+            f"no valid combination among the {space.grid_size:,} of the grid: every one breaks "
+            f"a rule of strategy '{spec.strategy}'",
+            fix="widen the ranges, e.g. keep every fast period below the slow ones",
+            field="ranges",
+        )
+    return EstimateOut(
+        ticker=ticker,
+        strategy=spec.strategy,
+        bars=bars,
+        grid_combinations=space.grid_size,
+        combinations=valid,
+        estimated_duration_seconds=submit.estimate_seconds(valid, windows=windows),
+    )
+
+
+@router.post(
+    "/sweeps/estimate",
+    response_model=EstimateOut,
+    openapi_extra=request_body(submit.SweepRequest),
+)
+def estimate_sweep(_caller: CallerDep, body: BodyDep, registry: RegistryDep) -> EstimateOut:
+    """The body of ``POST /api/v1/strategy/sweep``, checked the same way; 422 names the field."""
+    request = validated(submit.SweepRequest, body, tickers=registry.tickers())
+    spec = submit.sweep_spec(request)
+    return _estimate(spec, request.ticker, registry.info(request.ticker).rows)
+
+
+@router.post(
+    "/walkforward/estimate",
+    response_model=EstimateOut,
+    openapi_extra=request_body(submit.WalkForwardRequest),
+)
+def estimate_walkforward(_caller: CallerDep, body: BodyDep, registry: RegistryDep) -> EstimateOut:
+    """The body of ``POST /api/v1/walkforward``, checked the same way; 422 names the field."""
+    request = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
+    spec = submit.walkforward_spec(request)
+    bars = registry.info(request.ticker).rows
+    return _estimate(spec.sweep, request.ticker, bars, windows=WALKFORWARD_WINDOWS)

@@ -1,0 +1,80 @@
+"""The strategies a request may name (the built-ins) with their parameter schemas: what the
+dashboard builds its sweep and backtest forms from."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from tradesweep.api.deps import PrincipalDep
+from tradesweep.api.schemas import ERRORS
+from tradesweep.services.submit import STRATEGY_ALIASES, strategy_name, strategy_type_of
+from tradesweep.store import NotFound
+from tradesweep.strategies import Strategy, strategy_classes
+from tradesweep.strategies.builtins import BUILTINS
+
+router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"], responses=ERRORS)
+
+
+class ParameterOut(BaseModel):
+    name: str
+    type: str = Field(description="int or float")
+    default: int | float
+    min: int | float
+    max: int | float
+    description: str
+
+
+class StrategyOut(BaseModel):
+    name: str = Field(description="the built-in's name, e.g. sma_crossover")
+    strategy_type: str = Field(description="what to send as strategy_type (SMA for sma_crossover)")
+    description: str
+    parameters: list[ParameterOut]
+    warmup_period: int = Field(description="bars before the first signal, with the defaults")
+
+    @classmethod
+    def of(cls, strategy: type[Strategy]) -> StrategyOut:
+        info: dict[str, Any] = strategy.describe()
+        return cls(
+            name=info["name"],
+            strategy_type=strategy_type_of(info["name"]),
+            description=info["description"],
+            parameters=[ParameterOut(**p) for p in info["parameters"]],
+            warmup_period=info["warmup_period"],
+        )
+
+
+class StrategyListOut(BaseModel):
+    strategies: list[StrategyOut]
+
+
+def _builtins() -> dict[str, type[Strategy]]:
+    """The built-ins with the server's default overrides applied (what the workers run);
+    plugins are left out because requests may not name them."""
+    return {name: cls for name, cls in strategy_classes(plugins=[]).items() if name in BUILTINS}
+
+
+@router.get("", response_model=StrategyListOut)
+def list_strategies(_principal: PrincipalDep) -> StrategyListOut:
+    """Every strategy a sweep, backtest or walk-forward may use, in library order."""
+    return StrategyListOut(strategies=[StrategyOut.of(cls) for cls in _builtins().values()])
+
+
+@router.get("/{name}", response_model=StrategyOut)
+def get_strategy(name: str, _principal: PrincipalDep) -> StrategyOut:
+    """One strategy by name or short strategy type (``SMA``, ``EMA``, ``MACD``)."""
+    known = _builtins()
+    resolved = strategy_name(name)
+    if resolved not in known:
+        choices = [*STRATEGY_ALIASES, *known]
+        close = difflib.get_close_matches(name, choices, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise NotFound(
+            f"no strategy {name!r}",
+            fix=f"{hint}known: {', '.join(choices)}",
+            field="name",
+        )
+    return StrategyOut.of(known[resolved])

@@ -1,0 +1,38 @@
+"""GET /api/v1/catalog: metric labels, objectives, presets and engine settings."""
+
+from __future__ import annotations
+
+import httpx
+
+from tradesweep.metrics.names import KEYS, OBJECTIVES
+
+
+def test_catalog_labels_every_metric_and_lists_presets_and_settings(
+    client: httpx.Client,
+) -> None:
+    response = client.get("/api/v1/catalog")
+    assert response.status_code == 200
+    body = response.json()
+    metrics = {m["key"]: m for m in body["metrics"]}
+    assert list(metrics) == [*KEYS, "score"]
+    assert metrics["total_return_pct"]["label"] == "Total return [%]"
+    assert metrics["profit_factor"]["null_reason"].startswith("no trades")
+    assert metrics["bars"]["null_reason"] is None
+    assert body["objectives"] == list(OBJECTIVES)
+    presets = {p["name"]: p for p in body["presets"]}
+    assert presets["standard"]["settings"]["fees"] == 0.001
+    assert presets["standard"]["spec_fields"]["min_trades"] == 20
+    settings = {s["name"]: s for s in body["engine_settings"]}
+    assert settings["direction"]["choices"] == ["long_only", "short_only", "long_short"]
+    assert settings["stop_loss"] == {
+        "name": "stop_loss",
+        "default": None,
+        "type": "float",
+        "optional": True,
+        "choices": None,
+    }
+    assert settings["fees"]["default"] == 0.0
+
+
+def test_catalog_needs_a_key(anonymous: httpx.Client) -> None:
+    assert anonymous.get("/api/v1/catalog").status_code == 401
