@@ -233,7 +233,7 @@ def test_cancel_of_a_running_job_stops_it_within_seconds(
         children = procs.descendants(os.getpid())
         with sessions.begin() as session:
             JobRepository(session).request_cancel(read_job(job_id).tenant_id, job_id)
-        job = wait(_finished(read_job, job_id), 4, "the cancel to take effect")
+        job = wait(_finished(read_job, job_id), 8, "the cancel to take effect")
         assert not procs.live({p for p, proc in children.items() if proc.pgid != os.getpgid(0)})
 
     assert job.status is JobStatus.CANCELLED and job.completed_at is not None
