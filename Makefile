@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format system-deps bench sweep-bench clean clean-cache
+.PHONY: run test lint format system-deps bench sweep-bench service-bench clean clean-cache
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ bench: $(DEVSTAMP)
 
 sweep-bench: $(DEVSTAMP)
 	$(PY) bench/sweep_bench.py
+
+service-bench: system-deps $(DEVSTAMP)
+	$(PY) bench/service_bench.py
 
 ## numba's on-disk kernel cache (stale after editing a kernel another module's kernel calls)
 clean-cache:
