@@ -32,6 +32,8 @@ def test_catalog_labels_every_metric_and_lists_presets_and_settings(
         "choices": None,
     }
     assert settings["fees"]["default"] == 0.0
+    assert body["trade_sides"] == {"1": "long", "-1": "short"}
+    assert body["exit_reasons"][:3] == ["signal", "stop_loss", "take_profit"]
 
 
 def test_catalog_needs_a_key(anonymous: httpx.Client) -> None:

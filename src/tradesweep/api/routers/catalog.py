@@ -1,6 +1,7 @@
 """What clients need to label and fill in what the rest of the API returns and accepts: metric
 keys with their display labels and null reasons, the objectives, the built-in settings
-presets, and the engine settings with their defaults and choices."""
+presets, the engine settings with their defaults and choices, and the names of the codes a
+stored trade carries (side, exit reason)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 from tradesweep.api.deps import PrincipalDep
 from tradesweep.api.schemas import ERRORS
 from tradesweep.engine import EngineSettings
+from tradesweep.engine.enums import EXIT_REASON_NAMES, Side
 from tradesweep.metrics.names import KEYS, LABELS, NULL_REASONS, OBJECTIVES
 from tradesweep.sweep.preset import builtin_presets, load_preset
 
@@ -46,6 +48,8 @@ class CatalogOut(BaseModel):
     objectives: list[str]
     presets: list[PresetOut]
     engine_settings: list[SettingOut]
+    trade_sides: dict[str, str] = Field(description="name of each stored trade side code")
+    exit_reasons: list[str] = Field(description="name of each exit reason code (the index)")
 
 
 def _settings() -> list[SettingOut]:
@@ -97,4 +101,6 @@ def catalog(_principal: PrincipalDep) -> CatalogOut:
             for p in presets
         ],
         engine_settings=_settings(),
+        trade_sides={str(code): name for name, code in Side._asdict().items()},
+        exit_reasons=list(EXIT_REASON_NAMES),
     )

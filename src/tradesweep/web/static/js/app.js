@@ -3,7 +3,7 @@
 // function (stop polling, close streams) run when the user leaves the page.
 
 import { api, setUnauthorizedHandler } from "./api.js";
-import { h, clear } from "./dom.js";
+import { h, add, clear, fill } from "./dom.js";
 import { session } from "./state.js";
 import { errorBox, flash } from "./ui.js";
 
@@ -67,7 +67,7 @@ async function route() {
   const match = ROUTES.map(([re, load, section]) => [path.match(re), load, section]).find(([m]) => m);
   clear(main);
   if (!match) {
-    main.append(h("h1", { tabindex: "-1" }, "Not found"), h("p", {}, "No page at ", h("code", {}, path), ". ", h("a", { href: "#/jobs" }, "Go to the jobs")));
+    add(main, h("h1", { tabindex: "-1" }, "Not found"), h("p", {}, "No page at ", h("code", {}, path), ". ", h("a", { href: "#/jobs" }, "Go to the jobs")));
     return;
   }
   const [m, load, section] = match;
@@ -86,7 +86,7 @@ async function route() {
     if (heading && !main.contains(document.activeElement)) heading.focus({ preventScroll: true });
   } catch (error) {
     if (mine !== generation || error.status === 401) return;
-    clear(main).append(h("h1", { tabindex: "-1" }, "Something went wrong"), errorBox(error));
+    fill(main, h("h1", { tabindex: "-1" }, "Something went wrong"), errorBox(error));
     console.warn(error);
   }
 }

@@ -69,3 +69,13 @@ export function debounce(fn, ms) {
   wrapped.cancel = () => clearTimeout(timer);
   return wrapped;
 }
+
+/** Replace the children of `el` (null/undefined/false children are skipped, unlike el.append). */
+export function fill(el, ...children) {
+  return append(clear(el), children);
+}
+
+/** Append children to `el`, skipping null/undefined/false (unlike el.append). */
+export function add(el, ...children) {
+  return append(el, children);
+}

@@ -4,7 +4,7 @@
 // API's validation messages appear next to the field they name.
 
 import { api, requestProperties } from "./api.js";
-import { h, clear, field, debounce } from "./dom.js";
+import { h, add, fill, field, debounce } from "./dom.js";
 import { go } from "./app.js";
 import { date, duration, int } from "./format.js";
 import { catalog as loadCatalog, datasets as loadDatasets, strategies as loadStrategies } from "./state.js";
@@ -188,7 +188,7 @@ export async function sweepForm(main, { mode = "sweep", query = {} } = {}) {
     const s = strategies.find((x) => x.strategy_type === strategy.value);
     strategyField.querySelector(".hint").textContent = s ? `${s.description.split(". ")[0]}.` : "";
     rows = s ? s.parameters.map(paramRow) : [];
-    clear(paramsBox).append(...rows.map((r) => r.row));
+    fill(paramsBox, ...rows.map((r) => r.row));
     for (const key of Object.keys(slots)) if (key.startsWith("param:") || key.endsWith("_range")) delete slots[key];
     for (const r of rows) {
       slots[`param:${r.param.name}`] = r.row;
@@ -240,7 +240,7 @@ export async function sweepForm(main, { mode = "sweep", query = {} } = {}) {
       clearErrors(form);
       summaryBox.className = "summary";
       const perWindow = mode === "walkforward" ? " per training window" : "";
-      clear(summaryBox).append(
+      fill(summaryBox, 
         h("strong", { "data-testid": "combinations" }, int(e.combinations)),
         ` valid combinations${perWindow} (of ${int(e.grid_combinations)} in the grid) × ${int(e.bars)} bars · about `,
         h("strong", {}, duration(e.estimated_duration_seconds)),
@@ -283,7 +283,7 @@ export async function sweepForm(main, { mode = "sweep", query = {} } = {}) {
 
   describeTicker();
   buildParams();
-  main.append(
+  add(main, 
     pageHead(M.title, M.intro, mode === "sweep" ? h("a", { class: "button secondary", href: "#/walkforward/new" }, "Walk-forward instead") : h("a", { class: "button secondary", href: "#/sweeps/new" }, "Plain sweep instead")),
     form,
   );

@@ -2,7 +2,7 @@
 // sort last in either direction; rows may open something (a button in the row, and a click
 // anywhere on it).
 
-import { h, clear } from "./dom.js";
+import { h, clear, fill } from "./dom.js";
 import { int } from "./format.js";
 
 /**
@@ -70,7 +70,7 @@ export function dataTable({ columns, rows, pageSize = 50, caption, rowClass, ope
       return th;
     });
     if (open) cells.unshift(h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Open")));
-    clear(thead).append(h("tr", {}, cells));
+    fill(thead, h("tr", {}, cells));
   }
 
   function cell(col, row) {

@@ -2,7 +2,7 @@
 // the engine settings; queued as a job, opened when it completes.
 
 import { api } from "../api.js";
-import { h, clear, field } from "../dom.js";
+import { h, add, fill, field } from "../dom.js";
 import { go } from "../app.js";
 import { date, int } from "../format.js";
 import { catalog as loadCatalog, datasets as loadDatasets, strategies as loadStrategies } from "../state.js";
@@ -51,7 +51,7 @@ export async function render(main, { query }) {
       slots[`param:${p.name}`] = f;
       return { p, control, f };
     });
-    clear(paramsRow).append(...inputs.map((i) => i.f));
+    fill(paramsRow, ...inputs.map((i) => i.f));
   }
 
   function body() {
@@ -90,5 +90,5 @@ export async function render(main, { query }) {
 
   describeTicker();
   buildParams();
-  main.append(pageHead("New backtest", "One strategy, fixed parameters: candles with every trade, equity, drawdown and monthly returns."), form);
+  add(main, pageHead("New backtest", "One strategy, fixed parameters: candles with every trade, equity, drawdown and monthly returns."), form);
 }

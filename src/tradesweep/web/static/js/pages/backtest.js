@@ -3,7 +3,7 @@
 // trades, spec) and GET /api/v1/backtests/{id}/series (bars, equity, drawdown, months).
 
 import { api } from "../api.js";
-import { h, clear, stat } from "../dom.js";
+import { h, add, clear, stat } from "../dom.js";
 import { barTime, dateTime, fractionPct, int, metric, num, params as paramText, pct, tone } from "../format.js";
 import { catalog as loadCatalog, label } from "../state.js";
 import { dataTable } from "../table.js";
@@ -74,6 +74,13 @@ function metricsTable(metrics, cat) {
   return h("div", { class: "grid two" }, part(rows.slice(0, half), "Metrics, first half"), part(rows.slice(half), "Metrics, second half"));
 }
 
+/** A stored trade with its side and exit reason as names (the store keeps the engine's codes). */
+function readable(trade, cat) {
+  const side = typeof trade.side === "number" ? cat.trade_sides[String(trade.side)] || String(trade.side) : trade.side;
+  const reason = typeof trade.exit_reason === "number" ? cat.exit_reasons[trade.exit_reason] || String(trade.exit_reason) : trade.exit_reason;
+  return { ...trade, side, exit_reason: reason };
+}
+
 function settingsText(spec) {
   const s = spec.settings || {};
   const parts = [`fees ${fractionPct(s.fees)}`, `slippage ${fractionPct(s.slippage)}`, `fill ${s.fill}`, `${String(s.direction || "").replace("_", " ")}`];
@@ -86,13 +93,14 @@ function settingsText(spec) {
 
 export async function render(main, { params }) {
   const [id] = params;
-  main.append(loading("Loading the backtest…"));
+  add(main, loading("Loading the backtest…"));
   const [run, series, cat] = await Promise.all([
     api(`/api/v1/backtests/${encodeURIComponent(id)}`),
     api(`/api/v1/backtests/${encodeURIComponent(id)}/series`),
     loadCatalog(),
   ]);
   clear(main);
+  const trades = run.trades.map((t) => readable(t, cat));
   const m = run.metrics || {};
   const spec = run.spec || {};
   const priceChart = h("div", { class: "chart tall", id: "price-chart", role: "img", "aria-label": `Price of ${run.ticker} with the entries and exits of the trades` });
@@ -101,7 +109,7 @@ export async function render(main, { params }) {
     const f = metric(k, m[k]);
     return stat(label(cat, k), f.text, f.cls);
   });
-  main.append(
+  add(main, 
     pageHead(
       `${run.ticker} · ${run.strategy}`,
       `${paramText(spec.params)} · ${barTime(m.start)} → ${barTime(m.end)} · ${int(m.bars)} bars · run ${dateTime(run.created_at)}`,
@@ -114,10 +122,10 @@ export async function render(main, { params }) {
     h("section", { class: "card" }, h("h2", {}, "Price, entries and exits"), series.bucket_bars > 1 ? h("p", { class: "small muted" }, `Each candle merges ${series.bucket_bars} bars (${int(series.bars)} bars in all).`) : null, priceChart),
     h("section", { class: "card" }, h("h2", {}, "Equity and drawdown"), equityChart),
     h("section", { class: "card" }, h("h2", {}, "Monthly returns"), series.monthly_returns.length ? monthlyTable(series.monthly_returns) : h("p", { class: "muted" }, "No complete month.")),
-    h("section", { class: "card" }, h("h2", {}, "Trades"), run.trades.length ? tradesTable(run.trades) : h("p", { class: "muted" }, "No closed trade.")),
+    h("section", { class: "card" }, h("h2", {}, "Trades"), trades.length ? tradesTable(trades) : h("p", { class: "muted" }, "No closed trade.")),
     h("section", { class: "card" }, h("h2", {}, "All metrics"), metricsTable(m, cat)),
   );
-  await Promise.all([candles(priceChart, series, run.trades), equityDrawdown(equityChart, series)]);
+  await Promise.all([candles(priceChart, series, trades), equityDrawdown(equityChart, series)]);
   return () => {
     purge(priceChart);
     purge(equityChart);

@@ -2,7 +2,7 @@
 // ticker, with every problem of a refused file listed row by row.
 
 import { api } from "../api.js";
-import { h, clear, field } from "../dom.js";
+import { h, add, clear, fill, field } from "../dom.js";
 import { barTime, dateTime, int } from "../format.js";
 import { datasets as loadDatasets, forgetDatasets } from "../state.js";
 import { dataTable } from "../table.js";
@@ -63,7 +63,7 @@ export async function render(main) {
   async function showList() {
     forgetDatasets();
     const list = await loadDatasets();
-    clear(listBox).append(datasetsTable(list));
+    fill(listBox, datasetsTable(list));
   }
 
   form.addEventListener("submit", async (event) => {
@@ -78,14 +78,14 @@ export async function render(main) {
     try {
       const info = await api("/api/v1/datasets", { method: "POST", form: body });
       flash(`Imported ${info.ticker}: ${int(info.bars)} bars.`);
-      result.append(h("div", { class: "alert info" }, `${info.ticker} is ready: ${int(info.bars)} bars from ${barTime(info.start)} to ${barTime(info.end)}. `, h("a", { href: `#/sweeps/new?ticker=${encodeURIComponent(info.ticker)}` }, `Sweep ${info.ticker}`)));
+      add(result, h("div", { class: "alert info" }, `${info.ticker} is ready: ${int(info.bars)} bars from ${barTime(info.start)} to ${barTime(info.end)}. `, h("a", { href: `#/sweeps/new?ticker=${encodeURIComponent(info.ticker)}` }, `Sweep ${info.ticker}`)));
       form.reset();
       await showList();
     } catch (error) {
       if (error.status === 401) return;
       if (Array.isArray(error.details.errors) && error.details.errors.length && "line" in error.details.errors[0]) {
         const table = problemsTable(error);
-        result.append(table);
+        add(result, table);
         file.setAttribute("aria-invalid", "true");
         table.focus();
       } else {
@@ -97,7 +97,7 @@ export async function render(main) {
     }
   });
 
-  main.append(
+  add(main, 
     pageHead("Data", "Datasets sweeps and backtests can use. They are shared by every tenant of this server."),
     form,
     result,

@@ -3,7 +3,7 @@
 // With ?open=1 the result opens by itself when the job completes (a backtest started from a
 // sweep row).
 
-import { h, clear } from "../dom.js";
+import { h, add, fill } from "../dom.js";
 import { go } from "../app.js";
 import { dateTime, duration } from "../format.js";
 import { followJob } from "../live.js";
@@ -16,7 +16,7 @@ export function render(main, { params, query }) {
   const progress = h("section", { class: "card", "aria-labelledby": "progress-title" });
   const facts = h("section", { class: "card" });
   const request = h("section", { class: "card" });
-  main.append(head, progress, h("div", { class: "grid two" }, facts, request));
+  add(main, head, progress, h("div", { class: "grid two" }, facts, request));
   let opened = false;
 
   function actions(job) {
@@ -50,10 +50,10 @@ export function render(main, { params, query }) {
 
   function show(job) {
     const focusedAction = document.activeElement && head.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-    clear(head).append(pageHead(`${typeName(job.type)} job`, `${job.ticker || ""} · ${summary(job)}`, ...actions(job)));
+    fill(head, pageHead(`${typeName(job.type)} job`, `${job.ticker || ""} · ${summary(job)}`, ...actions(job)));
     if (focusedAction) head.querySelector(`[data-action="${focusedAction}"]`)?.focus();
     else if (!main.contains(document.activeElement)) head.querySelector("h1").focus({ preventScroll: true });
-    clear(progress).append(
+    fill(progress, 
       h("h2", { id: "progress-title" }, "Progress ", badge(job.status)),
       progressBar(job.progress.percent, job.status, { label: "Job progress", big: true }),
       h("p", { class: "muted", "aria-live": "polite" }, job.progress.message || ""),
@@ -62,7 +62,7 @@ export function render(main, { params, query }) {
     );
     const seconds = elapsed(job);
     const metrics = job.metrics || {};
-    clear(facts).append(
+    fill(facts, 
       h("h2", {}, "Timeline"),
       h(
         "dl",
@@ -78,7 +78,7 @@ export function render(main, { params, query }) {
         job.webhook_url ? [h("dt", {}, "Webhook"), h("dd", {}, job.webhook_url)] : null,
       ),
     );
-    clear(request).append(h("h2", {}, "Request"), h("pre", { class: "mono small", style: "white-space:pre-wrap;margin:0" }, JSON.stringify(job.parameters, null, 2)));
+    fill(request, h("h2", {}, "Request"), h("pre", { class: "mono small", style: "white-space:pre-wrap;margin:0" }, JSON.stringify(job.parameters, null, 2)));
     const href = resultHref(job);
     if (href && query.open === "1" && !opened) {
       opened = true;
@@ -88,7 +88,7 @@ export function render(main, { params, query }) {
 
   const stop = followJob(id, show, (error) => {
     if (error.status === 401) return;
-    clear(head).append(pageHead("Job", id), errorBox(error));
+    fill(head, pageHead("Job", id), errorBox(error));
   });
   return stop;
 }

@@ -2,7 +2,7 @@
 // read again every two seconds while the page is open), filters, cancel and retry.
 
 import { api } from "../api.js";
-import { h, clear, field, debounce } from "../dom.js";
+import { h, add, clear, fill, field, debounce } from "../dom.js";
 import { go } from "../app.js";
 import { ago, dateTime, duration } from "../format.js";
 import { badge, errorBox, flash, pageHead, progressBar } from "../ui.js";
@@ -101,7 +101,7 @@ export function render(main, { query }) {
       if (stopped) return;
       const focused = document.activeElement;
       const focusKey = focused && tbody.contains(focused) ? [focused.closest("tr").dataset.job, focused.dataset.action] : null;
-      clear(tbody).append(...page.jobs.map(row));
+      fill(tbody, ...page.jobs.map(row));
       if (!page.jobs.length) tbody.append(h("tr", {}, h("td", { colspan: "8", class: "muted" }, "No jobs yet. ", h("a", { href: "#/sweeps/new" }, "Start a sweep"), ".")));
       if (focusKey) {
         const again = tbody.querySelector(`tr[data-job="${focusKey[0]}"] [data-action="${focusKey[1]}"]`);
@@ -112,12 +112,12 @@ export function render(main, { query }) {
       updated.textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s.`;
     } catch (error) {
       if (stopped || error.status === 401) return;
-      clear(problem).append(errorBox(error));
+      fill(problem, errorBox(error));
     }
     if (!stopped) timer = setTimeout(refresh, document.hidden ? REFRESH_MS * 5 : REFRESH_MS);
   }
 
-  main.append(
+  add(main, 
     pageHead("Jobs", "Sweeps, backtests and walk-forward analyses you submitted, newest first.", h("a", { class: "button", href: "#/sweeps/new" }, "New sweep"), h("a", { class: "button secondary", href: "#/backtests/new" }, "New backtest")),
     form,
     problem,

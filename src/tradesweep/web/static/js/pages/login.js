@@ -1,7 +1,7 @@
 // Sign in with an API key: POST /api/v1/auth/login sets an HttpOnly session cookie.
 
 import { api } from "../api.js";
-import { h, field } from "../dom.js";
+import { h, add, field } from "../dom.js";
 import { session } from "../state.js";
 import { go } from "../app.js";
 import { clearErrors, flash } from "../ui.js";
@@ -33,7 +33,7 @@ export function render(main, { query }) {
     }
   });
 
-  main.append(
+  add(main, 
     h(
       "section",
       { class: "signin" },

@@ -3,10 +3,10 @@
 // two parameters, the CSV. Clicking a row (or a heatmap cell) backtests that combination.
 
 import { api } from "../api.js";
-import { h, clear, field, stat } from "../dom.js";
+import { h, add, clear, field, stat } from "../dom.js";
 import { go } from "../app.js";
-import { barTime, dateTime, fractionPct, int, isNum, metric, num, pct } from "../format.js";
-import { catalog as loadCatalog, label } from "../state.js";
+import { date, dateTime, fractionPct, int, isNum, metric, num, pct } from "../format.js";
+import { catalog as loadCatalog, datasets as loadDatasets, label } from "../state.js";
 import { dataTable } from "../table.js";
 import { heatmap, line, purge } from "../charts.js";
 import { errorBox, flash, loading, pageHead } from "../ui.js";
@@ -204,37 +204,38 @@ function tabs(panels) {
 
 export async function render(main, { params }) {
   const [id] = params;
-  main.append(loading("Loading the sweep…"));
+  add(main, loading("Loading the sweep…"));
   let run;
   try {
     run = await api(`/api/v1/sweeps/${encodeURIComponent(id)}`);
   } catch (error) {
     clear(main);
     if (error.status === 404 && error.details.status) {
-      main.append(pageHead("Sweep not finished"), h("div", { class: "alert info" }, error.message, " ", h("a", { href: `#/jobs/${id}` }, "Follow the job")));
+      add(main, pageHead("Sweep not finished"), h("div", { class: "alert info" }, error.message, " ", h("a", { href: `#/jobs/${id}` }, "Follow the job")));
       return;
     }
     throw error;
   }
-  const [{ rows, total }, cat] = await Promise.all([allRows(run.sweep_run_id), loadCatalog()]);
+  const [{ rows, total }, cat, datasets] = await Promise.all([allRows(run.sweep_run_id), loadCatalog(), loadDatasets()]);
   clear(main);
   const spec = run.spec || {};
   const settings = spec.settings || {};
   const best = rows.find((r) => r.rank === 1) || null;
-  const first = rows[0] || {};
+  const data = datasets.find((d) => d.ticker === run.ticker);
+  const costs = settings.fees || settings.slippage ? `${fractionPct(settings.fees)} fees, ${fractionPct(settings.slippage)} slippage` : "no fees, no slippage";
   const csv = h("a", { class: "button secondary", href: `/api/v1/sweeps/${run.sweep_run_id}/results?format=csv`, download: `sweep-${run.sweep_run_id}.csv` }, "Download CSV");
-  main.append(
+  add(main, 
     pageHead(`${run.ticker} · ${run.strategy}`, `Sweep of ${int(run.evaluated)} combinations, ${dateTime(run.created_at)}`, csv, run.job_id ? h("a", { class: "button secondary", href: `#/jobs/${run.job_id}` }, "Job") : null),
     h("div", { class: "stats" },
       stat("Evaluated", int(run.evaluated)),
       stat("Valid / grid", `${int(run.valid_combinations)} / ${int(run.grid_combinations)}`),
       stat("Ranked", int(rows.filter((r) => isNum(r.rank)).length)),
       stat("Min trades", int(spec.min_trades)),
-      stat("Costs", `${fractionPct(settings.fees)} fees · ${fractionPct(settings.slippage)} slip.`, "", spec.preset ? `preset ${spec.preset}` : "engine defaults"),
-      stat("Data", `${barTime(first.start)} → ${barTime(first.end)}`, "", `${int(first.bars)} bars`)),
+      stat("Costs", costs, "small-value", spec.preset ? `preset ${spec.preset}` : "engine defaults"),
+      stat("Data", data ? `${date(data.start)} → ${date(data.end)}` : run.ticker, "small-value", data ? `${int(data.bars)} bars of ${run.ticker} today` : "")),
     h("div", { class: "grid two" }, winnerCard(run, best, cat), run.diagnostics ? diagnostics(run.diagnostics) : h("section", { class: "card" }, h("h2", {}, "Diagnostics"), h("p", { class: "muted" }, "Not computed for this run."))),
   );
-  if (rows.length < total) main.append(h("div", { class: "alert warn" }, `Showing the first ${int(rows.length)} of ${int(total)} rows; the CSV has them all.`));
+  if (rows.length < total) add(main, h("div", { class: "alert warn" }, `Showing the first ${int(rows.length)} of ${int(total)} rows; the CSV has them all.`));
 
   const minTrades = spec.min_trades;
   const table = dataTable({
@@ -248,7 +249,7 @@ export async function render(main, { params }) {
   });
   const heat = heatmapPanel(run, rows, cat);
   let drawn = false;
-  main.append(tabs([
+  add(main, tabs([
     ["table", table.el, null],
     ["heatmap", heat.el, () => {
       if (!drawn) {

@@ -2,7 +2,7 @@
 // window, the windows table and the stitched out-of-sample metrics. While the job runs, its
 // progress is followed here.
 
-import { h, clear, field, stat } from "../dom.js";
+import { h, add, clear, fill, field, stat } from "../dom.js";
 import { barTime, int, isNum, metric, num, params as paramText, pct, tone } from "../format.js";
 import { followJob } from "../live.js";
 import { catalog as loadCatalog, label } from "../state.js";
@@ -44,7 +44,7 @@ function report(main, job, cat) {
     const f = metric(m.key, oos[m.key]);
     return h("tr", {}, h("th", { scope: "row" }, m.label), h("td", { class: `num ${f.cls}` }, f.text));
   });
-  main.append(
+  add(main, 
     pageHead(`${job.ticker} · walk-forward`, `${spec.strategy || ""} · ${windows.length} windows of ${int((job.parameters || {}).train_bars)} training and ${int((job.parameters || {}).test_bars)} test bars`, h("a", { class: "button secondary", href: `#/jobs/${job.job_id}` }, "Job")),
     h("div", { class: "stats" },
       stat("Walk-forward efficiency", isNum(e.value) ? num(e.value, 2) : "—", effTone, e.reason || "out-of-sample CAGR / in-sample CAGR"),
@@ -66,7 +66,7 @@ export async function render(main, { params }) {
   const cat = await loadCatalog();
   let cleanup = () => {};
   let done = false;
-  main.append(loading("Loading the walk-forward analysis…"));
+  add(main, loading("Loading the walk-forward analysis…"));
   const stop = followJob(
     id,
     async (job) => {
@@ -78,13 +78,13 @@ export async function render(main, { params }) {
         cleanup = await report(main, job, cat);
         return;
       }
-      clear(main).append(
+      fill(main, 
         pageHead("Walk-forward analysis", `${job.ticker || ""} · ${job.status}`, h("a", { class: "button secondary", href: `#/jobs/${job.job_id}` }, "Job")),
         h("section", { class: "card" }, h("h2", {}, "Progress ", badge(job.status)), progressBar(job.progress.percent, job.status, { label: "Walk-forward progress", big: true }), h("p", { class: "muted" }, job.progress.message || ""), job.error ? h("div", { class: "alert" }, job.error) : null),
       );
     },
     (error) => {
-      if (error.status !== 401) clear(main).append(pageHead("Walk-forward analysis"), errorBox(error));
+      if (error.status !== 401) fill(main, pageHead("Walk-forward analysis"), errorBox(error));
     },
   );
   return () => {
