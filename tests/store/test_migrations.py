@@ -51,4 +51,36 @@ def test_migrations_ship_inside_the_package() -> None:
     from tradesweep.store.migrate import MIGRATIONS_DIR
 
     assert (MIGRATIONS_DIR / "env.py").is_file()
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0003_adds_the_tenant_webhook_url_and_downgrades(
+    backend: str, fresh_database: Callable[[str], str]
+) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from tradesweep.store.migrate import alembic_config
+
+    url = fresh_database(backend)
+    upgrade_database(url, "0002")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO tenants (name, created_at) VALUES ('acme', :t)"),
+                {"t": "2026-01-01 00:00:00"},
+            )
+        assert upgrade_database(engine) == "0003"
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE tenants SET webhook_url = 'https://example.com/h'"))
+            row = conn.execute(text("SELECT name, webhook_url FROM tenants")).one()
+        assert tuple(row) == ("acme", "https://example.com/h")
+        command.downgrade(alembic_config(engine), "0002")
+        with engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("tenants")}
+            assert "webhook_url" not in columns
+            assert conn.execute(text("SELECT name FROM tenants")).scalar_one() == "acme"
+    finally:
+        engine.dispose()

@@ -93,6 +93,8 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     # Placeholder for per-tenant webhook signing (tradesweep.notify); not set by this layer.
     webhook_secret: Mapped[str | None] = mapped_column(String(128))
+    # Where a job submitted without its own webhook_url is announced (None: nowhere).
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
