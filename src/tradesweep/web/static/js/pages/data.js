@@ -48,13 +48,13 @@ export async function render(main) {
   const tickerField = field({ label: "Ticker", control: ticker, name: "ticker", hint: "3 to 20 characters: letters, digits, . _ - = ^" });
   const overwrite = h("input", { type: "checkbox", name: "overwrite" });
   const general = h("p", { class: "field-error", role: "alert", hidden: true });
-  const submit = h("button", { type: "submit" }, "Import");
+  const submit = h("button", { type: "submit" }, "Import file");
   const result = h("div", { "aria-live": "polite" });
   const form = h(
     "form",
     { class: "card", novalidate: true, "aria-labelledby": "import-title" },
     h("h2", { id: "import-title" }, "Import a file"),
-    h("div", { class: "row" }, fileField, tickerField, h("div", { class: "field" }, h("span", { class: "label" }, "Replace"), h("label", { class: "check" }, overwrite, "replace an imported ticker of that name"))),
+    h("div", { class: "row" }, fileField, tickerField, h("div", { class: "field" }, h("span", { class: "label" }, "Replace"), h("label", { class: "check" }, overwrite, "replace an earlier import of this name"))),
     h("div", { class: "form-actions" }, submit),
     general,
   );
