@@ -34,9 +34,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradesweep.data import DatasetRegistry, load
+from tradesweep.data import DatasetRegistry, load, resample_bars
+from tradesweep.data.interval import parse_rule
 from tradesweep.engine import BacktestResult, EngineSettings, run_backtest
-from tradesweep.errors import TradesweepError
+from tradesweep.errors import DataError, TradesweepError
 from tradesweep.metrics import drawdown_series, metrics_from_result, monthly_returns, to_json_safe
 from tradesweep.metrics.periods import check_periods_per_year, check_risk_free_rate
 from tradesweep.strategies import Signals, Strategy, apply_execution, get_strategy
@@ -45,6 +46,7 @@ SPEC_ID_LENGTH = 16
 """Hex digits of the sha256 kept in :attr:`BacktestSpec.spec_id`."""
 
 _SETTING_NAMES = tuple(f.name for f in dataclasses.fields(EngineSettings))
+_WINDOW_FIELDS = ("timeframe", "start", "end")
 _DEFAULT_SETTINGS = EngineSettings().to_dict()
 
 
@@ -69,8 +71,11 @@ class BacktestSpec:
     ``params`` the strategy parameters as given (validated when the strategy is built);
     ``plugins`` extra plugin paths that make plugin strategy names resolvable (empty: the
     ``TRADESWEEP_STRATEGY_PLUGINS`` variable applies). ``periods_per_year`` is inferred from
-    the timestamps when None; ``risk_free_rate`` is an annual fraction. Treat ``params`` as
-    read-only: :attr:`spec_id` hashes it.
+    the timestamps when None; ``risk_free_rate`` is an annual fraction. ``start`` and ``end``
+    (ISO dates or timestamps, UTC, both inclusive: a date means the whole day) keep only the
+    bars between them; ``timeframe`` then resamples them (``"1d"``, ``"4h"``, ``"1w"``: see
+    :func:`~tradesweep.data.resample_bars`). Treat ``params`` as read-only: :attr:`spec_id`
+    hashes it.
     """
 
     data: str
@@ -81,6 +86,9 @@ class BacktestSpec:
     risk_free_rate: float = 0.0
     plugins: tuple[str, ...] = ()
     explicit_settings: frozenset[str] | None = None
+    timeframe: str | None = None
+    start: str | None = None
+    end: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("data", "strategy"):
@@ -111,6 +119,7 @@ class BacktestSpec:
             given = self.settings.to_dict()
             explicit = frozenset(k for k, v in given.items() if v != _DEFAULT_SETTINGS[k])
         object.__setattr__(self, "explicit_settings", _explicit(explicit))
+        _check_window(self.timeframe, self.start, self.end)
 
     def __hash__(self) -> int:
         return hash(self.spec_id)
@@ -173,6 +182,8 @@ class BacktestSpec:
             "periods_per_year": self.periods_per_year,
             "risk_free_rate": self.risk_free_rate,
             "plugins": list(self.plugins),
+            # only when set, so the spec_id of a spec without a window is unchanged
+            **{k: v for k in _WINDOW_FIELDS if (v := getattr(self, k)) is not None},
         }
 
     def canonical_json(self) -> str:
@@ -290,7 +301,7 @@ def run_backtest_spec(
     ``TRADESWEEP_DATA_DIR``). Raises a :class:`TradesweepError` for an unknown ticker or
     missing file, an unknown strategy, a bad parameter, an invalid setting, or too few bars.
     """
-    bars = load(spec.data, registry=registry)
+    bars = window_bars(load(spec.data, registry=registry), spec)
     strategy = get_strategy(spec.strategy, spec.params, plugins=list(spec.plugins) or None)
     settings = effective_settings(spec, strategy)
     _check_warmup(spec, strategy, settings, len(bars))
@@ -313,6 +324,58 @@ def run_backtest_spec(
         metrics=metrics,
         monthly_returns=monthly,
     )
+
+
+def window_bars(bars: pd.DataFrame, spec: BacktestSpec) -> pd.DataFrame:
+    """The bars between ``spec.start`` and ``spec.end`` (inclusive), resampled to
+    ``spec.timeframe``; the bars unchanged when none is set."""
+    if spec.start is not None or spec.end is not None:
+        bars = bars.loc[spec.start : spec.end]
+        if bars.empty:
+            raise SpecError(
+                f"{spec.data} has no bars between {spec.start or 'its start'} and "
+                f"{spec.end or 'its end'}",
+                fix="choose dates inside the data's range",
+                field="start" if spec.start is not None else "end",
+            )
+    if spec.timeframe is not None:
+        bars = resample_bars(bars, spec.timeframe)
+    return bars
+
+
+def _check_window(timeframe: str | None, start: str | None, end: str | None) -> None:
+    if timeframe is not None:
+        try:
+            if not isinstance(timeframe, str):
+                raise DataError(f"not a string: {timeframe!r}")
+            parse_rule(timeframe)
+        except TradesweepError as exc:
+            raise SpecError(
+                f"spec field 'timeframe' {timeframe!r} is not a bar interval ({exc.message})",
+                fix="e.g. 1h, 4h, 1d, 1w",
+                field="timeframe",
+            ) from None
+    bounds = {}
+    for name, value in (("start", start), ("end", end)):
+        if value is None:
+            continue
+        try:
+            if not isinstance(value, str):
+                raise TypeError(value)
+            stamp = pd.Timestamp(value)
+            bounds[name] = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+        except (TypeError, ValueError):
+            raise SpecError(
+                f"spec field '{name}' must be an ISO date or timestamp, got {value!r}",
+                fix="e.g. 2020-01-31",
+                field=name,
+            ) from None
+    if len(bounds) == 2 and bounds["start"] > bounds["end"]:
+        raise SpecError(
+            f"start {start} is after end {end}",
+            fix="give start on or before end",
+            field="start",
+        )
 
 
 def _check_warmup(
