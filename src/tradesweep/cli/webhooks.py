@@ -1,11 +1,13 @@
-"""``tradesweep webhooks ...``: a tenant's signing secret, and the delivery loop.
+"""``tradesweep webhooks ...``: a tenant's signing secret, its default URL, the delivery loop.
 
 ``secret`` prints the tenant's ``whsec_...`` secret (receivers verify with it), creating it
-the first time; ``--rotate`` replaces it. ``deliver`` drains the webhook outbox: in the
-foreground until Ctrl-C / SIGTERM, or ``--once`` for what is due now. ``tradesweep serve`` can
-run the same dispatcher in a thread (``WebhookDispatcher(...).start(stop_event)``); run this
-command instead (or as well: several dispatchers share the outbox safely) when webhooks should
-be delivered by a process of their own. See docs/webhooks.md.
+the first time; ``--rotate`` replaces it. ``url`` sets (or shows, or ``--clear``s) the URL a
+job submitted without its own ``webhook_url`` is announced to. ``deliver`` drains the webhook
+outbox: in the foreground until Ctrl-C / SIGTERM, or ``--once`` for what is due now.
+``tradesweep serve`` can run the same dispatcher in a thread
+(``WebhookDispatcher(...).start(stop_event)``); run this command instead (or as well: several
+dispatchers share the outbox safely) when webhooks should be delivered by a process of their
+own. See docs/webhooks.md.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import typer
 
 from tradesweep.cli.db import UrlOption, database
 
-app = typer.Typer(no_args_is_help=True, help="Webhooks: signing secret, delivery loop.")
+app = typer.Typer(
+    no_args_is_help=True, help="Webhooks: signing secret, default URL, delivery loop."
+)
 
 
 @app.command()
@@ -51,6 +55,37 @@ def secret(
         "standardwebhooks.Webhook(secret).verify(body, headers)",
         err=True,
     )
+
+
+@app.command("url")
+def default_url(
+    tenant: Annotated[str, typer.Option("--tenant", help="Tenant name.")],
+    webhook_url: Annotated[
+        str | None, typer.Argument(metavar="URL", help="http(s) URL; omit to show it.")
+    ] = None,
+    url: UrlOption = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the default URL.")] = False,
+) -> None:
+    """Set TENANT's default webhook URL: jobs submitted without a webhook_url call it."""
+    from tradesweep.notify import allow_private_from_env, validate_webhook_url
+    from tradesweep.store import NotFound, TenantRepository, session_factory
+
+    if webhook_url is not None and clear:
+        raise typer.BadParameter("give a URL or --clear, not both")
+    if webhook_url is not None:
+        validate_webhook_url(webhook_url, allow_private=allow_private_from_env())
+    with database(url, migrated=True) as engine, session_factory(engine).begin() as session:
+        owner = TenantRepository(session).get_by_name(tenant)
+        if owner is None:
+            raise NotFound(
+                f"no tenant {tenant!r}",
+                fix=f"create it with `tradesweep keys create --tenant {tenant}`",
+                field="tenant",
+            )
+        if webhook_url is not None or clear:
+            owner.webhook_url = webhook_url
+        current = owner.webhook_url
+    typer.echo(current or "(none)")
 
 
 @app.command()

@@ -40,11 +40,13 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradesweep.errors import ParameterError
+from tradesweep.notify.ssrf import UnsafeWebhookURL, allow_private_from_env, validate_webhook_url
 from tradesweep.services.backtest import BacktestSpec
-from tradesweep.store import Job, JobRepository, JobType
+from tradesweep.store import Job, JobRepository, JobType, Tenant
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.sweep.preset import Preset, builtin_presets, load_preset
@@ -184,6 +186,9 @@ def _check_preset(value: str | None) -> str | None:
 
 
 def _check_webhook(value: str | None) -> str | None:
+    """The SSRF guard's check of the URL's form, without a DNS lookup (every delivery attempt
+    checks the resolved addresses again): http(s), a host, no credentials, no loopback,
+    private or metadata IP literal unless ``$TRADESWEEP_WEBHOOK_ALLOW_PRIVATE`` allows it."""
     if value is None or value == "":
         return None
     if not re.match(r"^https?://[^\s/]+", value) or len(value) > 2048:
@@ -192,6 +197,10 @@ def _check_webhook(value: str | None) -> str | None:
             "must be an http:// or https:// URL of at most 2048 characters, got '{value}'",
             {"value": value[:100]},
         )
+    try:
+        validate_webhook_url(value, allow_private=allow_private_from_env())
+    except UnsafeWebhookURL as exc:
+        raise PydanticCustomError("unsafe_webhook_url", "{reason}", {"reason": str(exc)}) from None
     return value
 
 
@@ -298,8 +307,11 @@ def parse_request(
 # ---- specs -------------------------------------------------------------------------------
 
 
-def sweep_spec_dict(request: SweepRequest) -> dict[str, Any]:
-    """The :meth:`SweepSpec.from_dict` input for a request (preset not yet applied)."""
+def sweep_spec_dict(
+    request: SweepRequest, *, max_combinations: int | None = None
+) -> dict[str, Any]:
+    """The :meth:`SweepSpec.from_dict` input for a request (preset not yet applied);
+    ``max_combinations`` caps the grid (default: the spec's own default)."""
     ranges: dict[str, Any] = {}
     strategy = strategy_name(request.strategy_type)
     if strategy in STRATEGY_ALIASES.values():
@@ -328,7 +340,7 @@ def sweep_spec_dict(request: SweepRequest) -> dict[str, Any]:
             fix='send ranges, e.g. {"period": [10, 30]}',
             field="ranges",
         )
-    return {
+    values = {
         "data": request.ticker,
         "strategy": strategy,
         "ranges": ranges,
@@ -336,13 +348,16 @@ def sweep_spec_dict(request: SweepRequest) -> dict[str, Any]:
         "objective": "score",
         "preset": request.config_path,
     }
+    if max_combinations is not None:
+        values["max_combinations"] = max_combinations
+    return values
 
 
-def sweep_spec(request: SweepRequest) -> SweepSpec:
+def sweep_spec(request: SweepRequest, *, max_combinations: int | None = None) -> SweepSpec:
     """The spec :meth:`SweepSpec.from_dict` builds for the request, the built-in preset taken
     from a cache instead of parsed from YAML on every request (the same values: see
     ``tests/services/test_submit.py``)."""
-    values = sweep_spec_dict(request)
+    values = sweep_spec_dict(request, max_combinations=max_combinations)
     name = values.pop("preset")
     if name is None:
         return SweepSpec.from_dict(values)
@@ -359,10 +374,12 @@ def _builtin_preset(name: str) -> Preset:
     return load_preset(name)
 
 
-def walkforward_spec(request: WalkForwardRequest) -> WalkForwardSpec:
+def walkforward_spec(
+    request: WalkForwardRequest, *, max_combinations: int | None = None
+) -> WalkForwardSpec:
     return WalkForwardSpec.from_dict(
         {
-            **sweep_spec_dict(request),
+            **sweep_spec_dict(request, max_combinations=max_combinations),
             "top": 1,
             "train_bars": request.train_bars,
             "test_bars": request.test_bars,
@@ -440,10 +457,16 @@ def _dump(request: BaseModel) -> dict[str, Any]:
 
 
 def submit_sweep(
-    session: Session, tenant_id: int, request: SweepRequest, *, idempotency_key: str | None = None
+    session: Session,
+    tenant_id: int,
+    request: SweepRequest,
+    *,
+    idempotency_key: str | None = None,
+    max_combinations: int | None = None,
 ) -> Submission:
-    """Plan the sweep (raising on any invalid input) and queue it as a ``sweep`` job."""
-    spec = sweep_spec(request)
+    """Plan the sweep (raising on any invalid input, a grid above ``max_combinations``
+    included) and queue it as a ``sweep`` job."""
+    spec = sweep_spec(request, max_combinations=max_combinations)
     counts = _counts(spec)
     return _store(
         session,
@@ -463,9 +486,10 @@ def submit_walkforward(
     request: WalkForwardRequest,
     *,
     idempotency_key: str | None = None,
+    max_combinations: int | None = None,
 ) -> Submission:
     """Plan the walk-forward's sweep and queue it as a ``walkforward`` job."""
-    spec = walkforward_spec(request)
+    spec = walkforward_spec(request, max_combinations=max_combinations)
     counts = _counts(spec.sweep)
     return _store(
         session,
@@ -493,6 +517,12 @@ def submit_backtest(
     )
 
 
+def tenant_webhook_url(session: Session, tenant_id: int) -> str | None:
+    """The tenant's default webhook URL (``tradesweep webhooks url``), used for a job
+    submitted without one; None when it has none."""
+    return session.scalar(select(Tenant.webhook_url).where(Tenant.id == tenant_id))
+
+
 def _store(
     session: Session,
     tenant_id: int,
@@ -509,7 +539,7 @@ def _store(
         type,
         {"spec": spec, "request": dumped},
         ticker=request.ticker,
-        webhook_url=request.webhook_url,
+        webhook_url=request.webhook_url or tenant_webhook_url(session, tenant_id),
         idempotency_key=idempotency_key,
     )
     return Submission(
