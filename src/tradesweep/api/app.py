@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from tradesweep import __version__
 from tradesweep.api.errors import install_error_handlers
-from tradesweep.api.middleware import BodyLimit
+from tradesweep.api.middleware import BodyLimit, RequestObserver
 from tradesweep.api.routers import (
     auth,
     backtest_charts,
@@ -21,11 +21,16 @@ from tradesweep.api.routers import (
     estimate,
     health,
     jobs,
+    metrics,
     strategies,
+    stream,
     sweeps,
     walkforward,
 )
 from tradesweep.api.settings import ApiSettings
+from tradesweep.api.telemetry import count_submissions
+from tradesweep.observe import Metrics
+from tradesweep.observe.snapshot import snapshot_reader
 from tradesweep.store import make_engine, session_factory
 from tradesweep.web import mount_dashboard
 
@@ -63,9 +68,13 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     app.state.sessions = session_factory(db)
     # SQLite: one transaction at a time per process (see deps.get_session).
     app.state.write_gate = asyncio.Lock() if db.dialect.name == "sqlite" else nullcontext()
+    # This app's metrics (GET /metrics); `tradesweep serve` hands them to its webhook dispatcher.
+    app.state.metrics = Metrics(snapshot=snapshot_reader(app.state.sessions))
+    count_submissions(app.state.sessions, app.state.metrics)
     install_error_handlers(app, retry_after_seconds=settings.retry_after_seconds)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, auth, sweeps, jobs, backtests, walkforward):
+    app.add_middleware(RequestObserver, metrics=app.state.metrics)  # outermost: sees every answer
+    for module in (health, metrics, auth, sweeps, jobs, stream, backtests, walkforward):
         app.include_router(module.router)
     for module in (catalog, datasets, estimate, strategies, backtest_charts):  # dashboard
         app.include_router(module.router)

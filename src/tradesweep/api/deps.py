@@ -23,6 +23,7 @@ from tradesweep.api.auth import Principal, authenticate
 from tradesweep.api.errors import InvalidBody, UnsupportedMediaType, request_validation_error
 from tradesweep.api.settings import ApiSettings
 from tradesweep.data import DatasetRegistry
+from tradesweep.observe import bind
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -67,8 +68,15 @@ def _commit_and_close(session: Session) -> None:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+def _authenticate(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
     return authenticate(session, request, settings.session_secret)
+
+
+async def get_principal(principal: Annotated[Principal, Depends(_authenticate)]) -> Principal:
+    """The caller; its tenant is bound to the request's log lines (here, in the request's own
+    task: a binding made in the thread that authenticated would not outlive that thread)."""
+    bind(tenant=principal.tenant_name)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -140,6 +140,36 @@ class JobPageOut(BaseModel):
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
 
 
+class DeliveryAttemptOut(BaseModel):
+    attempt: int
+    attempted_at: datetime
+    status_code: int | None = Field(description="the receiver's HTTP status; null: no answer")
+    error: str | None = Field(description="e.g. 'HTTP 500', 'timeout after 10 s'")
+    duration_ms: float | None
+
+
+class DeliveryOut(BaseModel):
+    """One webhook a job owes (``tradesweep.notify.delivery_view``); response bodies are
+    never stored, so never shown."""
+
+    webhook_id: str = Field(description="the webhook-id header, the same on every retry")
+    job_id: str
+    url: str
+    event_type: str
+    status: str = Field(description="pending, delivered, gone (410) or failed")
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    attempt_log: list[DeliveryAttemptOut]
+
+
+class DeliveriesOut(BaseModel):
+    job_id: str
+    deliveries: list[DeliveryOut]
+
+
 class ResultRowOut(BaseModel):
     """One combination: its parameters (``fast_period``/``slow_period`` for the crossover and
     MACD strategies, all of them in ``parameters``) and its metrics."""

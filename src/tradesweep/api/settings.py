@@ -10,12 +10,16 @@ from pathlib import Path
 import platformdirs
 
 from tradesweep.data.registry import DATA_DIR_ENV, default_data_dir
+from tradesweep.errors import TradesweepError
 from tradesweep.store import default_database_url
 
 SESSION_SECRET_ENV = "TRADESWEEP_SESSION_SECRET"
 SESSION_SECRET_FILE = "session-secret"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_SESSION_SECONDS = 7 * 24 * 3600
+SSE_HEARTBEAT_ENV = "TRADESWEEP_SSE_HEARTBEAT_SECONDS"
+SSE_POLL_ENV = "TRADESWEEP_SSE_POLL_SECONDS"
+METRICS_TOKEN_ENV = "TRADESWEEP_METRICS_TOKEN"
 
 
 def state_dir() -> Path:
@@ -54,7 +58,10 @@ class ApiSettings:
     """``database_url``: SQLAlchemy URL of the store. ``data_dir``: the dataset registry the
     workers read (tickers are checked against it). ``max_body_bytes``: larger request bodies
     get 413 before they are read. ``session_secret`` signs the browser session cookie;
-    ``cookie_secure`` marks it HTTPS-only (set it behind TLS)."""
+    ``cookie_secure`` marks it HTTPS-only (set it behind TLS). ``sse_poll_seconds``: how
+    often a progress stream looks for new job events; ``sse_heartbeat_seconds``: the longest
+    silence on a stream before a keep-alive comment. ``metrics_token``: when set, ``/metrics``
+    needs ``Authorization: Bearer <token>``."""
 
     database_url: str
     data_dir: Path
@@ -63,16 +70,41 @@ class ApiSettings:
     session_seconds: int = DEFAULT_SESSION_SECONDS
     cookie_secure: bool = False
     retry_after_seconds: int = 5
+    sse_poll_seconds: float = 0.5
+    sse_heartbeat_seconds: float = 15.0
+    metrics_token: str | None = None
 
     @classmethod
     def from_env(
         cls, database_url: str | None = None, *, max_body_bytes: int | None = None
     ) -> ApiSettings:
         """Settings from the environment: ``$TRADESWEEP_DATABASE_URL`` (or the default SQLite
-        file), ``$TRADESWEEP_DATA_DIR``, ``$TRADESWEEP_SESSION_SECRET`` (or the secret file)."""
+        file), ``$TRADESWEEP_DATA_DIR``, ``$TRADESWEEP_SESSION_SECRET`` (or the secret file),
+        ``$TRADESWEEP_SSE_POLL_SECONDS``, ``$TRADESWEEP_SSE_HEARTBEAT_SECONDS``,
+        ``$TRADESWEEP_METRICS_TOKEN``."""
         return cls(
             database_url=database_url or default_database_url(),
             data_dir=default_data_dir(),
             session_secret=load_session_secret(state_dir()),
             max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+            sse_poll_seconds=_seconds(SSE_POLL_ENV, 0.5),
+            sse_heartbeat_seconds=_seconds(SSE_HEARTBEAT_ENV, 15.0),
+            metrics_token=os.environ.get(METRICS_TOKEN_ENV) or None,
         )
+
+
+def _seconds(name: str, default: float) -> float:
+    """A positive number of seconds from the environment variable ``name``, else ``default``."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 3600:
+        raise TradesweepError(
+            f"${name} must be a number of seconds above 0, got {raw!r}",
+            fix=f"unset it (default {default:g} s) or give e.g. {name}={default:g}",
+        )
+    return value

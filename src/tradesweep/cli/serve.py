@@ -9,6 +9,11 @@ Linux the workers also get SIGTERM if serve itself dies.
 An embedded SQLite database is created or upgraded on start; a PostgreSQL database must
 already be at the newest revision (``tradesweep db upgrade``). When the database has no API
 key yet, serve creates one (tenant ``default``) and prints it: the only time it is shown.
+
+Logs go through :func:`tradesweep.observe.configure_logging` (``$TRADESWEEP_LOG_FORMAT``
+json or console), uvicorn's included. Webhooks are delivered by a
+:class:`~tradesweep.notify.WebhookDispatcher` on a thread of this process, counted in the
+app's metrics, from start-up until the API has stopped.
 """
 
 from __future__ import annotations
@@ -25,12 +30,15 @@ import typer
 
 from tradesweep.cli.db import UrlOption
 from tradesweep.errors import TradesweepError
+from tradesweep.observe.logging import LOG_LEVEL_ENV
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 DEFAULT_TENANT = "default"
 WORKER_GRACE_SECONDS = 15.0
+WEBHOOK_STOP_SECONDS = 15.0
+"""At shutdown, how long an attempt in flight (10 s timeout) may take to be recorded."""
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +59,13 @@ def serve(
     max_body_bytes: Annotated[
         int, typer.Option("--max-body-bytes", min=1024, help="Larger request bodies get 413.")
     ] = 1024 * 1024,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            help="debug, info, warning or error (default: $TRADESWEEP_LOG_LEVEL, else info).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the REST API and N workers against the same database.
 
@@ -60,8 +74,11 @@ def serve(
     import uvicorn
 
     from tradesweep.api import ApiSettings, create_app
+    from tradesweep.notify import WebhookDispatcher
+    from tradesweep.observe import configure_logging
     from tradesweep.store import default_database_url, make_engine
 
+    configure_logging(level=log_level.upper() if log_level else None)
     database_url = url or default_database_url()
     _check_port(host, port)
     engine = make_engine(database_url)
@@ -71,7 +88,7 @@ def serve(
         settings = ApiSettings.from_env(database_url, max_body_bytes=max_body_bytes)
         app = create_app(settings, engine=engine)
         concurrency = (os.cpu_count() or 1) if workers is None else workers
-        worker = _start_workers(concurrency, database_url) if concurrency > 0 else None
+        worker = _start_workers(concurrency, database_url, log_level) if concurrency > 0 else None
         base = f"http://{_display_host(host)}:{port}"
         typer.echo(f"tradesweep API on {base} (docs {base}/docs), database {_safe(engine)}")
         typer.echo(
@@ -86,12 +103,26 @@ def serve(
                 "API keys exist already; make another with `tradesweep keys create --tenant NAME`"
             )
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        stop_webhooks = threading.Event()
+        webhooks = WebhookDispatcher(app.state.sessions, metrics=app.state.metrics)
+        webhooks_thread = webhooks.start(stop_webhooks)
         try:
-            config = uvicorn.Config(app, host=host, port=port, log_level=log_level)
+            # log_config=None: uvicorn's records go through configure_logging's chain; the
+            # API's own http_request line (with request_id) replaces uvicorn's access log.
+            config = uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_config=None,
+                log_level=log_level.lower() if log_level else None,
+                access_log=False,
+            )
             uvicorn.Server(config).run()
         finally:
+            stop_webhooks.set()
             if worker is not None:
                 worker.stop()
+            webhooks_thread.join(WEBHOOK_STOP_SECONDS)
     finally:
         engine.dispose()
 
@@ -179,8 +210,10 @@ class _Workers:
             self.process.wait()
 
 
-def _start_workers(concurrency: int, database_url: str) -> _Workers:
+def _start_workers(concurrency: int, database_url: str, log_level: str | None) -> _Workers:
     env = {**os.environ, "TRADESWEEP_DATABASE_URL": database_url}
+    if log_level:
+        env[LOG_LEVEL_ENV] = log_level.upper()
     command = [sys.executable, "-m", "tradesweep", "worker", "--concurrency", str(concurrency)]
     return _Workers(subprocess.Popen(command, env=env, preexec_fn=_die_with_parent))
 

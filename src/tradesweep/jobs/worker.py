@@ -38,6 +38,7 @@ from tradesweep.jobs.supervisor import (
     Supervisor,
     Timings,
 )
+from tradesweep.observe import bound
 from tradesweep.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,13 @@ class Worker:
         abort: threading.Event | None = None,
     ) -> Ending | None:
         """Run one claimed attempt and write how it ended; None when the lease was lost (and
-        nothing was written)."""
+        nothing was written). Every line logged meanwhile carries ``job_id``."""
+        with bound(job_id=job.id):
+            return self._run_job(job, stop, abort)
+
+    def _run_job(
+        self, job: ClaimedJob, stop: threading.Event | None, abort: threading.Event | None
+    ) -> Ending | None:
         log.info("job %s (%s): attempt %d of %d", job.id, job.type, job.attempt, job.max_attempts)
         lease = Lease(self.sessions, job.id, self.id, self.lease_seconds, self.clock)
         supervisor = Supervisor(

@@ -1,4 +1,5 @@
-"""Jobs of every type: read one, list them (filters, cursor pages), cancel one."""
+"""Jobs of every type: read one, list them (filters, cursor pages), cancel one, see its
+webhook deliveries. Progress streams: :mod:`tradesweep.api.routers.stream`."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from fastapi import APIRouter, Query, Response
 
 from tradesweep.api import queries
 from tradesweep.api.deps import PrincipalDep, SessionDep
-from tradesweep.api.schemas import ERRORS, JobOut, JobPageOut
-from tradesweep.store import JobRepository, JobStatus, JobType, NotFound
+from tradesweep.api.schemas import ERRORS, DeliveriesOut, DeliveryOut, JobOut, JobPageOut
+from tradesweep.notify import delivery_view
+from tradesweep.store import JobRepository, JobStatus, JobType, NotFound, OutboxRepository
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=ERRORS)
 
@@ -63,3 +65,15 @@ def cancel_job(
     if job.status is JobStatus.RUNNING:
         response.status_code = 202
     return JobOut.of(job, queries.latest_progress(session, job.id))
+
+
+@router.get("/{job_id}/deliveries", response_model=DeliveriesOut)
+def job_deliveries(job_id: str, principal: PrincipalDep, session: SessionDep) -> DeliveriesOut:
+    """Every webhook delivery of the job (none without a ``webhook_url``, one when it has
+    ended) with each attempt: when, the status code or error, how long it took."""
+    job = JobRepository(session).get(principal.tenant_id, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id!r}", fix="see GET /api/v1/jobs", field="job_id")
+    outbox = OutboxRepository(session)
+    views = [delivery_view(d, outbox.attempts(d.id)) for d in outbox.for_job(job.id)]
+    return DeliveriesOut(job_id=job.id, deliveries=[DeliveryOut.model_validate(v) for v in views])
