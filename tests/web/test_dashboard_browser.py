@@ -40,6 +40,7 @@ START_SECONDS = 120
 JOB_SECONDS = 120_000  # ms, for Playwright waits on jobs
 DESKTOP = {"width": 1360, "height": 900}
 PHONE = {"width": 390, "height": 844}
+STREAM = "/api/v1/jobs/{job_id}/stream"
 RESOURCE = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
 
 BAD_CSV = """Date,Open,High,Low,Close,Volume
@@ -284,11 +285,16 @@ def test_sweep_live_to_100_percent_then_table_heatmap_and_a_rows_backtest(ui: Se
     expect(page.get_by_label("slow from")).to_have_attribute("aria-invalid", "true")
     ui.shot("sweep-form-error")
 
-    _submit_small_sweep(ui)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(urlparse(request.url).path))
+    job_id = _submit_small_sweep(ui).rsplit("/", 1)[1]
     bar = page.get_by_role("progressbar", name="Job progress")
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=JOB_SECONDS)
     expect(page.get_by_text("completed", exact=True)).to_be_visible()
     ui.shot("job-done")
+    paths = httpx.get(f"{ui.server.url}/openapi.json").json()["paths"]
+    if STREAM in paths:  # live progress comes over SSE when the API offers it
+        assert STREAM.replace("{job_id}", job_id) in requested
 
     page.get_by_role("link", name="Open results").click()
     expect(page.get_by_role("heading", name="Winner (rank 1)")).to_be_visible()

@@ -56,7 +56,7 @@ export function followJob(id, onJob, onError = () => {}) {
         return;
       }
       if (last && typeof data.percent === "number") {
-        emit({ ...last, status: data.status || "running", progress: { percent: data.percent, message: data.message ?? last.progress.message } });
+        emit({ ...last, status: data.retry ? "queued" : data.status || "running", progress: { percent: data.percent, message: data.message ?? last.progress.message } });
       }
     };
     source.onerror = () => {
