@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pandas as pd
 import psycopg
 import pytest
@@ -192,3 +201,101 @@ def eurusd() -> pd.DataFrame:
 def sample_bars(request: pytest.FixtureRequest) -> pd.DataFrame:
     """Each bundled dataset in turn."""
     return load_sample(request.param)
+
+
+# ---- `tradesweep serve` as a real process -------------------------------------------------
+
+TRADESWEEP = str(Path(sys.executable).with_name("tradesweep"))
+_SERVE_URL = re.compile(r"(http://127\.0\.0\.1:\d+) ")
+_SERVE_KEY = re.compile(r"\b(ts_[a-z0-9]{8}_[A-Za-z0-9_-]+)")
+
+
+@dataclass
+class ServeProcess:
+    """A running ``tradesweep serve``: its URL, the first key it printed, and its output
+    (stdout and stderr apart, read by threads as it comes)."""
+
+    process: subprocess.Popen[str]
+    url: str
+    key: str
+    database_url: str
+    stdout: list[str]
+    stderr: list[str]
+    readers: list[threading.Thread] = field(default_factory=list)
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        kwargs.setdefault("timeout", 30)
+        return httpx.Client(base_url=self.url, headers={"X-API-Key": self.key}, **kwargs)
+
+    def stop(self) -> None:
+        """SIGTERM the process group (serve and its worker), SIGKILL what is left."""
+        if self.process.poll() is None:
+            with suppress(ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(30)
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        for reader in self.readers:
+            reader.join(10)
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+@pytest.fixture
+def run_serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
+    """Factory: ``run_serve(database_url=None, workers=1, env={...})`` starts ``tradesweep
+    serve`` on a free port over a fresh data dir (SQLite there unless ``database_url``), waits
+    for its URL, key and ``/health``; every one is stopped after the test. ``env`` adds
+    variables (``TRADESWEEP_*`` of this process are not passed on)."""
+    started: list[ServeProcess] = []
+
+    def start(
+        *, database_url: str | None = None, workers: int = 1, env: dict[str, str] | None = None
+    ) -> ServeProcess:
+        data_dir = tmp_path / f"serve{len(started)}"
+        url = database_url or f"sqlite:///{data_dir / 'tradesweep.db'}"
+        if database_url is not None:
+            upgrade_database(database_url)
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("TRADESWEEP_")}
+        environ |= {"TRADESWEEP_DATA_DIR": str(data_dir), "TRADESWEEP_DATABASE_URL": url}
+        environ |= env or {}
+        port = _free_port()
+        command = [TRADESWEEP, "serve", "--port", str(port), "--workers", str(workers)]
+        process = subprocess.Popen(
+            command,
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        served = ServeProcess(process, "", "", url, [], [])
+        started.append(served)
+        for pipe, lines in ((process.stdout, served.stdout), (process.stderr, served.stderr)):
+            served.readers.append(threading.Thread(target=_pump, args=(pipe, lines), daemon=True))
+            served.readers[-1].start()
+        deadline = time.monotonic() + 90
+        text = ""
+        while time.monotonic() < deadline and process.poll() is None and "API key" not in text:
+            time.sleep(0.05)
+            text = "".join(served.stdout)
+        served.url = m.group(1) if (m := _SERVE_URL.search(text)) else ""
+        served.key = m.group(1) if (m := _SERVE_KEY.search(text)) else ""
+        while time.monotonic() < deadline and process.poll() is None:
+            with suppress(httpx.TransportError):
+                if served.url and httpx.get(f"{served.url}/health", timeout=5).is_success:
+                    return served
+            time.sleep(0.1)
+        output = "".join(served.stdout) + "".join(served.stderr)
+        raise AssertionError(f"serve did not start:\n{output}")
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+def _pump(pipe: Any, lines: list[str]) -> None:
+    for line in pipe:
+        lines.append(line)
