@@ -100,6 +100,9 @@ def serving(database_url: str, workers: int) -> Iterator[tuple[str, str]]:
     data_dir = Path(tempfile.mkdtemp(prefix="tradesweep-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADESWEEP_")}
     env |= {"TRADESWEEP_DATA_DIR": str(data_dir), "TRADESWEEP_DATABASE_URL": database_url}
+    # One key submits for every client and no worker drains the queue: lift the per-key rate
+    # limit and the active-job cap (docs/api.md, Limits), which would otherwise answer 429.
+    env |= {"TRADESWEEP_SUBMIT_RATE": "0", "TRADESWEEP_MAX_ACTIVE_JOBS": "0"}
     if not database_url.startswith("sqlite"):
         subprocess.run([TRADESWEEP, "db", "upgrade"], env=env, check=True, capture_output=True)
     port = free_port()

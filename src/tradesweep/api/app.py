@@ -11,10 +11,12 @@ from sqlalchemy import Engine
 
 from tradesweep import __version__
 from tradesweep.api.errors import install_error_handlers
+from tradesweep.api.limits import NulGuard, TokenBuckets
 from tradesweep.api.middleware import BodyLimit, RequestObserver
 from tradesweep.api.routers import (
     auth,
     backtest_charts,
+    backtest_compat,
     backtests,
     catalog,
     datasets,
@@ -22,6 +24,7 @@ from tradesweep.api.routers import (
     health,
     jobs,
     metrics,
+    pipelines,
     strategies,
     stream,
     sweeps,
@@ -71,10 +74,15 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     # This app's metrics (GET /metrics); `tradesweep serve` hands them to its webhook dispatcher.
     app.state.metrics = Metrics(snapshot=snapshot_reader(app.state.sessions))
     count_submissions(app.state.sessions, app.state.metrics)
+    # Each API key's submissions, in this process (see api.limits).
+    app.state.submit_buckets = TokenBuckets(settings.submit_rate_per_second, settings.submit_burst)
     install_error_handlers(app, retry_after_seconds=settings.retry_after_seconds)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NulGuard)
     app.add_middleware(RequestObserver, metrics=app.state.metrics)  # outermost: sees every answer
     for module in (health, metrics, auth, sweeps, jobs, stream, backtests, walkforward):
+        app.include_router(module.router)
+    for module in (pipelines, backtest_compat):  # clients of the systems this one replaces
         app.include_router(module.router)
     for module in (catalog, datasets, estimate, strategies, backtest_charts):  # dashboard
         app.include_router(module.router)

@@ -1,5 +1,6 @@
 """Typed dependencies the routes declare: settings, one database transaction per request,
-the authenticated caller, the dataset registry and a request body read from JSON or a form.
+the authenticated caller, the dataset registry, a request body read from JSON or a form, and
+the limits a submission passes first (:data:`SubmissionLimits`).
 
 The request's transaction (:data:`SessionDep`, shared by authentication and the route)
 commits when the route returns, before the response is sent (``scope="function"``), so a 202
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from tradesweep.api import limits
 from tradesweep.api.auth import Principal, authenticate
 from tradesweep.api.errors import InvalidBody, UnsupportedMediaType, request_validation_error
 from tradesweep.api.settings import ApiSettings
@@ -111,7 +113,9 @@ async def read_body(request: Request) -> dict[str, Any]:
             if isinstance(value, UploadFile):
                 raise InvalidBody(f"form field '{name}' is a file", fix="send text fields only")
             fields.setdefault(name, []).append(value)
-        return {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
+        body = {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
+        limits.reject_nul(body)
+        return body
     if media and media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMediaType(
             f"unsupported Content-Type {media!r}",
@@ -131,10 +135,35 @@ async def read_body(request: Request) -> dict[str, Any]:
             f"the body must be a JSON object, got {type(data).__name__}",
             fix='send {"ticker": ..., ...}',
         )
+    limits.reject_nul(data)
     return data
 
 
 BodyDep = Annotated[dict[str, Any], Depends(read_body)]
+
+
+def check_submission_limits(
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> None:
+    """The caller's submission rate (its key's token bucket, ``app.state.submit_buckets``),
+    then the tenant's active-job cap, counted in the request's transaction."""
+    limits.check_rate(request.app.state.submit_buckets, principal)
+    limits.check_active_jobs(
+        session,
+        principal.tenant_id,
+        settings.max_active_jobs,
+        idempotency_key=idempotency_key,
+        retry_after_seconds=settings.retry_after_seconds,
+    )
+
+
+SubmissionLimits = Depends(check_submission_limits)
+"""``@router.post(..., dependencies=[SubmissionLimits])`` on every route that queues a job:
+runs before the body is read."""
 
 
 def validated(

@@ -48,6 +48,19 @@ class UnsupportedMediaType(TradesweepError):
     code = "unsupported_media_type"
 
 
+class TooManyRequests(TradesweepError):
+    """A limit of the caller's is reached (:mod:`tradesweep.api.limits`); the answer's
+    ``Retry-After`` is ``details.retry_after_seconds``."""
+
+    code = "too_many_requests"
+
+
+class NotReady(TradesweepError):
+    """What was asked for comes with the job's end, and the job has not ended."""
+
+    code = "not_ready"
+
+
 STATUS: dict[type[TradesweepError], int] = {
     NotFound: 404,
     IdempotencyConflict: 409,
@@ -55,6 +68,8 @@ STATUS: dict[type[TradesweepError], int] = {
     PayloadTooLarge: 413,
     InvalidBody: 400,
     UnsupportedMediaType: 415,
+    TooManyRequests: 429,
+    NotReady: 409,
 }
 """HTTP status of each domain error; every other :class:`TradesweepError` is bad input: 422."""
 
@@ -85,6 +100,8 @@ def domain_error_response(exc: TradesweepError) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="tradesweep"'} if status == 401 else {}
     if status == 413:
         headers["Connection"] = "close"
+    if status == 429:
+        headers["Retry-After"] = str(exc.details.get("retry_after_seconds", 1))
     return error_response(status, body["error"], body["message"], body["details"], **headers)
 
 

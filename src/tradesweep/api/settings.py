@@ -6,12 +6,16 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import platformdirs
 
 from tradesweep.data.registry import DATA_DIR_ENV, default_data_dir
 from tradesweep.errors import TradesweepError
 from tradesweep.store import default_database_url
+from tradesweep.sweep.spec import DEFAULT_MAX_COMBINATIONS
+
+NumberT = TypeVar("NumberT", int, float)
 
 SESSION_SECRET_ENV = "TRADESWEEP_SESSION_SECRET"
 SESSION_SECRET_FILE = "session-secret"
@@ -20,6 +24,13 @@ DEFAULT_SESSION_SECONDS = 7 * 24 * 3600
 SSE_HEARTBEAT_ENV = "TRADESWEEP_SSE_HEARTBEAT_SECONDS"
 SSE_POLL_ENV = "TRADESWEEP_SSE_POLL_SECONDS"
 METRICS_TOKEN_ENV = "TRADESWEEP_METRICS_TOKEN"
+SUBMIT_RATE_ENV = "TRADESWEEP_SUBMIT_RATE"
+SUBMIT_BURST_ENV = "TRADESWEEP_SUBMIT_BURST"
+MAX_ACTIVE_JOBS_ENV = "TRADESWEEP_MAX_ACTIVE_JOBS"
+MAX_SWEEP_COMBINATIONS_ENV = "TRADESWEEP_MAX_SWEEP_COMBINATIONS"
+DEFAULT_SUBMIT_RATE = 10.0
+DEFAULT_SUBMIT_BURST = 20
+DEFAULT_MAX_ACTIVE_JOBS = 100
 
 
 def state_dir() -> Path:
@@ -61,7 +72,12 @@ class ApiSettings:
     ``cookie_secure`` marks it HTTPS-only (set it behind TLS). ``sse_poll_seconds``: how
     often a progress stream looks for new job events; ``sse_heartbeat_seconds``: the longest
     silence on a stream before a keep-alive comment. ``metrics_token``: when set, ``/metrics``
-    needs ``Authorization: Bearer <token>``."""
+    needs ``Authorization: Bearer <token>``.
+
+    Limits (:mod:`tradesweep.api.limits`): ``submit_rate_per_second`` and ``submit_burst``,
+    the token bucket of each API key's submissions in this process (rate 0: no limit);
+    ``max_active_jobs``, queued + running jobs per tenant (0: no cap);
+    ``max_sweep_combinations``, the largest sweep grid a request may ask for."""
 
     database_url: str
     data_dir: Path
@@ -73,6 +89,15 @@ class ApiSettings:
     sse_poll_seconds: float = 0.5
     sse_heartbeat_seconds: float = 15.0
     metrics_token: str | None = None
+    submit_rate_per_second: float = DEFAULT_SUBMIT_RATE
+    submit_burst: int = DEFAULT_SUBMIT_BURST
+    max_active_jobs: int = DEFAULT_MAX_ACTIVE_JOBS
+    max_sweep_combinations: int = DEFAULT_MAX_COMBINATIONS
+
+    @property
+    def strategies_dir(self) -> Path:
+        """Where stored declarative strategies (``<name>.yaml``) live: ``<data_dir>/strategies``."""
+        return self.data_dir / "strategies"
 
     @classmethod
     def from_env(
@@ -81,7 +106,8 @@ class ApiSettings:
         """Settings from the environment: ``$TRADESWEEP_DATABASE_URL`` (or the default SQLite
         file), ``$TRADESWEEP_DATA_DIR``, ``$TRADESWEEP_SESSION_SECRET`` (or the secret file),
         ``$TRADESWEEP_SSE_POLL_SECONDS``, ``$TRADESWEEP_SSE_HEARTBEAT_SECONDS``,
-        ``$TRADESWEEP_METRICS_TOKEN``."""
+        ``$TRADESWEEP_METRICS_TOKEN``, ``$TRADESWEEP_SUBMIT_RATE``, ``$TRADESWEEP_SUBMIT_BURST``,
+        ``$TRADESWEEP_MAX_ACTIVE_JOBS``, ``$TRADESWEEP_MAX_SWEEP_COMBINATIONS``."""
         return cls(
             database_url=database_url or default_database_url(),
             data_dir=default_data_dir(),
@@ -90,6 +116,12 @@ class ApiSettings:
             sse_poll_seconds=_seconds(SSE_POLL_ENV, 0.5),
             sse_heartbeat_seconds=_seconds(SSE_HEARTBEAT_ENV, 15.0),
             metrics_token=os.environ.get(METRICS_TOKEN_ENV) or None,
+            submit_rate_per_second=_number(SUBMIT_RATE_ENV, DEFAULT_SUBMIT_RATE, float, 0),
+            submit_burst=_number(SUBMIT_BURST_ENV, DEFAULT_SUBMIT_BURST, int, 1),
+            max_active_jobs=_number(MAX_ACTIVE_JOBS_ENV, DEFAULT_MAX_ACTIVE_JOBS, int, 0),
+            max_sweep_combinations=_number(
+                MAX_SWEEP_COMBINATIONS_ENV, DEFAULT_MAX_COMBINATIONS, int, 1
+            ),
         )
 
 
@@ -106,5 +138,23 @@ def _seconds(name: str, default: float) -> float:
         raise TradesweepError(
             f"${name} must be a number of seconds above 0, got {raw!r}",
             fix=f"unset it (default {default:g} s) or give e.g. {name}={default:g}",
+        )
+    return value
+
+
+def _number(name: str, default: NumberT, kind: type[NumberT], minimum: float) -> NumberT:
+    """A number of type ``kind`` at least ``minimum`` from the environment variable ``name``,
+    else ``default``."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not value >= minimum:
+        raise TradesweepError(
+            f"${name} must be a {kind.__name__} of at least {minimum:g}, got {raw!r}",
+            fix=f"unset it (default {default}) or give e.g. {name}={default}",
         )
     return value

@@ -10,6 +10,7 @@ from tradesweep.api.deps import (
     PrincipalDep,
     RegistryDep,
     SessionDep,
+    SubmissionLimits,
     validated,
 )
 from tradesweep.api.schemas import (
@@ -33,6 +34,7 @@ router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=ERR
     response_model=SubmissionOut,
     openapi_extra=request_body(submit.BacktestRequest),
     responses=SUBMIT_ERRORS,
+    dependencies=[SubmissionLimits],
 )
 def submit_backtest(
     body: BodyDep,

@@ -19,6 +19,8 @@ from tradesweep.api.deps import (
     RegistryDep,
     SessionDep,
     SessionsDep,
+    SettingsDep,
+    SubmissionLimits,
     validated,
 )
 from tradesweep.api.schemas import (
@@ -51,6 +53,7 @@ TickerQuery = Annotated[
     response_model=SubmissionOut,
     openapi_extra=request_body(submit.SweepRequest),
     responses=SUBMIT_ERRORS,
+    dependencies=[SubmissionLimits],
 )
 def submit_sweep(
     body: BodyDep,
@@ -58,13 +61,18 @@ def submit_sweep(
     session: SessionDep,
     registry: RegistryDep,
     response: Response,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> SubmissionOut:
     """Queue a parameter sweep (JSON or form fields). Answers 202 with the job id; poll
     ``GET /api/v1/jobs/{job_id}``, then read ``/api/v1/sweeps/{sweep_run_id}/best``."""
     request = validated(submit.SweepRequest, body, tickers=registry.tickers())
     submission = submit.submit_sweep(
-        session, principal.tenant_id, request, idempotency_key=idempotency_key
+        session,
+        principal.tenant_id,
+        request,
+        idempotency_key=idempotency_key,
+        max_combinations=settings.max_sweep_combinations,
     )
     return accepted(submission, response)
 

@@ -10,6 +10,8 @@ from tradesweep.api.deps import (
     PrincipalDep,
     RegistryDep,
     SessionDep,
+    SettingsDep,
+    SubmissionLimits,
     validated,
 )
 from tradesweep.api.schemas import SUBMIT_ERRORS, SubmissionOut, accepted, request_body
@@ -24,6 +26,7 @@ router = APIRouter(prefix="/api/v1/walkforward", tags=["walkforward"])
     response_model=SubmissionOut,
     openapi_extra=request_body(submit.WalkForwardRequest),
     responses=SUBMIT_ERRORS,
+    dependencies=[SubmissionLimits],
 )
 def submit_walkforward(
     body: BodyDep,
@@ -31,12 +34,17 @@ def submit_walkforward(
     session: SessionDep,
     registry: RegistryDep,
     response: Response,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> SubmissionOut:
     """Queue a walk-forward analysis (the sweep fields plus ``train_bars``, ``test_bars``,
     ``step_bars``, ``anchored``); read its report from ``GET /api/v1/jobs/{job_id}``."""
     request = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
     submission = submit.submit_walkforward(
-        session, principal.tenant_id, request, idempotency_key=idempotency_key
+        session,
+        principal.tenant_id,
+        request,
+        idempotency_key=idempotency_key,
+        max_combinations=settings.max_sweep_combinations,
     )
     return accepted(submission, response)
