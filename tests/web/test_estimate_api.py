@@ -109,3 +109,20 @@ def test_walkforward_estimate_checks_the_window_fields(client: httpx.Client) -> 
 
 def test_estimate_needs_a_key(anonymous: httpx.Client) -> None:
     assert anonymous.post("/api/v1/sweeps/estimate", json=SWEEP).status_code == 401
+
+
+def test_a_grid_over_the_cap_is_refused_like_the_submission(client: httpx.Client) -> None:
+    body = {
+        "ticker": "GOOGL",
+        "strategy_type": "MACD",
+        "fast_range": [2, 499],
+        "slow_range": [3, 500],
+        "step": 1,
+        "ranges": {"signal": {"min": 2, "max": 500, "step": 1}},
+    }
+    estimate = client.post("/api/v1/sweeps/estimate", json=body)
+    submitted = client.post("/api/v1/strategy/sweep", json=body)
+    assert estimate.status_code == submitted.status_code == 422
+    assert estimate.json()["error"] == submitted.json()["error"]
+    assert "above the limit" in estimate.json()["message"]
+    assert client.get("/api/v1/jobs").json()["jobs"] == []

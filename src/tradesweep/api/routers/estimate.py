@@ -7,9 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from tradesweep.api.deps import BodyDep, RegistryDep, validated
+from tradesweep.api.deps import BodyDep, RegistryDep, SettingsDep, validated
 from tradesweep.api.routers.caller import CallerDep
 from tradesweep.api.schemas import ERRORS, request_body
+from tradesweep.api.settings import ApiSettings
 from tradesweep.errors import ParameterError
 from tradesweep.services import submit
 from tradesweep.sweep.runner import plan_sweep
@@ -28,6 +29,12 @@ class EstimateOut(BaseModel):
     grid_combinations: int = Field(description="size of the full grid")
     combinations: int = Field(description="valid combinations: what will be backtested")
     estimated_duration_seconds: float
+
+
+def _cap(settings: ApiSettings) -> int | None:
+    """The submissions' grid cap (``ApiSettings.max_sweep_combinations`` where the settings
+    have it), so an estimate refuses what a submission would refuse."""
+    return getattr(settings, "max_sweep_combinations", None)
 
 
 def _estimate(spec: SweepSpec, ticker: str, bars: int, windows: int = 1) -> EstimateOut:
@@ -55,10 +62,12 @@ def _estimate(spec: SweepSpec, ticker: str, bars: int, windows: int = 1) -> Esti
     response_model=EstimateOut,
     openapi_extra=request_body(submit.SweepRequest),
 )
-def estimate_sweep(_caller: CallerDep, body: BodyDep, registry: RegistryDep) -> EstimateOut:
+def estimate_sweep(
+    _caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
+) -> EstimateOut:
     """The body of ``POST /api/v1/strategy/sweep``, checked the same way; 422 names the field."""
     request = validated(submit.SweepRequest, body, tickers=registry.tickers())
-    spec = submit.sweep_spec(request)
+    spec = submit.sweep_spec(request, max_combinations=_cap(settings))
     return _estimate(spec, request.ticker, registry.info(request.ticker).rows)
 
 
@@ -67,9 +76,11 @@ def estimate_sweep(_caller: CallerDep, body: BodyDep, registry: RegistryDep) -> 
     response_model=EstimateOut,
     openapi_extra=request_body(submit.WalkForwardRequest),
 )
-def estimate_walkforward(_caller: CallerDep, body: BodyDep, registry: RegistryDep) -> EstimateOut:
+def estimate_walkforward(
+    _caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
+) -> EstimateOut:
     """The body of ``POST /api/v1/walkforward``, checked the same way; 422 names the field."""
     request = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
-    spec = submit.walkforward_spec(request)
+    spec = submit.walkforward_spec(request, max_combinations=_cap(settings))
     bars = registry.info(request.ticker).rows
     return _estimate(spec.sweep, request.ticker, bars, windows=WALKFORWARD_WINDOWS)

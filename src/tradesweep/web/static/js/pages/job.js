@@ -48,11 +48,19 @@ export function render(main, { params, query }) {
     return out;
   }
 
+  let headKey = null;
   function show(job) {
-    const focusedAction = document.activeElement && head.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-    fill(head, pageHead(`${typeName(job.type)} job`, `${job.ticker || ""} · ${summary(job)}`, ...actions(job)));
-    if (focusedAction) head.querySelector(`[data-action="${focusedAction}"]`)?.focus();
-    else if (!main.contains(document.activeElement)) head.querySelector("h1").focus({ preventScroll: true });
+    // The heading and buttons are rebuilt only when they change, so focus and screen readers
+    // are not disturbed by every progress tick.
+    const key = `${job.status}|${job.cancel_requested}|${resultHref(job)}`;
+    if (key !== headKey) {
+      headKey = key;
+      const focusedAction = document.activeElement && head.contains(document.activeElement) ? document.activeElement.dataset.action : null;
+      fill(head, pageHead(`${typeName(job.type)} job`, `${job.ticker || ""} · ${summary(job)}`, ...actions(job)));
+      const again = focusedAction && head.querySelector(`[data-action="${focusedAction}"]`);
+      if (again) again.focus();
+      else if (!main.contains(document.activeElement)) head.querySelector("h1").focus({ preventScroll: true });
+    }
     fill(progress, 
       h("h2", { id: "progress-title" }, "Progress ", badge(job.status)),
       progressBar(job.progress.percent, job.status, { label: "Job progress", big: true }),

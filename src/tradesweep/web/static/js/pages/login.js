@@ -10,7 +10,9 @@ export function render(main, { query }) {
   const key = h("input", { type: "password", name: "api_key", autocomplete: "current-password", required: true, spellcheck: "false", placeholder: "ts_…" });
   const keyField = field({ label: "API key", control: key, name: "api_key", hint: "Create one on the server with: tradesweep keys create --tenant NAME" });
   const submit = h("button", { type: "submit" }, "Sign in");
-  const form = h("form", { class: "card", novalidate: true }, keyField, h("div", { class: "form-actions" }, submit));
+  // A username field (hidden) lets password managers store the key under a name.
+  const user = h("input", { type: "text", name: "username", autocomplete: "username", value: "tradesweep API key", hidden: true, tabindex: "-1", "aria-hidden": "true" });
+  const form = h("form", { class: "card", novalidate: true }, user, keyField, h("div", { class: "form-actions" }, submit));
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
