@@ -168,3 +168,8 @@ def test_only_committed_new_jobs_are_counted(sessions: sessionmaker[Session]) ->
         JobRepository(s).create(tenant.id, JobType.BACKTEST, {}, ticker="GOOGL")
         raise RuntimeError("rolled back")
     assert submitted() == 1
+    with counted() as reused:  # a session that rolls back, then commits something else
+        JobRepository(reused).create(tenant.id, JobType.BACKTEST, {}, ticker="GOOGL")
+        reused.rollback()
+        reused.commit()
+    assert submitted() == 1
