@@ -64,11 +64,20 @@ def test_no_file_loads_anything_from_another_origin() -> None:
 
 
 def test_plotly_js_comes_from_the_plotly_package(anonymous: httpx.Client) -> None:
-    response = anonymous.get("/assets/vendor/plotly.min.js")
+    response = anonymous.get("/assets/vendor/plotly.min.js")  # httpx accepts gzip
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["content-encoding"] == "gzip"
+    assert int(response.headers["content-length"]) < len(response.content) / 2
     assert response.content == plotly_js_path().read_bytes()
     assert response.text.lstrip().startswith("/**\n* plotly.js v")
+    plain = anonymous.get("/assets/vendor/plotly.min.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == response.content
+    etag = response.headers["etag"]
+    again = anonymous.get("/assets/vendor/plotly.min.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
 
 
 def test_unknown_assets_are_json_404(anonymous: httpx.Client) -> None:
