@@ -25,12 +25,9 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from tradesweep.data import DatasetRegistry, synthetic_bars
-
-playwright = pytest.importorskip("playwright.sync_api")
-Page = playwright.Page
-expect = playwright.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,7 +68,7 @@ class Console:
     def allow(self, status: int, path_prefix: str) -> None:
         self.allowed.append((status, path_prefix))
 
-    def on_console(self, message: playwright.ConsoleMessage) -> None:
+    def on_console(self, message: ConsoleMessage) -> None:
         if message.type != "error":
             return
         url = (message.location or {}).get("url", "")
@@ -164,8 +161,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[playwright.Browser]:
-    with playwright.sync_playwright() as p:
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM))
         yield chromium
         chromium.close()
@@ -193,9 +190,7 @@ class Session:
         expect(self.page.locator("#tenant")).to_have_text("tenant e2e")
 
 
-def _session(
-    browser: playwright.Browser, server: Server, folder: Path, viewport: dict
-) -> Iterator[Session]:
+def _session(browser: Browser, server: Server, folder: Path, viewport: dict) -> Iterator[Session]:
     context = browser.new_context(viewport=viewport, base_url=server.url)
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -210,12 +205,12 @@ def _session(
 
 
 @pytest.fixture
-def ui(browser: playwright.Browser, server: Server, screenshots: Path) -> Iterator[Session]:
+def ui(browser: Browser, server: Server, screenshots: Path) -> Iterator[Session]:
     yield from _session(browser, server, screenshots, DESKTOP)
 
 
 @pytest.fixture
-def phone(browser: playwright.Browser, server: Server, screenshots: Path) -> Iterator[Session]:
+def phone(browser: Browser, server: Server, screenshots: Path) -> Iterator[Session]:
     yield from _session(browser, server, screenshots, PHONE)
 
 
