@@ -31,10 +31,9 @@ class EstimateOut(BaseModel):
     estimated_duration_seconds: float
 
 
-def _cap(settings: ApiSettings) -> int | None:
-    """The submissions' grid cap (``ApiSettings.max_sweep_combinations`` where the settings
-    have it), so an estimate refuses what a submission would refuse."""
-    return getattr(settings, "max_sweep_combinations", None)
+def _cap(settings: ApiSettings) -> int:
+    """The submissions' grid cap, so an estimate refuses what a submission would refuse."""
+    return settings.max_sweep_combinations
 
 
 def _estimate(spec: SweepSpec, ticker: str, bars: int, windows: int = 1) -> EstimateOut:
