@@ -3,10 +3,19 @@ duration, with the submission's validation, and nothing stored."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradesweep.api import ApiSettings, create_app
+from tradesweep.store import ApiKeyRepository, TenantRepository
+
+from .conftest import SECRET, ServerThread
 
 SWEEP: dict[str, Any] = {
     "ticker": "GOOGL",
@@ -126,3 +135,21 @@ def test_a_grid_over_the_cap_is_refused_like_the_submission(client: httpx.Client
     assert estimate.json()["error"] == submitted.json()["error"]
     assert "above the limit" in estimate.json()["message"]
     assert client.get("/api/v1/jobs").json()["jobs"] == []
+
+
+def test_the_servers_own_cap_applies(
+    web_engine: Engine, web_sessions: sessionmaker[Session], data_dir: Path
+) -> None:
+    settings = ApiSettings(
+        database_url=str(web_engine.url), data_dir=data_dir, session_secret=SECRET
+    )
+    settings = dataclasses.replace(settings, max_sweep_combinations=10)
+    with web_sessions.begin() as s:
+        key = ApiKeyRepository(s).create(TenantRepository(s).get_or_create("capped")).key
+    with (
+        ServerThread(create_app(settings, engine=web_engine)) as server,
+        httpx.Client(base_url=server.url, headers={"X-API-Key": key}) as capped,
+    ):
+        response = capped.post("/api/v1/sweeps/estimate", json=SWEEP)  # a 12-cell grid
+        assert response.status_code == 422
+        assert "above the limit of 10" in response.json()["message"]
