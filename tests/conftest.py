@@ -212,13 +212,14 @@ _SERVE_KEY = re.compile(r"\b(ts_[a-z0-9]{8}_[A-Za-z0-9_-]+)")
 
 @dataclass
 class ServeProcess:
-    """A running ``tradesweep serve``: its URL, the first key it printed, and its output
-    (stdout and stderr apart, read by threads as it comes)."""
+    """A running ``tradesweep serve``: its URL, the first key it printed, its database and
+    data dir, and its output (stdout and stderr apart, read by threads as it comes)."""
 
     process: subprocess.Popen[str]
     url: str
     key: str
     database_url: str
+    data_dir: Path
     stdout: list[str]
     stderr: list[str]
     readers: list[threading.Thread] = field(default_factory=list)
@@ -271,7 +272,7 @@ def run_serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
             text=True,
             start_new_session=True,
         )
-        served = ServeProcess(process, "", "", url, [], [])
+        served = ServeProcess(process, "", "", url, data_dir, [], [])
         started.append(served)
         for pipe, lines in ((process.stdout, served.stdout), (process.stderr, served.stderr)):
             served.readers.append(threading.Thread(target=_pump, args=(pipe, lines), daemon=True))
