@@ -34,6 +34,17 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRADESWEEP_DATA_DIR", str(tmp_path / "datasets"))
 
 
+def test_rows_left_out_of_the_ranking_are_kept_and_flagged() -> None:
+    outcome = execute("sweep", {**SWEEP, "min_trades": 40}, workers=1)
+    assert len(outcome.rows) == 9
+    below = [row for row in outcome.rows if row["below_min_trades"]]
+    assert below, "this grid has combinations with fewer than 40 trades"
+    assert all(row["rank"] is None for row in below)
+    assert all(row["metrics"]["total_trades"] < 40 for row in below)
+    first_unranked = min(i for i, row in enumerate(outcome.rows) if row["rank"] is None)
+    assert all(row["rank"] is None for row in outcome.rows[first_unranked:])
+
+
 def test_a_sweep_gives_its_ranked_rows_counts_and_summaries() -> None:
     reports: list[ProgressInfo] = []
     outcome = execute("sweep", SWEEP, progress=reports.append, workers=1)
@@ -42,8 +53,10 @@ def test_a_sweep_gives_its_ranked_rows_counts_and_summaries() -> None:
     assert outcome.spec_id == SweepSpec.from_dict(SWEEP).spec_id
     assert outcome.ticker == "GOOGL" and outcome.strategy == "sma_crossover"
     assert outcome.grid_combinations == outcome.valid_combinations == outcome.evaluated == 9
-    assert 0 < len(outcome.rows) <= 9
-    assert [row["rank"] for row in outcome.rows] == list(range(1, len(outcome.rows) + 1))
+    assert len(outcome.rows) == 9  # every evaluated combination is stored
+    ranks = [row["rank"] for row in outcome.rows]
+    ranked = [r for r in ranks if r is not None]
+    assert ranks[: len(ranked)] == list(range(1, len(ranked) + 1))  # ranked ones first
     assert reports and reports[-1].done == reports[-1].total == 9
 
     result = outcome.job_result("run-1")

@@ -59,8 +59,9 @@ class InvalidJobSpec(TradesweepError):
 
 @dataclass(frozen=True)
 class SweepOutcome:
-    """What a sweep job stores: the ranked rows (``SweepResult.rows()``), the counts and the
-    diagnostics, plus the job's result and metrics summaries."""
+    """What a sweep job stores: every evaluated row (``SweepResult.all_rows()``: the ranked
+    ones first, then those left unranked), the counts and the diagnostics, plus the job's
+    result and metrics summaries."""
 
     spec: dict[str, Any]
     spec_id: str
@@ -77,8 +78,9 @@ class SweepOutcome:
 
     @property
     def best(self) -> dict[str, Any] | None:
-        """The top row's params, score, rank and :data:`BEST_METRICS`, or None."""
-        if not self.rows:
+        """The top row's params, score, rank and :data:`BEST_METRICS`, or None when no row
+        is ranked."""
+        if not self.rows or self.rows[0]["rank"] is None:
             return None
         top = self.rows[0]
         return {
@@ -200,7 +202,7 @@ def _sweep(
         spec_id=spec.spec_id,
         ticker=_ticker(bars, spec.data),
         strategy=plan.strategy_cls.name,
-        rows=result.rows(),
+        rows=result.all_rows(),
         grid_combinations=result.grid_combinations,
         valid_combinations=result.evaluated if valid is None else valid,
         evaluated=result.evaluated,

@@ -160,6 +160,27 @@ class SweepResult:
             for _, row in ranked.iterrows()
         ]
 
+    def all_rows(self) -> list[dict[str, Any]]:
+        """Every evaluated row as a JSON-safe dict: the ranked ones best first, then the
+        unranked ones (``rank`` None; ``below_min_trades`` tells why) in grid order. What a
+        store keeps, so a user can see what the ranking left out."""
+        unranked = self.results[self.results["rank"].isna()]
+        frame = pd.concat([self.ranked, unranked.sort_values("grid_index")])
+        metrics = self.metric_columns
+        return [
+            to_json_safe(
+                {
+                    "grid_index": int(row["grid_index"]),
+                    "params": {name: _scalar(row[name]) for name in self.params},
+                    "metrics": {key: _metric(key, row[key]) for key in metrics},
+                    "score": _scalar(row["score"]),
+                    "rank": None if pd.isna(row["rank"]) else int(row["rank"]),
+                    "below_min_trades": bool(row["below_min_trades"]),
+                }
+            )
+            for _, row in frame.iterrows()
+        ]
+
     def to_json(self, top: int | None = None) -> dict[str, Any]:
         """``{"spec_id", "spec", "results": [top ranked rows], "grid_combinations",
         "valid_combinations", "evaluated", "elapsed_seconds", "path", "diagnostics"}``;
