@@ -36,7 +36,9 @@ from tradesweep.services import submit
 from tradesweep.store import Job, JobRepository, JobType, NotFound
 
 router = APIRouter(prefix="/api/pipelines", tags=["pipelines"], responses=ERRORS)
-LIMITED = {429: {"model": ErrorOut, "description": "rate limit or active-job cap; Retry-After"}}
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorOut, "description": "rate limit or active-job cap; Retry-After"}
+}
 
 
 class TriggerOut(BaseModel):
