@@ -374,7 +374,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (503, "database unavailable; retry after Retry-After seconds"),
     )
 }
-SUBMIT_ERRORS = {**ERRORS, 409: {"model": ErrorOut, "description": "Idempotency-Key reused"}}
+SUBMIT_ERRORS = {
+    **ERRORS,
+    400: {"model": ErrorOut, "description": "not JSON or a form, or a NUL character in it"},
+    409: {"model": ErrorOut, "description": "Idempotency-Key reused"},
+    429: {"model": ErrorOut, "description": "rate limit or active-job cap; see Retry-After"},
+}
 
 
 def trade_dict(trade: BacktestTrade) -> dict[str, Any]:

@@ -46,9 +46,6 @@ from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
 
 router = APIRouter(prefix="/api/backtest", tags=["backtest (orchestrator clients)"])
-LIMITED: dict[int | str, dict[str, Any]] = {
-    429: {"model": ErrorOut, "description": "rate limit or active-job cap; Retry-After"}
-}
 STORED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 """A stored strategy's name: a file name in the strategies folder, never a path."""
 DEFAULT_CAPITAL = 10_000.0
@@ -176,7 +173,7 @@ class ResultsOut(BaseModel):
     status_code=202,
     response_model=RunOut,
     openapi_extra=request_body(BacktestRunRequest),
-    responses={**SUBMIT_ERRORS, **LIMITED},
+    responses=SUBMIT_ERRORS,
     dependencies=[SubmissionLimits],
 )
 def run(

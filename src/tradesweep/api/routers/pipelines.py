@@ -27,7 +27,6 @@ from tradesweep.api.schemas import (
     BEST_METRICS,
     ERRORS,
     SUBMIT_ERRORS,
-    ErrorOut,
     ResultRowOut,
     SubmissionOut,
     request_body,
@@ -36,9 +35,6 @@ from tradesweep.services import submit
 from tradesweep.store import Job, JobRepository, JobType, NotFound
 
 router = APIRouter(prefix="/api/pipelines", tags=["pipelines"], responses=ERRORS)
-LIMITED: dict[int | str, dict[str, Any]] = {
-    429: {"model": ErrorOut, "description": "rate limit or active-job cap; Retry-After"}
-}
 
 
 class TriggerOut(BaseModel):
@@ -70,7 +66,7 @@ class PipelineOut(BaseModel):
     status_code=202,
     response_model=TriggerOut,
     openapi_extra=request_body(submit.SweepRequest),
-    responses={**SUBMIT_ERRORS, **LIMITED},
+    responses=SUBMIT_ERRORS,
     dependencies=[SubmissionLimits],
 )
 def trigger(
