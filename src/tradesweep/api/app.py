@@ -38,8 +38,9 @@ from tradesweep.store import make_engine, session_factory
 from tradesweep.web import mount_dashboard
 
 DESCRIPTION = """\
-Submit strategy sweeps, backtests and walk-forward analyses as jobs, follow them, and read
-the ranked results. Every endpoint but `/health` and the docs needs an API key in
+Submit strategy sweeps, backtests and walk-forward analyses as jobs, follow them (also live,
+over Server-Sent Events), and read the ranked results. Every endpoint but `/health`,
+`/metrics` and the docs needs an API key in
 `X-API-Key` or `Authorization: Bearer` (create one with `tradesweep keys create --tenant NAME`),
 or the session cookie set by `POST /api/v1/auth/login`. Errors are
 `{"error": code, "message": text, "details": {...}}`.
