@@ -104,7 +104,7 @@ def serving(command: list[str], env: dict[str, str], cwd: Path = REPO) -> Iterat
             if line is None:
                 raise AssertionError("serve exited early:\n" + "".join(lines))
             url = url or (m.group(1) if (m := URL.search(line)) else None)
-            if "API key" in line:
+            if url and "API key" in line:  # log lines before the URL may say "API keys"
                 key = (
                     (m.group(1) if (m := KEY.search(line)) else None)
                     if "exist" not in line
