@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from tradesweep.store import Job, JobRepository, JobStatus
+from tradesweep.store import Job, JobEvent, JobRepository, JobStatus
 
 TERMINAL_KINDS = frozenset({"completed", "failed", "cancelled"})
 FINISHED = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
@@ -106,7 +106,9 @@ def read_after(sessions: sessionmaker[Session], job_id: str, after: int) -> Poll
         row = session.execute(select(Job.status, Job.error).where(Job.id == job_id)).first()
         if row is None:
             return Poll([], None)
-        events = JobRepository(session).events_after(job_id, after, limit=READ_LIMIT)
+        events: Sequence[JobEvent] = JobRepository(session).events_after(
+            job_id, after, limit=READ_LIMIT
+        )
         return Poll(
             [StoredEvent(e.seq, e.kind, dict(e.payload or {})) for e in events],
             JobStatus(row.status),

@@ -8,7 +8,7 @@ is its own short transaction (:mod:`tradesweep.api.sse`).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -20,7 +20,7 @@ from tradesweep.store import JobRepository, NotFound
 
 router = APIRouter(tags=["jobs"], responses=ERRORS)
 
-_SSE_DOC = {
+_SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "``text/event-stream``: ``id: <seq>`` and ``data: <JSON>`` per event; "
         "``: keep-alive`` comments while nothing happens",
