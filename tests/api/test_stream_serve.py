@@ -12,6 +12,8 @@ strategies)."""
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -163,3 +165,34 @@ def test_keep_alives_arrive_on_a_quiet_stream(run_serve: Callable[..., Serve]) -
         elapsed = time.monotonic() - started
     assert 0.9 < elapsed < 5, elapsed
     assert not any(line.startswith("data:") for line in response_lines)
+
+
+@pytest.mark.slow
+def test_sigterm_ends_open_streams_so_serve_stops_at_once(run_serve: Callable[..., Serve]) -> None:
+    """An open stream must not hold serve's graceful shutdown up: it ends, the client may
+    reconnect elsewhere with Last-Event-ID."""
+    served = run_serve(workers=0)
+    job_id = queue_slow_sweep(served.database_url, combinations=2, delay=0.0)  # no worker
+    ended: list[str] = []
+
+    def listen() -> None:
+        with (
+            served.client() as client,
+            client.stream("GET", f"/api/v1/jobs/{job_id}/stream") as response,
+        ):
+            try:
+                for _ in response.iter_lines():
+                    pass
+                ended.append("closed")
+            except httpx.HTTPError as exc:
+                ended.append(type(exc).__name__)
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    time.sleep(1.0)  # the stream is open
+    started = time.monotonic()
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(30) == 0
+    assert time.monotonic() - started < 5, "an open stream held the shutdown up"
+    listener.join(10)
+    assert ended == ["closed"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 
@@ -74,6 +75,9 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     app.state.write_gate = asyncio.Lock() if db.dialect.name == "sqlite" else nullcontext()
     # This app's metrics (GET /metrics); `tradesweep serve` hands them to its webhook dispatcher.
     app.state.metrics = Metrics(snapshot=snapshot_reader(app.state.sessions))
+    # Set by whoever runs the server when it starts to stop (`tradesweep serve` on SIGTERM):
+    # progress streams then end, so they do not hold the shutdown up (clients reconnect).
+    app.state.stopping = threading.Event()
     count_submissions(app.state.sessions, app.state.metrics)
     # Each API key's submissions, in this process (see api.limits).
     app.state.submit_buckets = TokenBuckets(settings.submit_rate_per_second, settings.submit_burst)

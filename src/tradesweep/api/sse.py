@@ -8,12 +8,15 @@ process streams the same events with the same ids: an event's ``id:`` is its ``s
 :class:`JobEventStream` polls the log every ``poll_seconds`` in short read transactions (a
 thread each, taking the app's SQLite gate like any request, never holding it between polls),
 sends a ``: keep-alive`` comment after ``heartbeat_seconds`` of silence, and ends after the
-job's final event (completed, failed or cancelled) or when the client goes away.
+job's final event (completed, failed or cancelled), when the client goes away, or when the
+server starts to stop (the client reconnects, to this server or another, with its
+``Last-Event-ID``).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -121,7 +124,7 @@ class JobEventStream:
 
     ``gate``: the app's SQLite transaction gate (an ``asyncio.Lock``; a no-op elsewhere),
     taken for each read only. ``disconnected``: ``request.is_disconnected``, checked before
-    every read and every wait.
+    every read. ``stopping``: set when the server shuts down, checked before every read.
     """
 
     def __init__(
@@ -134,6 +137,7 @@ class JobEventStream:
         disconnected: Callable[[], Awaitable[bool]],
         poll_seconds: float,
         heartbeat_seconds: float,
+        stopping: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sessions = sessions
@@ -143,12 +147,13 @@ class JobEventStream:
         self.disconnected = disconnected
         self.poll_seconds = poll_seconds
         self.heartbeat_seconds = heartbeat_seconds
+        self.stopping = stopping or threading.Event()
         self.clock = clock
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
         quiet_since = self.clock()
-        while not await self.disconnected():
+        while not (self.stopping.is_set() or await self.disconnected()):
             poll = await self._read()
             for event in poll.events:
                 yield encode(event_data(event.kind, event.payload), event.seq)

@@ -33,12 +33,17 @@ from tradesweep.errors import TradesweepError
 from tradesweep.observe.logging import LOG_LEVEL_ENV
 
 if TYPE_CHECKING:
+    from types import FrameType
+
+    import uvicorn
     from sqlalchemy import Engine
 
 DEFAULT_TENANT = "default"
 WORKER_GRACE_SECONDS = 15.0
 WEBHOOK_STOP_SECONDS = 15.0
 """At shutdown, how long an attempt in flight (10 s timeout) may take to be recorded."""
+SHUTDOWN_GRACE_SECONDS = 10.0
+"""How long requests still running at shutdown may take before uvicorn cancels them."""
 
 
 def register(app: typer.Typer) -> None:
@@ -116,8 +121,9 @@ def serve(
                 log_config=None,
                 log_level=log_level.lower() if log_level else None,
                 access_log=False,
+                timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS),
             )
-            uvicorn.Server(config).run()
+            _server(config, app.state.stopping).run()
         finally:
             stop_webhooks.set()
             if worker is not None:
@@ -125,6 +131,20 @@ def serve(
             webhooks_thread.join(WEBHOOK_STOP_SECONDS)
     finally:
         engine.dispose()
+
+
+def _server(config: uvicorn.Config, stopping: threading.Event) -> uvicorn.Server:
+    """uvicorn that also sets ``stopping`` when told to exit (SIGTERM, Ctrl-C), so the app's
+    progress streams end at once instead of holding the graceful shutdown up; their clients
+    reconnect with Last-Event-ID."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            stopping.set()
+            super().handle_exit(sig, frame)
+
+    return Server(config)
 
 
 def _exit_on_sigterm(_signum: int, _frame: Any) -> None:

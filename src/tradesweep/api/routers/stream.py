@@ -67,6 +67,7 @@ def stream_job(
         disconnected=request.is_disconnected,
         poll_seconds=settings.sse_poll_seconds,
         heartbeat_seconds=settings.sse_heartbeat_seconds,
+        stopping=state.stopping,
     )
     return StreamingResponse(events, media_type=MEDIA_TYPE, headers=HEADERS)
 
