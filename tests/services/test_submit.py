@@ -114,6 +114,35 @@ def test_spec_rules_name_the_field(change: dict[str, Any], field: str) -> None:
     assert error.value.details["field"] == field
 
 
+def test_objective_and_engine_settings_reach_the_spec_over_the_preset() -> None:
+    settings = {"fees": 0.002, "direction": "long_short", "stop_loss": 0.05}
+    spec = sweep_spec(_sweep(objective="sharpe_ratio", settings=settings, config_path="standard"))
+    assert spec.objective == "sharpe_ratio"
+    assert spec.settings.fees == 0.002  # the request wins over the preset's 0.001
+    assert spec.settings.direction == "long_short" and spec.settings.stop_loss == 0.05
+    assert spec.settings.slippage == SweepSpec.from_dict(
+        {"data": "GOOGL", "strategy": "sma_crossover", "preset": "standard"}
+    ).settings.slippage  # the rest still comes from the preset
+    form = _sweep(settings='{"fill": "close"}', config_path=None)  # a form sends JSON text
+    assert sweep_spec(form).settings.fill == "close"
+    walk = walkforward_spec(
+        parse_request(
+            WalkForwardRequest,
+            {**CLIENT, "settings": settings, "train_bars": 500, "test_bars": 100},
+            tickers=TICKERS,
+        )
+    )
+    assert walk.sweep.settings.fees == 0.002
+
+
+def test_a_bad_engine_setting_names_it() -> None:
+    from tradesweep.errors import SettingsError
+
+    with pytest.raises(SettingsError) as error:
+        sweep_spec(_sweep(settings={"fees": 2.0}))
+    assert error.value.details["setting"] == "fees"
+
+
 def test_request_rules() -> None:
     for change, field in [
         ({"ticker": "BTC-USD"}, "ticker"),
@@ -123,6 +152,7 @@ def test_request_rules() -> None:
         ({"strategy_type": "LSTM"}, "strategy_type"),
         ({"config_path": "../x.yaml"}, "config_path"),
         ({"webhook_url": "file:///etc/passwd"}, "webhook_url"),
+        ({"objective": "sharpe"}, "objective"),
     ]:
         with pytest.raises(ValidationError) as error:
             _sweep(**change)
@@ -153,7 +183,7 @@ def test_submit_stores_the_spec_and_the_request(sessions: sessionmaker[Session])
     job = first.job
     assert job.type is JobType.SWEEP and job.status is JobStatus.QUEUED and job.ticker == "GOOGL"
     assert SweepSpec.from_dict(job.parameters["spec"]) == sweep_spec(_sweep())
-    assert job.parameters["request"] == {**CLIENT}
+    assert job.parameters["request"] == {**CLIENT, "objective": "score"}
 
 
 def test_backtest_spec() -> None:

@@ -50,6 +50,7 @@ from tradesweep.store import Job, JobRepository, JobType, Tenant
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.sweep.preset import Preset, builtin_presets, load_preset
+from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.runner import plan_sweep
 from tradesweep.sweep.spec import SweepSpec
 from tradesweep.sweep.walkforward import WalkForwardSpec
@@ -242,10 +243,30 @@ class SweepRequest(_Request):
     config_path: str | None = Field(
         None, description="Settings preset: minimum (no costs) or standard (realistic costs)"
     )
+    objective: str = Field(
+        "score",
+        description="What ranks the results: " + ", ".join(OBJECTIVES) + " (default score)",
+    )
+    settings: dict[str, Any] | None = Field(
+        None,
+        description='Engine settings over the preset, e.g. {"fees": 0.001, "slippage": '
+        '0.0005, "direction": "long_short", "fill": "close", "stop_loss": 0.05}',
+    )
 
     check_strategy = field_validator("strategy_type")(_check_strategy)
     check_preset = field_validator("config_path")(_check_preset)
-    decode_ranges = field_validator("ranges", mode="before")(_json_text)
+    decode_ranges = field_validator("ranges", "settings", mode="before")(_json_text)
+
+    @field_validator("objective")
+    @classmethod
+    def check_objective(cls, value: str) -> str:
+        if value not in OBJECTIVES:
+            raise PydanticCustomError(
+                "unknown_objective",
+                "unknown objective {value} (give one of: {known})",
+                {"value": repr(value), "known": ", ".join(OBJECTIVES)},
+            )
+        return value
 
     @field_validator("slow_range")
     @classmethod
@@ -345,8 +366,9 @@ def sweep_spec_dict(
         "strategy": strategy,
         "ranges": ranges,
         "min_trades": request.min_trades,
-        "objective": "score",
+        "objective": request.objective,
         "preset": request.config_path,
+        "settings": dict(request.settings or {}),
     }
     if max_combinations is not None:
         values["max_combinations"] = max_combinations
@@ -362,7 +384,7 @@ def sweep_spec(request: SweepRequest, *, max_combinations: int | None = None) ->
     if name is None:
         return SweepSpec.from_dict(values)
     preset = _builtin_preset(name)
-    values["settings"] = dict(preset.settings)
+    values["settings"] = {**preset.settings, **values["settings"]}
     for key, value in preset.spec_fields.items():
         values.setdefault(key, value)
     return SweepSpec.from_dict(values).replace(preset=name)
