@@ -6,6 +6,8 @@ The CLI turns any :class:`TradesweepError` into one line on stderr and exit code
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 
@@ -62,3 +64,23 @@ class SettingsError(TradesweepError):
     """An engine or metric setting outside its allowed range."""
 
     code = "invalid_setting"
+
+
+def did_you_mean(name: object, choices: Sequence[str]) -> str:
+    """``"did you mean 'x'? "`` for the closest of ``choices``, or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(name), choices, n=1)
+    return f"did you mean '{close[0]}'? " if close else ""
+
+
+def reject_unknown_fields(
+    keys: Iterable[object], known: Sequence[str], *, what: str, error: type[TradesweepError]
+) -> None:
+    """Raise ``error`` for the first key not in ``known``: "unknown <what> field 'x'" with a
+    did-you-mean and the valid fields. Specs call it so a typo never passes silently."""
+    for key in keys:
+        if key not in known:
+            raise error(
+                f"unknown {what} field '{key}'",
+                fix=f"{did_you_mean(key, known)}valid fields: {', '.join(known)}",
+                field=str(key),
+            )

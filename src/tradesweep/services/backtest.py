@@ -37,7 +37,7 @@ import pandas as pd
 from tradesweep.data import DatasetRegistry, load, resample_bars
 from tradesweep.data.interval import parse_rule
 from tradesweep.engine import BacktestResult, EngineSettings, run_backtest
-from tradesweep.errors import DataError, TradesweepError
+from tradesweep.errors import DataError, TradesweepError, reject_unknown_fields
 from tradesweep.metrics import drawdown_series, metrics_from_result, monthly_returns, to_json_safe
 from tradesweep.metrics.periods import check_periods_per_year, check_risk_free_rate
 from tradesweep.strategies import Signals, Strategy, apply_execution, get_strategy
@@ -134,15 +134,7 @@ class BacktestSpec:
                 fix="pass a dict with data, strategy, params and settings",
             )
         known = [f.name for f in dataclasses.fields(cls)]
-        for key in data:
-            if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                raise SpecError(
-                    f"unknown backtest spec field '{key}'",
-                    fix=f"{hint}valid fields: {', '.join(known)}",
-                    field=str(key),
-                )
+        reject_unknown_fields(data, known, what="backtest spec", error=SpecError)
         for key in ("data", "strategy"):
             if key not in data:
                 raise SpecError(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tradesweep.engine import EngineSettings
-from tradesweep.errors import TradesweepError
+from tradesweep.errors import TradesweepError, reject_unknown_fields
 from tradesweep.metrics.periods import check_periods_per_year, check_risk_free_rate
 from tradesweep.sweep.preset import SPEC_KEYS, load_preset
 from tradesweep.sweep.ranking import validate_objective
@@ -167,15 +167,7 @@ class SweepSpec:
                 fix="pass a dict with data, strategy and ranges",
             )
         known = [f.name for f in dataclasses.fields(cls)]
-        for key in data:
-            if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                raise SweepSpecError(
-                    f"unknown sweep spec field '{key}'",
-                    fix=f"{hint}valid fields: {', '.join(known)}",
-                    field=str(key),
-                )
+        reject_unknown_fields(data, known, what="sweep spec", error=SweepSpecError)
         for key in ("data", "strategy"):
             if key not in data:
                 raise SweepSpecError(

@@ -28,7 +28,6 @@ Conventions (``docs/sweeps.md``, "Walk-forward"):
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
 import time
@@ -41,6 +40,7 @@ import pandas as pd
 
 from tradesweep.data import DatasetRegistry, load
 from tradesweep.engine import BacktestResult, run_backtest, trade_dt
+from tradesweep.errors import reject_unknown_fields
 from tradesweep.indicators.nb import atr_nb
 from tradesweep.metrics import (
     compute_metrics,
@@ -111,15 +111,7 @@ class WalkForwardSpec:
                 fix="pass a dict with data, strategy, ranges, train_bars and test_bars",
             )
         known = [*(f.name for f in dataclasses.fields(SweepSpec)), *WALKFORWARD_KEYS]
-        for key in data:
-            if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                raise SweepSpecError(
-                    f"unknown walk-forward spec field '{key}'",
-                    fix=f"{hint}valid fields: {', '.join(known)}",
-                    field=str(key),
-                )
+        reject_unknown_fields(data, known, what="walk-forward spec", error=SweepSpecError)
         for key in ("train_bars", "test_bars"):
             if data.get(key) is None:
                 raise SweepSpecError(
