@@ -78,6 +78,7 @@ def test_metrics_count_requests_by_route_template_and_new_jobs_once(
             assert client.get(f"/api/v1/jobs/{job_id}").status_code == 200
         assert client.get("/api/v1/jobs/not-a-job").status_code == 404
         assert client.get("/no/such/path/123").status_code == 404
+        assert client.get("/assets/app.css").status_code == 200  # the dashboard's mount
 
         scraped = httpx.get(f"{url}/metrics")  # no key needed by default
     assert scraped.status_code == 200
@@ -89,6 +90,7 @@ def test_metrics_count_requests_by_route_template_and_new_jobs_once(
     assert value(samples, requests, route="unmatched", code="404") == 1
     sweep_route = "/api/v1/strategy/sweep"
     assert value(samples, requests, route=sweep_route, method="POST", code="202") == 2
+    assert value(samples, requests, route="/assets/{path}", code="200") == 1
     routes = {labels["route"] for labels, _ in samples[requests]}
     assert not any(job_id in r or "not-a-job" in r or "such" in r for r in routes), routes
     latency = "pipeline_trading_api_latency_seconds_count"

@@ -81,11 +81,15 @@ def route_template(scope: Scope) -> str:
     raw path; ``unmatched`` when no route matched (a 404 for an unknown path)."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    if not isinstance(path, str):
-        return "unmatched"
     if isinstance(route, Mount):
         return f"{path}/{{path}}"
-    return path or "/"
+    if isinstance(path, str):
+        return path or "/"
+    if scope.get("endpoint") is not None:  # a mounted app (static files): its mount path
+        mount = str(scope.get("root_path", ""))[len(str(scope.get("app_root_path", ""))) :]
+        if mount:
+            return f"{mount}/{{path}}"
+    return "unmatched"
 
 
 class RequestObserver:
