@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tradesweep.cli.main import app
 from tradesweep.cli.backtest import engine_parameters, engine_settings
+from tradesweep.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

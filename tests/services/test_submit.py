@@ -120,9 +120,12 @@ def test_objective_and_engine_settings_reach_the_spec_over_the_preset() -> None:
     assert spec.objective == "sharpe_ratio"
     assert spec.settings.fees == 0.002  # the request wins over the preset's 0.001
     assert spec.settings.direction == "long_short" and spec.settings.stop_loss == 0.05
-    assert spec.settings.slippage == SweepSpec.from_dict(
-        {"data": "GOOGL", "strategy": "sma_crossover", "preset": "standard"}
-    ).settings.slippage  # the rest still comes from the preset
+    assert (
+        spec.settings.slippage
+        == SweepSpec.from_dict(
+            {"data": "GOOGL", "strategy": "sma_crossover", "preset": "standard"}
+        ).settings.slippage
+    )  # the rest still comes from the preset
     form = _sweep(settings='{"fill": "close"}', config_path=None)  # a form sends JSON text
     assert sweep_spec(form).settings.fill == "close"
     walk = walkforward_spec(
