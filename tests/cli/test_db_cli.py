@@ -72,6 +72,7 @@ def test_keys_create_prints_the_key_once_and_list_shows_prefixes(
         ["keys", "list", "--tenant", "nobody"],
         ["db", "upgrade", "--url", "not a url"],
         ["db", "current", "--url", "nosuchdialect://x"],
+        ["db", "upgrade", "--url", "sqlite:////proc/no-such-dir/tradesweep.db"],
     ],
 )
 def test_bad_input_exits_2_with_one_line(runner: CliRunner, args: list[str]) -> None:

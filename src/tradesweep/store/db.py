@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.data.registry import DATA_DIR_ENV
+from tradesweep.errors import TradesweepError
 
 DATABASE_URL_ENV = "TRADESWEEP_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -61,7 +62,17 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         return create_engine(url, **kwargs)
 
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TradesweepError(
+                f"cannot create the folder {folder} for the SQLite database: "
+                f"{exc.strerror or exc}",
+                fix=f"choose a writable path in {DATABASE_URL_ENV} or --url, or set "
+                f"{DATA_DIR_ENV} to a writable folder",
+                file=str(folder),
+            ) from None
     engine = create_engine(url, **kwargs)
     _tune_sqlite(engine)
     return engine
