@@ -67,8 +67,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise TradesweepError(
-                f"cannot create the folder {folder} for the SQLite database: "
-                f"{exc.strerror or exc}",
+                f"cannot create the folder {folder} for the SQLite database: {exc.strerror or exc}",
                 fix=f"choose a writable path in {DATABASE_URL_ENV} or --url, or set "
                 f"{DATA_DIR_ENV} to a writable folder",
                 file=str(folder),
