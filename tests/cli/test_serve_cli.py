@@ -26,17 +26,13 @@ import pytest
 from tradesweep.data import DatasetRegistry, load_sample
 from tradesweep.store import upgrade_database
 
+from ..servers import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 TRADESWEEP = str(Path(sys.executable).with_name("tradesweep"))
 KEY = re.compile(r"\b(ts_[a-z0-9]{8}_[A-Za-z0-9_-]+)")
 URL = re.compile(r"(http://127\.0\.0\.1:\d+) ")
 START_SECONDS = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -138,7 +134,7 @@ def _serve(port: int, workers: int) -> list[str]:
 
 def test_first_start_prints_the_url_and_a_key_later_starts_do_not(tmp_path: Path) -> None:
     env = _env(tmp_path / "data", None)
-    port = _free_port()
+    port = free_port()
     with serving(_serve(port, 0), env) as served:
         assert served.url == f"http://127.0.0.1:{port}"
         assert served.key is not None and served.key.startswith("ts_")
@@ -148,7 +144,7 @@ def test_first_start_prints_the_url_and_a_key_later_starts_do_not(tmp_path: Path
         assert "workers: none" in "".join(served.lines)
     assert (tmp_path / "data" / "tradesweep.db").is_file()  # SQLite made and migrated
 
-    with serving(_serve(_free_port(), 0), env) as again:
+    with serving(_serve(free_port(), 0), env) as again:
         assert again.key is None
         assert "API keys exist already" in "".join(again.lines)
         first_key = served.key
@@ -172,7 +168,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigterm_stops_the_api_and_the_worker(tmp_path: Path) -> None:
-    with serving(_serve(_free_port(), 1), _env(tmp_path / "data", None)) as served:
+    with serving(_serve(free_port(), 1), _env(tmp_path / "data", None)) as served:
         deadline = time.monotonic() + 30
         while not (workers := _children(served.process.pid)) and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -206,7 +202,7 @@ def test_an_unmigrated_postgresql_database_is_refused(
 ) -> None:
     url = fresh_database("postgresql")
     done = subprocess.run(
-        _serve(_free_port(), 0),
+        _serve(free_port(), 0),
         env=_env(tmp_path / "data", url),
         capture_output=True,
         text=True,
@@ -217,7 +213,7 @@ def test_an_unmigrated_postgresql_database_is_refused(
 
 
 def test_make_run_starts_the_service_and_prints_the_url_and_a_key(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     # -o: the venv is already installed here; a fresh clone's `make run` installs it first.
     command = [
         "make",
@@ -297,7 +293,7 @@ def test_sweep_over_http_equals_the_cli(
     printed = json.loads(cli.stdout)["results"]
     assert printed, "the CLI ranked nothing: pick a request with ranked rows"
 
-    with serving(_serve(_free_port(), 1), env) as served:
+    with serving(_serve(free_port(), 1), env) as served:
         assert served.key is not None
         with httpx.Client(
             base_url=served.url, headers={"X-API-Key": served.key}, timeout=30

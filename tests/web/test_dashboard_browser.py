@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from tradesweep.data import DatasetRegistry, synthetic_bars
+
+from ..servers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -83,12 +84,6 @@ class Console:
         self.problems.append(f"page error: {error}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM serve's process group (API and worker), SIGKILL what is left."""
     if process.poll() is None:
@@ -133,7 +128,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         text=True,
     )
     key = created.stdout.split()[0]
-    port = _free_port()
+    port = free_port()
     log = root / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
