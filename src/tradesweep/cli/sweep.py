@@ -416,38 +416,22 @@ def _diagnostics_table(diagnostics: dict[str, Any]) -> Table:
     dsr = diagnostics["deflated_sharpe"]
     stability = diagnostics["stability"]
     pbo = diagnostics["pbo"]
-    table.add_row(
-        "Deflated Sharpe",
-        _num(dsr.get("dsr")),
-        Text(
-            f"P(true Sharpe > best of {dsr['n_trials']} by luck)"
-            if dsr.get("dsr") is not None
-            else dsr.get("reason") or "",
-            style="" if dsr.get("dsr") is not None else "dim",
-        ),
-    )
-    table.add_row(
-        "Stability",
-        _num(stability.get("ratio")),
-        Text(
-            f"neighbour mean / winner over {len(stability['neighbours'])} neighbours "
-            "(1 = plateau, << 1 = spike)"
-            if stability.get("ratio") is not None
-            else stability.get("reason") or "",
-            style="" if stability.get("ratio") is not None else "dim",
-        ),
-    )
-    table.add_row(
-        "PBO",
-        _num(pbo.get("pbo")),
-        Text(
-            f"share of {pbo['n_splits']:,} CSCV splits where the in-sample best is below the "
-            "out-of-sample median (0.5 = noise)"
-            if pbo.get("pbo") is not None
-            else pbo.get("reason") or "",
-            style="" if pbo.get("pbo") is not None else "dim",
-        ),
-    )
+    rows = (
+        ("Deflated Sharpe", dsr, "dsr",
+         lambda: f"P(true Sharpe > best of {dsr['n_trials']} by luck)"),
+        ("Stability", stability, "ratio",
+         lambda: f"neighbour mean / winner over {len(stability['neighbours'])} neighbours "
+         "(1 = plateau, << 1 = spike)"),
+        ("PBO", pbo, "pbo",
+         lambda: f"share of {pbo['n_splits']:,} CSCV splits where the in-sample best is below "
+         "the out-of-sample median (0.5 = noise)"),
+    )  # fmt: skip
+    for label, part, key, meaning in rows:
+        value = part.get(key)
+        if value is None:  # not computed: say why, dimmed
+            table.add_row(label, _num(value), Text(part.get("reason") or "", style="dim"))
+        else:
+            table.add_row(label, _num(value), Text(meaning()))
     return table
 
 
