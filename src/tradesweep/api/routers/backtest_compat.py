@@ -34,7 +34,8 @@ from tradesweep.api.deps import (
     validated,
 )
 from tradesweep.api.errors import NotReady
-from tradesweep.api.schemas import ERRORS, SUBMIT_ERRORS, ErrorOut, request_body, trade_dict
+from tradesweep.api.openapi import BY_ID, SUBMIT, request_body
+from tradesweep.api.schemas import ErrorOut, trade_dict
 from tradesweep.data import DatasetRegistry
 from tradesweep.data.interval import parse_rule, rule_span
 from tradesweep.errors import DataError, ParameterError, StrategyError, TradesweepError
@@ -173,7 +174,7 @@ class ResultsOut(BaseModel):
     status_code=202,
     response_model=RunOut,
     openapi_extra=request_body(BacktestRunRequest),
-    responses=SUBMIT_ERRORS,
+    responses=SUBMIT,
     dependencies=[SubmissionLimits],
 )
 def run(
@@ -209,7 +210,7 @@ def run(
     )
 
 
-@router.get("/{job_id}/status", response_model=StatusOut, responses=ERRORS)
+@router.get("/{job_id}/status", response_model=StatusOut, responses=BY_ID)
 def status(job_id: str, principal: PrincipalDep, session: SessionDep) -> StatusOut:
     """Where the backtest is: queued, running, completed, failed or cancelled."""
     job = _job(session, principal.tenant_id, job_id)
@@ -228,7 +229,7 @@ def status(job_id: str, principal: PrincipalDep, session: SessionDep) -> StatusO
 @router.get(
     "/{job_id}/results",
     response_model=ResultsOut,
-    responses={**ERRORS, 409: {"model": ErrorOut, "description": "the job has not completed"}},
+    responses={**BY_ID, 409: {"model": ErrorOut, "description": "the job has not completed"}},
 )
 def results(job_id: str, principal: PrincipalDep, session: SessionDep) -> ResultsOut:
     """A completed backtest's closed trades, total P&L, winning and losing trade counts and

@@ -21,14 +21,14 @@ from starlette.datastructures import UploadFile
 
 from tradesweep.api.deps import PrincipalDep, RegistryDep
 from tradesweep.api.errors import UnsupportedMediaType
+from tradesweep.api.openapi import AUTHED, BODY, upload_body
 from tradesweep.api.routers.caller import CallerDep
-from tradesweep.api.schemas import ERRORS
 from tradesweep.data import DatasetInfo, DatasetRegistry, load_bars, sample_tickers
 from tradesweep.data.registry import BUNDLED
 from tradesweep.errors import DataError
 from tradesweep.services.submit import TICKER_MAX_LEN, TICKER_MIN_LEN
 
-router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"], responses=AUTHED)
 
 MAX_ERRORS = 50
 """Problems of one file reported at most; the rest are counted as ``truncated``."""
@@ -74,7 +74,13 @@ def list_datasets(_principal: PrincipalDep, registry: RegistryDep) -> DatasetLis
     return DatasetListOut(datasets=[DatasetOut.of(info) for info in registry.list()])
 
 
-@router.post("", status_code=201, response_model=DatasetOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=DatasetOut,
+    responses=BODY,
+    openapi_extra=upload_body(TICKER_MIN_LEN, TICKER_MAX_LEN),
+)
 async def import_dataset(_caller: CallerDep, request: Request, registry: RegistryDep) -> DatasetOut:
     """Multipart form: ``file`` (CSV or Parquet, within the body size limit), ``ticker``
     (3-20 characters) and ``overwrite`` (true to replace an imported ticker). A file that

@@ -8,15 +8,15 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tradesweep.api.deps import BodyDep, RegistryDep, SettingsDep, validated
+from tradesweep.api.openapi import BODY, request_body
 from tradesweep.api.routers.caller import CallerDep
-from tradesweep.api.schemas import ERRORS, request_body
 from tradesweep.api.settings import ApiSettings
 from tradesweep.errors import ParameterError
 from tradesweep.services import submit
 from tradesweep.sweep.runner import plan_sweep
 from tradesweep.sweep.spec import SweepSpec
 
-router = APIRouter(prefix="/api/v1", tags=["estimate"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["estimate"], responses=BODY)
 
 WALKFORWARD_WINDOWS = 5
 """The window count :func:`tradesweep.services.submit.submit_walkforward` estimates with."""

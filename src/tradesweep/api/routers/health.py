@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tradesweep import __version__
 from tradesweep.api.deps import SessionsDep, SettingsDep
+from tradesweep.api.openapi import errors
 from tradesweep.api.schemas import HealthOut
 from tradesweep.store import JobRepository
 from tradesweep.store.types import utcnow
@@ -23,7 +24,11 @@ router = APIRouter(tags=["health"])
 LOW_DISK_BYTES = 500 * 1024 * 1024
 
 
-@router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
+@router.get(
+    "/health",
+    response_model=HealthOut,
+    responses={**errors(), 503: {"model": HealthOut}},
+)
 async def health(
     request: Request, sessions: SessionsDep, settings: SettingsDep, response: Response
 ) -> HealthOut:

@@ -1,0 +1,203 @@
+"""What the OpenAPI schema (``/openapi.json``) says beyond FastAPI's defaults, so it states what
+the validation really accepts and answers.
+
+- :func:`errors`: the error answers a route can give, each with the one error shape
+  (:class:`~tradesweep.api.schemas.ErrorOut`). Every route can answer 400 (a NUL character in
+  a parameter), 413 (a body over the limit), 422 (a parameter that fails validation) and 503
+  (the database is down); routes add what else applies to them.
+- :func:`request_body`: the body of a route that reads it itself
+  (:data:`~tradesweep.api.deps.BodyDep`), as JSON and as form fields, from the pydantic model
+  that validates it, with the rules its validators check in code (ticker length, the bounds of
+  a period range, the known strategies, objectives and presets, engine settings) stated as
+  schema constraints.
+
+Some rules cannot be written in a JSON Schema: a ticker must be registered, fast periods must
+stay below slow ones, ``ranges`` must name the strategy's parameters, at least one combination
+must be valid, settings must be within their ranges (see ``GET /api/v1/catalog``). The fields'
+descriptions say so, and such a request answers 422 naming the field.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import typing
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from tradesweep.api.schemas import ErrorOut
+from tradesweep.engine import EngineSettings
+from tradesweep.services.submit import (
+    PERIOD_MAX,
+    PERIOD_MIN,
+    STRATEGY_ALIASES,
+    TICKER_MAX_LEN,
+    TICKER_MIN_LEN,
+)
+from tradesweep.strategies.builtins import BUILTINS
+from tradesweep.sweep.preset import builtin_presets
+from tradesweep.sweep.ranking import OBJECTIVES
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+_ERROR_TEXT: dict[int, str] = {
+    400: "a NUL character in a parameter, or a body that is not JSON or form data",
+    401: "missing, invalid or revoked API key",
+    404: "no such id for this tenant",
+    409: "Idempotency-Key reused with another body",
+    413: "body over the size limit",
+    415: "unsupported Content-Type",
+    422: "invalid request; details.field names the field",
+    429: "rate limit or active-job cap reached; retry after Retry-After seconds",
+    503: "database unavailable; retry after Retry-After seconds",
+}
+COMMON = (400, 413, 422, 503)
+"""What every route can answer: the NUL guard, the body limit, parameter validation, the
+database being down."""
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: :data:`COMMON` and ``statuses``, each with the error body."""
+    return {
+        status: {"model": ErrorOut, "description": _ERROR_TEXT[status]}
+        for status in sorted({*COMMON, *statuses})
+    }
+
+
+AUTHED = errors(401)
+"""A route behind the API key."""
+BY_ID = errors(401, 404)
+"""A route behind the API key that reads one resource by id."""
+BODY = errors(401, 415)
+"""A route behind the API key that reads a body."""
+SUBMIT = errors(401, 409, 415, 429)
+"""A route that queues a job (:data:`~tradesweep.api.deps.SubmissionLimits`)."""
+
+
+# ---- request bodies ------------------------------------------------------------------------
+
+_TICKER = {"minLength": TICKER_MIN_LEN, "maxLength": TICKER_MAX_LEN}
+_PERIOD = {"type": "integer", "minimum": PERIOD_MIN, "maximum": PERIOD_MAX}
+_RULES: dict[str, dict[str, Any]] = {
+    "ticker": _TICKER,
+    "symbol": _TICKER,
+    "strategy_type": {"enum": [*STRATEGY_ALIASES, *BUILTINS]},
+    "objective": {"enum": list(OBJECTIVES)},
+    "config_path": {"enum": builtin_presets()},
+    "webhook_url": {
+        "maxLength": 2048,
+        "pattern": r"^https?://[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)*(:[1-9][0-9]{0,3})?"
+        r"(/[A-Za-z0-9._~/-]*)?$",
+    },
+    "fast_range": {"prefixItems": [_PERIOD, _PERIOD]},
+    "slow_range": {"prefixItems": [_PERIOD, _PERIOD]},
+}
+"""Constraints the validators of :mod:`tradesweep.services.submit` check in code, for the
+schema (from the same constants)."""
+
+
+def request_body(
+    model: type[BaseModel], *, extra: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """``openapi_extra=`` for a body read by :data:`~tradesweep.api.deps.BodyDep`: the model's
+    JSON Schema (with :data:`_RULES` and ``extra`` applied) as JSON, and the same fields as a
+    form (``null`` cannot be sent in a form: leave the field out; object fields are sent as
+    JSON text and are not listed)."""
+    schema = body_schema(model, extra=extra)
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {JSON: {"schema": schema}, FORM: {"schema": form_schema(schema)}},
+        }
+    }
+
+
+def body_schema(
+    model: type[BaseModel], *, extra: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    schema = copy.deepcopy(model.model_json_schema())
+    rules = {**_RULES, **(extra or {})}
+    for name, prop in schema.get("properties", {}).items():
+        if name == "settings":
+            _tighten(prop, settings_schema())
+        elif name in rules:
+            _tighten(prop, rules[name])
+    return schema
+
+
+def _tighten(prop: dict[str, Any], rule: dict[str, Any]) -> None:
+    """``rule`` onto the property's non-null form (``anyOf [X, null]`` keeps its null)."""
+    target = next((s for s in prop.get("anyOf", []) if s.get("type") != "null"), prop)
+    if "enum" in rule:
+        target.pop("type", None)
+    if rule.get("type") == "object":
+        target.clear()
+    target.update(copy.deepcopy(rule))
+
+
+def form_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The form-field variant of a JSON body schema."""
+    properties = {}
+    for name, prop in schema.get("properties", {}).items():
+        options = [s for s in prop.get("anyOf", [prop]) if s.get("type") != "null"]
+        if len(options) != 1 or options[0].get("type") == "object":
+            continue
+        field = {k: v for k, v in prop.items() if k not in ("anyOf", "default")}
+        field.update(options[0])
+        properties[name] = field
+    required = [n for n in schema.get("required", []) if n in properties]
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+def settings_schema() -> dict[str, Any]:
+    """The engine settings a request may set: each field of
+    :class:`~tradesweep.engine.EngineSettings` with its type and choices (the ranges are in
+    ``GET /api/v1/catalog`` and checked on submission)."""
+    hints = typing.get_type_hints(EngineSettings)
+    properties: dict[str, Any] = {}
+    for field in dataclasses.fields(EngineSettings):
+        hint = hints[field.name]
+        args = typing.get_args(hint)
+        nullable = type(None) in args
+        kind = next((a for a in args if a is not type(None)), hint) if nullable else hint
+        if typing.get_origin(kind) is Literal:
+            prop: dict[str, Any] = {"enum": list(typing.get_args(kind))}
+        else:
+            prop = {"type": _JSON_TYPES[kind]}
+        properties[field.name] = {"anyOf": [prop, {"type": "null"}]} if nullable else prop
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+_JSON_TYPES = {float: "number", int: "integer", bool: "boolean", str: "string"}
+
+
+def upload_body(ticker_min: int, ticker_max: int) -> dict[str, Any]:
+    """``openapi_extra=`` of ``POST /api/v1/datasets``: a multipart form with the file."""
+    fields = {
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "CSV or Parquet (also .csv.gz, .csv.bz2, .csv.xz)",
+        },
+        "ticker": {
+            "type": "string",
+            "minLength": ticker_min,
+            "maxLength": ticker_max,
+            "description": "the new ticker; a bundled sample's cannot be used",
+        },
+        "overwrite": {
+            "type": "string",
+            "enum": ["true", "false"],
+            "description": "true: replace an imported ticker of the same name",
+        },
+    }
+    schema = {"type": "object", "properties": fields, "required": ["file", "ticker"]}
+    return {"requestBody": {"required": True, "content": {MULTIPART: {"schema": schema}}}}
