@@ -1,14 +1,16 @@
 """Schemathesis hooks for ``tests/api/schemathesis.toml``: what the OpenAPI schema cannot say.
 
-- A generated ticker that fits the schema (3-20 characters) is replaced by a registered one,
-  and generated ``fast_range``/``slow_range`` pairs are ordered fast below slow where they
-  can be, so schema-valid requests reach the code behind those rules.
+- A ticker that fits the schema (3-20 characters) is replaced by a registered one,
+  ``fast_range``/``slow_range`` pairs are ordered fast below slow where they can be, and the
+  names in ``ranges`` become the strategy's parameters, so the requests reach the code behind
+  those rules.
 - :func:`schema_valid_request_accepted` replaces schemathesis' ``positive_data_acceptance``:
   a schema-valid request must not be refused with 400, 415 or 422, unless every error it
   names is one of :data:`UNSTATED_RULES`, the rules a JSON Schema cannot state (cross-field
   rules and what depends on stored data; the OpenAPI descriptions name them).
 
-Loaded by schemathesis from a file path, so it imports nothing from ``tests``.
+Loaded by schemathesis (in the ``st`` process) from a file path, so it imports nothing from
+``tests``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,15 @@ from typing import Any
 import schemathesis
 from schemathesis import Case, CheckContext, Response
 
+from tradesweep.services.submit import strategy_name
+from tradesweep.strategies import strategy_classes
+
 REGISTERED = ("GOOGL", "EURUSD")
 """The bundled samples: every server has them."""
+PARAMETERS = {
+    name: [p["name"] for p in cls.describe()["parameters"]]
+    for name, cls in strategy_classes(plugins=[]).items()
+}
 
 UNSTATED_RULES = frozenset(
     {
@@ -46,13 +55,17 @@ def _positive(case: Case) -> bool:
 
 @schemathesis.hook
 def before_call(_ctx: Any, case: Case, **_kwargs: Any) -> None:
-    if not _positive(case) or not isinstance(case.body, dict):
-        return
+    """Each rewrite keeps a schema-invalid part invalid (a ticker of a wrong length or type
+    stays; out-of-bounds periods stay out of bounds), so schema-invalid requests get past the
+    ticker too and probe what is behind it."""
+    if not isinstance(case.body, dict) or case.operation.path == "/api/v1/datasets":
+        return  # an upload names a new ticker
     for field in ("ticker", "symbol"):
         value = case.body.get(field)
-        if isinstance(value, str):
+        if isinstance(value, str) and 3 <= len(value) <= 20:
             case.body[field] = REGISTERED[len(value) % len(REGISTERED)]
     _fast_below_slow(case.body)
+    _strategy_ranges(case.body)
 
 
 def _fast_below_slow(body: dict[str, Any]) -> None:
@@ -62,6 +75,16 @@ def _fast_below_slow(body: dict[str, Any]) -> None:
     a, b, c, d = sorted([*fast, *slow])
     if a < c and b < d:
         body["fast_range"], body["slow_range"] = [a, b], [c, d]
+
+
+def _strategy_ranges(body: dict[str, Any]) -> None:
+    ranges = body.get("ranges")
+    if not isinstance(ranges, dict) or not ranges:
+        return
+    strategy = strategy_name(str(body.get("strategy_type", "SMA")))
+    given = {n for n in ("fast", "slow") if body.get(f"{n}_range") is not None}
+    free = [p for p in PARAMETERS.get(strategy, []) if p not in given]
+    body["ranges"] = dict(zip(free, ranges.values(), strict=False))
 
 
 def _pair(value: Any) -> bool:
@@ -74,8 +97,9 @@ def schema_valid_request_accepted(ctx: CheckContext, response: Response, case: C
     if not _positive(case) or response.status_code not in (400, 415, 422):
         return
     body = response.json()
-    errors = body.get("details", {}).get("errors") or [{"type": body.get("error")}]
-    codes = {str(e.get("type")) for e in errors}
+    codes = {str(body.get("error"))}
+    if body.get("error") == "validation_error":
+        codes = {str(e.get("type")) for e in body.get("details", {}).get("errors", [])}
     if response.status_code != 422 or not codes <= UNSTATED_RULES:
         raise AssertionError(
             f"a schema-valid request was refused with {response.status_code}: "

@@ -22,13 +22,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
-from tradesweep.api import ApiSettings
+from tradesweep.api import ApiSettings, create_app
 
+from ..servers import ServerThread
 from .conftest import SECRET, Caller
 
 pytestmark = pytest.mark.slow
@@ -55,6 +57,17 @@ def settings(db_url: str, data_dir: Path) -> ApiSettings:
         submit_burst=10_000,
         max_active_jobs=1_000_000,
     )
+
+
+@pytest.fixture
+def api(settings: ApiSettings, engine: Engine) -> Iterator[str]:
+    """The suite's API, its progress streams ending at once as when the server shuts down: a
+    stream stays open until its job ends and no worker runs here, so the streams' parameters
+    are checked without holding the run."""
+    app = create_app(settings, engine=engine)
+    app.state.stopping.set()
+    with ServerThread(app) as server:
+        yield server.url
 
 
 def test_every_answer_matches_the_schema(api: str, make_caller: Callable[[str], Caller]) -> None:

@@ -14,6 +14,7 @@ from tradesweep import __version__
 from tradesweep.api.errors import install_error_handlers
 from tradesweep.api.limits import NulGuard, TokenBuckets
 from tradesweep.api.middleware import BodyLimit, RequestObserver
+from tradesweep.api.openapi import install as install_openapi
 from tradesweep.api.routers import (
     auth,
     backtest_charts,
@@ -92,4 +93,5 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     for module in (catalog, datasets, estimate, strategies, backtest_charts):  # dashboard
         app.include_router(module.router)
     mount_dashboard(app)
+    install_openapi(app)
     return app

@@ -24,6 +24,7 @@ import dataclasses
 import typing
 from typing import Any, Literal
 
+from fastapi import FastAPI
 from pydantic import BaseModel
 
 from tradesweep.api.schemas import ErrorOut
@@ -35,6 +36,7 @@ from tradesweep.services.submit import (
     TICKER_MAX_LEN,
     TICKER_MIN_LEN,
 )
+from tradesweep.strategies import strategy_classes
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.sweep.preset import builtin_presets
 from tradesweep.sweep.ranking import OBJECTIVES
@@ -77,23 +79,92 @@ SUBMIT = errors(401, 409, 415, 429)
 """A route that queues a job (:data:`~tradesweep.api.deps.SubmissionLimits`)."""
 
 
+def install(app: FastAPI) -> None:
+    """``app.openapi`` with :func:`parameters_without_null` applied."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return parameters_without_null(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def parameters_without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional parameter (``int | None = None``) is left out, never sent as null: its
+    schema is its non-null form (FastAPI writes ``anyOf [X, null]``, and a client that sends
+    ``Last-Event-ID: null`` gets 422). In place (idempotent); returns ``schema``."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                prop = parameter.get("schema", {})
+                options = [s for s in prop.get("anyOf", []) if s.get("type") != "null"]
+                if len(options) == 1 and len(prop["anyOf"]) == 2:
+                    del prop["anyOf"]
+                    prop.update(options[0])
+    return schema
+
+
 # ---- request bodies ------------------------------------------------------------------------
 
 _TICKER = {"minLength": TICKER_MIN_LEN, "maxLength": TICKER_MAX_LEN}
 _PERIOD = {"type": "integer", "minimum": PERIOD_MIN, "maximum": PERIOD_MAX}
+
+
+def _parameter_bounds(names: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The widest bounds of the built-ins' parameters (those named ``names``, else all): a
+    value outside them is outside every strategy's bounds, so it is refused whatever the
+    strategy."""
+    params = [
+        p
+        for name, cls in strategy_classes(plugins=[]).items()
+        if name in BUILTINS
+        for p in cls.describe()["parameters"]
+        if names is None or p["name"] in names
+    ]
+    return {"minimum": min(p["min"] for p in params), "maximum": max(p["max"] for p in params)}
+
+
+_NUMBER = {"type": "number", **_parameter_bounds()}
+_STEP = {"type": "number", "exclusiveMinimum": 0, "maximum": _NUMBER["maximum"]}
+_RANGE = {
+    "anyOf": [
+        _NUMBER,
+        {"type": "string", "minLength": 1, "description": "MIN:MAX[:STEP] or V1,V2,..."},
+        {"type": "array", "items": _NUMBER, "minItems": 1, "description": "the values"},
+        {
+            "type": "object",
+            "properties": {"min": _NUMBER, "max": _NUMBER, "step": _STEP},
+            "required": ["min", "max"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"values": {"type": "array", "items": _NUMBER, "minItems": 1}},
+            "required": ["values"],
+            "additionalProperties": False,
+        },
+    ]
+}
+"""One parameter's range in ``ranges`` (:func:`tradesweep.sweep.space.as_range_spec`)."""
 _RULES: dict[str, dict[str, Any]] = {
     "ticker": _TICKER,
     "symbol": _TICKER,
     "strategy_type": {"enum": [*STRATEGY_ALIASES, *BUILTINS]},
     "objective": {"enum": list(OBJECTIVES)},
-    "config_path": {"enum": builtin_presets()},
+    "config_path": {"enum": ["", *builtin_presets()]},
     "webhook_url": {
+        "description": "http(s) URL called when the job ends: a host name (a public IP address "
+        "is accepted too); loopback, private and metadata addresses are refused; empty: none",
         "maxLength": 2048,
-        "pattern": r"^https?://[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)*(:[1-9][0-9]{0,3})?"
+        "pattern": r"^$|^https?://[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)*(:[1-9][0-9]{0,3})?"
         r"(/[A-Za-z0-9._~/-]*)?$",
     },
     "fast_range": {"prefixItems": [_PERIOD, _PERIOD]},
     "slow_range": {"prefixItems": [_PERIOD, _PERIOD]},
+    "ranges": {"type": "object", "additionalProperties": _RANGE},
+    "parameters": {"type": "object", "additionalProperties": _NUMBER},
+    "fast_period": {"type": "integer", **_parameter_bounds(("fast",))},
+    "slow_period": {"type": "integer", **_parameter_bounds(("slow",))},
 }
 """Constraints the validators of :mod:`tradesweep.services.submit` check in code, for the
 schema (from the same constants)."""
@@ -134,7 +205,8 @@ def _tighten(prop: dict[str, Any], rule: dict[str, Any]) -> None:
     if "enum" in rule:
         target.pop("type", None)
     if rule.get("type") == "object":
-        target.clear()
+        for key in ("properties", "additionalProperties"):
+            target.pop(key, None)
     target.update(copy.deepcopy(rule))
 
 
@@ -195,8 +267,7 @@ def upload_body(ticker_min: int, ticker_max: int) -> dict[str, Any]:
         },
         "overwrite": {
             "type": "string",
-            "enum": ["true", "false"],
-            "description": "true: replace an imported ticker of the same name",
+            "description": "true, 1, yes or on: replace an imported ticker of the same name",
         },
     }
     schema = {"type": "object", "properties": fields, "required": ["file", "ticker"]}
