@@ -125,7 +125,7 @@ def _parameter_bounds(names: tuple[str, ...] | None = None) -> dict[str, Any]:
 
 
 _NUMBER = {"type": "number", **_parameter_bounds()}
-_STEP = {"type": "number", "exclusiveMinimum": 0, "maximum": _NUMBER["maximum"]}
+_STEP = {"type": "number", "exclusiveMinimum": 0, "description": "beyond max - min: min alone"}
 _RANGE = {
     "anyOf": [
         _NUMBER,
