@@ -20,6 +20,7 @@ quick; ``TRADESWEEP_SCHEMATHESIS_EXAMPLES=500`` runs a longer one and
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -86,4 +87,6 @@ def test_every_answer_matches_the_schema(api: str, make_caller: Callable[[str], 
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-20_000:]
-    assert "Test cases:" in output, output[-5_000:]
+    selected = re.search(r"Selected: (\d+)/(\d+)\s+Tested: (\d+)", output)
+    assert selected is not None, output[-5_000:]
+    assert len(set(selected.groups())) == 1, f"not every operation was tested:\n{output[-5_000:]}"

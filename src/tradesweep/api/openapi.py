@@ -10,6 +10,8 @@ the validation really accepts and answers.
   that validates it, with the rules its validators check in code (ticker length, the bounds of
   a period range, the known strategies, objectives and presets, engine settings) stated as
   schema constraints.
+- :func:`install`: optional parameters are documented without ``null`` (they are left out,
+  never sent as null).
 
 Some rules cannot be written in a JSON Schema: a ticker must be registered, fast periods must
 stay below slow ones, ``ranges`` must name the strategy's parameters, at least one combination
@@ -170,14 +172,12 @@ _RULES: dict[str, dict[str, Any]] = {
 schema (from the same constants)."""
 
 
-def request_body(
-    model: type[BaseModel], *, extra: dict[str, dict[str, Any]] | None = None
-) -> dict[str, Any]:
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
     """``openapi_extra=`` for a body read by :data:`~tradesweep.api.deps.BodyDep`: the model's
-    JSON Schema (with :data:`_RULES` and ``extra`` applied) as JSON, and the same fields as a
+    JSON Schema (with :data:`_RULES` applied) as JSON, and the same fields as a
     form (``null`` cannot be sent in a form: leave the field out; object fields are sent as
     JSON text and are not listed)."""
-    schema = body_schema(model, extra=extra)
+    schema = body_schema(model)
     return {
         "requestBody": {
             "required": True,
@@ -186,16 +186,15 @@ def request_body(
     }
 
 
-def body_schema(
-    model: type[BaseModel], *, extra: dict[str, dict[str, Any]] | None = None
-) -> dict[str, Any]:
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON Schema, each field named in :data:`_RULES` (and ``settings``)
+    tightened by its rule."""
     schema = copy.deepcopy(model.model_json_schema())
-    rules = {**_RULES, **(extra or {})}
     for name, prop in schema.get("properties", {}).items():
         if name == "settings":
             _tighten(prop, settings_schema())
-        elif name in rules:
-            _tighten(prop, rules[name])
+        elif name in _RULES:
+            _tighten(prop, _RULES[name])
     return schema
 
 

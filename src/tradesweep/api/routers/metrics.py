@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from tradesweep.api.deps import SettingsDep
 from tradesweep.api.errors import Unauthorized
 from tradesweep.api.openapi import errors
+from tradesweep.api.schemas import ErrorOut
 from tradesweep.observe import Metrics
 
 router = APIRouter(tags=["observability"])
@@ -26,8 +27,12 @@ _TOKEN_FIX = "send 'Authorization: Bearer <the value of TRADESWEEP_METRICS_TOKEN
     "/metrics",
     response_class=Response,
     responses={
-        **errors(401),
+        **errors(),
         200: {"description": "Prometheus text exposition", "content": {"text/plain": {}}},
+        401: {
+            "model": ErrorOut,
+            "description": "TRADESWEEP_METRICS_TOKEN is set and the token is missing or wrong",
+        },
     },
 )
 async def metrics(request: Request, settings: SettingsDep) -> Response:
