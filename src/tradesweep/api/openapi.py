@@ -155,11 +155,10 @@ _RULES: dict[str, dict[str, Any]] = {
     "objective": {"enum": list(OBJECTIVES)},
     "config_path": {"enum": ["", *builtin_presets()]},
     "webhook_url": {
-        "description": "http(s) URL called when the job ends: a host name (a public IP address "
-        "is accepted too); loopback, private and metadata addresses are refused; empty: none",
+        "description": "http(s) URL called when the job ends, without credentials; loopback, "
+        "private and metadata addresses and non-canonical numeric hosts are refused; empty: none",
         "maxLength": 2048,
-        "pattern": r"^$|^https?://[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)*(:[1-9][0-9]{0,3})?"
-        r"(/[A-Za-z0-9._~/-]*)?$",
+        "pattern": r"^$|^https?://[^\s/?#@:]+(:[0-9]*)?([/?#]\S*)?$",
     },
     "fast_range": {"prefixItems": [_PERIOD, _PERIOD]},
     "slow_range": {"prefixItems": [_PERIOD, _PERIOD]},
