@@ -22,7 +22,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tradesweep.errors import TradesweepError
+from tradesweep.errors import DatasetExists, DatasetReadOnly, TradesweepError
 from tradesweep.store import IdempotencyConflict, NotFound
 
 log = logging.getLogger("tradesweep.api")
@@ -70,6 +70,8 @@ STATUS: dict[type[TradesweepError], int] = {
     UnsupportedMediaType: 415,
     TooManyRequests: 429,
     NotReady: 409,
+    DatasetExists: 409,
+    DatasetReadOnly: 403,
 }
 """HTTP status of each domain error; every other :class:`TradesweepError` is bad input: 422."""
 

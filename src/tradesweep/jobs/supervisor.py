@@ -87,7 +87,14 @@ class Supervisor:
         conn, child_conn = self.context.Pipe(duplex=True)
         process: Any = self.context.Process(  # type: ignore[attr-defined]
             target=child_main,
-            args=(self.job.type, self.job.spec, child_conn, os.getpid(), self.compute_workers),
+            args=(
+                self.job.type,
+                self.job.spec,
+                child_conn,
+                os.getpid(),
+                self.compute_workers,
+                self.job.tenant_id,
+            ),
             name=f"tradesweep-job-{self.job.id}",
         )
         process.start()

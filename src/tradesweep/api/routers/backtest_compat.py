@@ -186,6 +186,7 @@ def run(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> RunOut:
     """Queue one backtest; follow it at ``/api/backtest/{id}/status``."""
+    registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(BacktestRunRequest, body, tickers=registry.tickers())
     spec = run_spec(request, settings.strategies_dir, registry)
     job, created = JobRepository(session).create(

@@ -62,9 +62,10 @@ def _estimate(spec: SweepSpec, ticker: str, bars: int, windows: int = 1) -> Esti
     openapi_extra=request_body(submit.SweepRequest),
 )
 def estimate_sweep(
-    _caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
+    caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
 ) -> EstimateOut:
     """The body of ``POST /api/v1/strategy/sweep``, checked the same way; 422 names the field."""
+    registry = registry.for_tenant(caller.tenant_id)  # its own datasets, then shared
     request = validated(submit.SweepRequest, body, tickers=registry.tickers())
     spec = submit.sweep_spec(request, max_combinations=_cap(settings))
     return _estimate(spec, request.ticker, registry.info(request.ticker).rows)
@@ -76,9 +77,10 @@ def estimate_sweep(
     openapi_extra=request_body(submit.WalkForwardRequest),
 )
 def estimate_walkforward(
-    _caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
+    caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
 ) -> EstimateOut:
     """The body of ``POST /api/v1/walkforward``, checked the same way; 422 names the field."""
+    registry = registry.for_tenant(caller.tenant_id)  # its own datasets, then shared
     request = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
     spec = submit.walkforward_spec(request, max_combinations=_cap(settings))
     bars = registry.info(request.ticker).rows

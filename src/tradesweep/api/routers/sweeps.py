@@ -66,6 +66,7 @@ def submit_sweep(
 ) -> SubmissionOut:
     """Queue a parameter sweep (JSON or form fields). Answers 202 with the job id; poll
     ``GET /api/v1/jobs/{job_id}``, then read ``/api/v1/sweeps/{sweep_run_id}/best``."""
+    registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(submit.SweepRequest, body, tickers=registry.tickers())
     submission = submit.submit_sweep(
         session,

@@ -39,6 +39,7 @@ def submit_walkforward(
 ) -> SubmissionOut:
     """Queue a walk-forward analysis (the sweep fields plus ``train_bars``, ``test_bars``,
     ``step_bars``, ``anchored``); read its report from ``GET /api/v1/jobs/{job_id}``."""
+    registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
     submission = submit.submit_walkforward(
         session,
