@@ -31,6 +31,11 @@ MAX_SWEEP_COMBINATIONS_ENV = "TRADESWEEP_MAX_SWEEP_COMBINATIONS"
 DEFAULT_SUBMIT_RATE = 10.0
 DEFAULT_SUBMIT_BURST = 20
 DEFAULT_MAX_ACTIVE_JOBS = 100
+# Uploaded datasets: what a compressed file may expand to, and how many lines it may have.
+MAX_UPLOAD_DECOMPRESSED_BYTES_ENV = "TRADESWEEP_MAX_UPLOAD_DECOMPRESSED_BYTES"
+MAX_UPLOAD_ROWS_ENV = "TRADESWEEP_MAX_UPLOAD_ROWS"
+DEFAULT_MAX_UPLOAD_DECOMPRESSED_BYTES = 200 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_ROWS = 5_000_000
 
 
 def state_dir() -> Path:
@@ -77,7 +82,11 @@ class ApiSettings:
     Limits (:mod:`tradesweep.api.limits`): ``submit_rate_per_second`` and ``submit_burst``,
     the token bucket of each API key's submissions in this process (rate 0: no limit);
     ``max_active_jobs``, queued + running jobs per tenant (0: no cap);
-    ``max_sweep_combinations``, the largest sweep grid a request may ask for."""
+    ``max_sweep_combinations``, the largest sweep grid a request may ask for.
+
+    Uploads (``POST /api/v1/datasets``): ``max_upload_decompressed_bytes``, the most bytes a
+    file may have once decompressed (a ``.csv.gz`` is read through a counter that stops
+    there); ``max_upload_rows``, the most lines (or Parquet rows) it may have."""
 
     database_url: str
     data_dir: Path
@@ -93,6 +102,8 @@ class ApiSettings:
     submit_burst: int = DEFAULT_SUBMIT_BURST
     max_active_jobs: int = DEFAULT_MAX_ACTIVE_JOBS
     max_sweep_combinations: int = DEFAULT_MAX_COMBINATIONS
+    max_upload_decompressed_bytes: int = DEFAULT_MAX_UPLOAD_DECOMPRESSED_BYTES
+    max_upload_rows: int = DEFAULT_MAX_UPLOAD_ROWS
 
     @property
     def strategies_dir(self) -> Path:
@@ -107,7 +118,8 @@ class ApiSettings:
         file), ``$TRADESWEEP_DATA_DIR``, ``$TRADESWEEP_SESSION_SECRET`` (or the secret file),
         ``$TRADESWEEP_SSE_POLL_SECONDS``, ``$TRADESWEEP_SSE_HEARTBEAT_SECONDS``,
         ``$TRADESWEEP_METRICS_TOKEN``, ``$TRADESWEEP_SUBMIT_RATE``, ``$TRADESWEEP_SUBMIT_BURST``,
-        ``$TRADESWEEP_MAX_ACTIVE_JOBS``, ``$TRADESWEEP_MAX_SWEEP_COMBINATIONS``."""
+        ``$TRADESWEEP_MAX_ACTIVE_JOBS``, ``$TRADESWEEP_MAX_SWEEP_COMBINATIONS``,
+        ``$TRADESWEEP_MAX_UPLOAD_DECOMPRESSED_BYTES``, ``$TRADESWEEP_MAX_UPLOAD_ROWS``."""
         return cls(
             database_url=database_url or default_database_url(),
             data_dir=default_data_dir(),
@@ -122,6 +134,10 @@ class ApiSettings:
             max_sweep_combinations=_number(
                 MAX_SWEEP_COMBINATIONS_ENV, DEFAULT_MAX_COMBINATIONS, int, 1
             ),
+            max_upload_decompressed_bytes=_number(
+                MAX_UPLOAD_DECOMPRESSED_BYTES_ENV, DEFAULT_MAX_UPLOAD_DECOMPRESSED_BYTES, int, 1
+            ),
+            max_upload_rows=_number(MAX_UPLOAD_ROWS_ENV, DEFAULT_MAX_UPLOAD_ROWS, int, 1),
         )
 
 
