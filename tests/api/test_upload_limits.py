@@ -208,3 +208,19 @@ def test_bombs_leave_the_servers_memory_flat_and_others_served(
     assert grown < 100 * MB, f"the server's peak memory grew by {grown / MB:.0f} MB"
     assert pinger.times and set(pinger.statuses) == {200}
     assert max(pinger.times) < 1.0, f"slowest other request: {max(pinger.times):.2f} s"
+
+
+def test_a_large_file_reports_its_first_problem_only(
+    acme: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tradesweep.api.routers import datasets
+
+    monkeypatch.setattr(datasets, "ROW_BY_ROW_BYTES", 1_000)  # each problem re-reads the file
+    good = _csv(synthetic_bars(100, seed=4)).decode().splitlines()
+    for line in (10, 20, 30):
+        good[line - 1] = good[line - 1].rsplit(",", 1)[0] + ",-5"
+    response = _upload(acme.client, "many.csv", "\n".join(good).encode())
+    assert response.status_code == 422, response.text
+    details = response.json()["details"]
+    assert [e["line"] for e in details["errors"]] == [10]
+    assert details["truncated"] is True

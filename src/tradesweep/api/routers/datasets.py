@@ -48,6 +48,9 @@ router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"], responses=ERROR
 
 MAX_ERRORS = 50
 """Problems of one file reported at most; the rest are counted as ``truncated``."""
+ROW_BY_ROW_BYTES = 8 * 1024 * 1024
+"""Files larger than this (decompressed) report their first problem only: listing each bad
+row reads the file again per problem."""
 _TRUE = frozenset({"1", "true", "on", "yes"})
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _PLACE = re.compile(r"line (\d+) \(header is line 1\)")
@@ -311,7 +314,8 @@ def check_file(path: Path, name: str, limit: int = MAX_ERRORS) -> pd.DataFrame:
     The loader stops at the first problem of each kind. To list them all, the offending
     line is set aside and the file read again, until it passes, a problem is not tied to a
     line (a missing column, an unreadable file), or ``limit`` problems are found. Lines
-    keep their numbers in the original file. A file that passes is read once."""
+    keep their numbers in the original file. A file that passes is read once; one larger
+    than :data:`ROW_BY_ROW_BYTES` reports its first problem only (``truncated``)."""
     try:
         bars = load_bars(path, ticker=None)
     except DataError as exc:
@@ -322,6 +326,8 @@ def check_file(path: Path, name: str, limit: int = MAX_ERRORS) -> pd.DataFrame:
     line = first.details.get("line")
     if not isinstance(line, int) or path.suffix.lower() in {".parquet", ".pq"}:
         raise _problems([_problem(first, None, path, name)], name, truncated=False)
+    if path.stat().st_size > ROW_BY_ROW_BYTES:
+        raise _problems([_problem(first, line, path, name)], name, truncated=True)
     lines = path.read_bytes().splitlines(keepends=True)
     numbers = list(range(1, len(lines) + 1))
     problems: list[dict[str, Any]] = []
