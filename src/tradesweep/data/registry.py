@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import platformdirs
@@ -50,11 +50,12 @@ except ImportError:  # pragma: no cover - not POSIX: writes do not take turns
     fcntl = None  # type: ignore[assignment]
 
 DATA_DIR_ENV = "TRADESWEEP_DATA_DIR"
-BUNDLED = "bundled"
-SHARED = "shared"
-TENANT = "tenant"
+BUNDLED: Literal["bundled"] = "bundled"
+SHARED: Literal["shared"] = "shared"
+TENANT: Literal["tenant"] = "tenant"
 TENANTS = "tenants"
 """The folder of ``<data_dir>`` that holds one folder per tenant."""
+Scope = Literal["tenant", "shared", "bundled"]
 _INDEX = "index.json"
 _LOCK = ".index.lock"
 _TICKER = re.compile(r"^[A-Z0-9^][A-Z0-9._=^-]{0,39}$")
@@ -86,7 +87,7 @@ class DatasetInfo:
     tenant: str | None = None
 
     @property
-    def scope(self) -> str:
+    def scope(self) -> Scope:
         """``bundled``, ``shared`` (the operator's) or ``tenant`` (one tenant's own)."""
         if self.source == BUNDLED:
             return BUNDLED
