@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -205,3 +206,30 @@ def test_a_tenant_cannot_write_shared_or_bundled_tickers(
 def test_a_tenant_must_name_a_folder(data_dir: Path, tenant: object) -> None:
     with pytest.raises(TradesweepError, match="cannot name a dataset folder"):
         DatasetRegistry(data_dir, tenant=tenant)  # type: ignore[arg-type]
+
+
+def test_concurrent_imports_into_one_index_all_land(data_dir: Path) -> None:
+    """Index writes take turns (a lock beside the index): none is lost to another's write,
+    and of two imports of one new ticker without overwrite exactly one wins."""
+    registry = DatasetRegistry(data_dir, tenant=3)
+    frame = synthetic_bars(50, seed=1)
+    names = [f"T{i:02d}" for i in range(12)] + ["DUP", "DUP"]
+    start = threading.Barrier(len(names))
+    outcomes: dict[int, str] = {}
+
+    def run(i: int, ticker: str) -> None:
+        start.wait()
+        try:
+            registry.register_frame(frame, ticker)
+            outcomes[i] = "stored"
+        except DatasetExists:
+            outcomes[i] = "exists"
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(names)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(i.ticker for i in registry.owned()) == sorted(set(names))
+    assert sorted(outcomes.values()) == ["exists"] + ["stored"] * 13
+    assert len(list(registry.root.glob("*.parquet"))) == 13  # the loser's file is removed
