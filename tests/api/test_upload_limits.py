@@ -213,9 +213,9 @@ def test_bombs_leave_the_servers_memory_flat_and_others_served(
 def test_a_large_file_reports_its_first_problem_only(
     acme: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tradesweep.api.routers import datasets
+    from tradesweep.api import uploads
 
-    monkeypatch.setattr(datasets, "ROW_BY_ROW_BYTES", 1_000)  # each problem re-reads the file
+    monkeypatch.setattr(uploads, "ROW_BY_ROW_BYTES", 1_000)  # each problem re-reads the file
     good = _csv(synthetic_bars(100, seed=4)).decode().splitlines()
     for line in (10, 20, 30):
         good[line - 1] = good[line - 1].rsplit(",", 1)[0] + ",-5"
