@@ -212,7 +212,11 @@ class DatasetRegistry:
 
     def list(self) -> builtins.list[DatasetInfo]:
         """Every dataset this registry sees, bundled ones included, sorted by ticker."""
-        return [self.info(ticker) for ticker in self.tickers()]
+        visible = self._visible()  # each index read once
+        return [
+            visible[key] if key in visible else DatasetInfo.describe(load_sample(key), key, BUNDLED)
+            for key in sorted({*sample_tickers(), *visible})
+        ]
 
     def owned(self) -> builtins.list[DatasetInfo]:
         """Only the datasets stored in :attr:`root` (a tenant's own, or the shared ones)."""
