@@ -64,7 +64,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).expanduser().parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _create_private(Path(parsed.database).expanduser())
         except OSError as exc:
             raise TradesweepError(
                 f"cannot create the folder {folder} for the SQLite database: {exc.strerror or exc}",
@@ -75,6 +76,17 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     _tune_sqlite(engine)
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file ``path``, mode 0600, before SQLite does (it would use the
+    umask, often 0644): it holds every tenant's jobs and results and the key hashes, and
+    SQLite gives its ``-wal``, ``-shm`` and journal files the database file's mode. A file
+    that exists keeps the mode its operator gave it."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _tune_sqlite(engine: Engine) -> None:
