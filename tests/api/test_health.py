@@ -53,9 +53,7 @@ def test_a_metrics_token_gets_the_checks(
     assert httpx.get(f"{url}/health").json() == {"status": "healthy"}
 
 
-def test_queue_depth_and_live_workers(
-    anonymous: httpx.Client, acme: Caller, sessions: Any
-) -> None:
+def test_queue_depth_and_live_workers(anonymous: httpx.Client, acme: Caller, sessions: Any) -> None:
     with sessions.begin() as s:
         for _ in range(3):
             JobRepository(s).create(acme.tenant_id, JobType.SWEEP, {"spec": {}})

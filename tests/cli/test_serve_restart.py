@@ -78,7 +78,11 @@ def test_a_killed_worker_is_restarted_and_health_is_degraded_meanwhile(
     )
     with served.client() as client, httpx.Client(base_url=served.url, timeout=30) as anyone:
         key = {"X-API-Key": served.key}
-        wait_for(lambda: health(anyone, **key)["checks"]["workers"]["alive"] == 1, "a worker", served)
+
+        def worker_alive() -> bool:
+            return health(anyone, **key)["checks"]["workers"]["alive"] == 1  # type: ignore[no-any-return]
+
+        wait_for(worker_alive, "a worker is up", served)
         first = worker_pid(served)
         os.kill(first, signal.SIGKILL)
 

@@ -105,10 +105,11 @@ class ApiSettings:
     """``database_url``: SQLAlchemy URL of the store. ``data_dir``: the dataset registry the
     workers read (tickers are checked against it). ``max_body_bytes``: larger request bodies
     get 413 before they are read. ``session_secret`` signs the browser session cookie;
-    ``cookie_secure`` marks it HTTPS-only (None: when the request came over HTTPS). ``sse_poll_seconds``: how
-    often a progress stream looks for new job events; ``sse_heartbeat_seconds``: the longest
-    silence on a stream before a keep-alive comment. ``metrics_token``: ``/metrics`` needs
-    ``Authorization: Bearer <token>`` (None: ``/metrics`` is refused).
+    ``cookie_secure`` marks it HTTPS-only (None: when the request came over HTTPS).
+    ``sse_poll_seconds``: how often a progress stream looks for new job events;
+    ``sse_heartbeat_seconds``: the longest silence on a stream before a keep-alive comment.
+    ``metrics_token``: ``/metrics`` needs ``Authorization: Bearer <token>`` (None:
+    ``/metrics`` is refused).
 
     Limits (:mod:`tradesweep.api.limits`): ``submit_rate_per_second`` and ``submit_burst``,
     the token bucket of each API key's submissions in this process (rate 0: no limit);

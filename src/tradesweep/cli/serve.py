@@ -129,7 +129,7 @@ def serve(
             typer.echo(
                 "API keys exist already; make another with `tradesweep keys create --tenant NAME`"
             )
-        typer.echo(f"metrics: {base}/metrics needs 'Authorization: Bearer <token>', {_token_source()}")
+        typer.echo(f"metrics: {base}/metrics needs 'Authorization: Bearer <token>'; {_token()}")
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         stop_webhooks = threading.Event()
         webhooks = WebhookDispatcher(app.state.sessions, metrics=app.state.metrics)
@@ -354,7 +354,7 @@ def _restart_seconds() -> float:
     return value
 
 
-def _token_source() -> str:
+def _token() -> str:
     from tradesweep.api.settings import METRICS_TOKEN_ENV, metrics_token_path, state_dir
 
     if os.environ.get(METRICS_TOKEN_ENV):

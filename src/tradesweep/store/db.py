@@ -6,6 +6,7 @@ SQLite is the embedded default, PostgreSQL the production backend; pick one with
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -83,10 +84,8 @@ def _create_private(path: Path) -> None:
     umask, often 0644): it holds every tenant's jobs and results and the key hashes, and
     SQLite gives its ``-wal``, ``-shm`` and journal files the database file's mode. A file
     that exists keeps the mode its operator gave it."""
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
 
 
 def _tune_sqlite(engine: Engine) -> None:

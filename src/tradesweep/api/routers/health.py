@@ -41,10 +41,11 @@ class HealthOut(BaseModel):
         description="healthy; degraded while queued work has no live worker; unhealthy (503) "
         "when the database is unreachable"
     )
-    version: str | None = Field(None, description="with a key or the metrics token")
-    timestamp: datetime | None = Field(None, description="with a key or the metrics token")
+    version: str | None = Field(default=None, description="with a key or the metrics token")
+    timestamp: datetime | None = Field(default=None, description="with a key or the metrics token")
     checks: dict[str, Any] | None = Field(
-        None, description="database, workers, queue_depth, disk: with a key or the metrics token"
+        default=None,
+        description="database, workers, queue_depth, disk: with a key or the metrics token",
     )
 
 
@@ -95,12 +96,12 @@ def _database_checks(
             key_valid = key is not None and ApiKeyRepository(session).verify(key) is not None
     except SQLAlchemyError as exc:
         first_line = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        checks = {
-            "database": {"status": "unreachable", "error": first_line[:200]},
+        unreachable = {"status": "unreachable", "error": first_line[:200]}
+        return {
+            "database": unreachable,
             "workers": {"status": "unknown"},
             "queue_depth": None,
-        }
-        return checks, False
+        }, False
     workers: dict[str, Any] = {
         "status": "ok" if stats["workers"] else "none",
         "alive": stats["workers"],
