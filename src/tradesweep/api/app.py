@@ -42,9 +42,10 @@ from tradesweep.web import mount_dashboard
 DESCRIPTION = """\
 Submit strategy sweeps, backtests and walk-forward analyses as jobs, follow them (also live,
 over Server-Sent Events), and read the ranked results. Every endpoint but `/health`,
-`/metrics` and the docs needs an API key in
+`/metrics` (the metrics token) and the docs needs an API key in
 `X-API-Key` or `Authorization: Bearer` (create one with `tradesweep keys create --tenant NAME`),
-or the session cookie set by `POST /api/v1/auth/login`. Errors are
+or the session cookie set by `POST /api/v1/auth/login` (state changes with the cookie must
+come from this origin: 403 `csrf` otherwise). Errors are
 `{"error": code, "message": text, "details": {...}}`.
 """
 
