@@ -318,7 +318,7 @@ def _start_worker(
     if log_level:
         env[LOG_LEVEL_ENV] = log_level.upper()
     command = [sys.executable, "-m", "tradesweep", "worker", "--concurrency", str(concurrency)]
-    return subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)
+    return subprocess.Popen(command, env=env, preexec_fn=_die_with_parent())
 
 
 def _forget_worker(engine: Engine, pid: int) -> None:
@@ -362,13 +362,21 @@ def _token() -> str:
     return f"the token is in {metrics_token_path(state_dir())} (mode 0600; docs/observability.md)"
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux to send SIGTERM when serve dies."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+def _die_with_parent() -> Callable[[], None] | None:
+    """What the child runs before exec: ask Linux to send it SIGTERM when serve dies. libc's
+    ``prctl`` is looked up here, in serve: a restart forks from a thread while others run, and
+    the child must take no lock (the loader's, the import system's) between fork and exec."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
 
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    prctl = ctypes.CDLL(None).prctl
+    pr_set_pdeathsig = 1
+
+    def in_child() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return in_child
 
 
 def _display_host(host: str) -> str:
