@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from tradesweep.api.auth import SESSION_COOKIE, principal_for_key, session_token
 from tradesweep.api.deps import BodyDep, PrincipalDep, SessionDep, SettingsDep, validated
@@ -16,10 +16,11 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 @router.post("/login", response_model=SessionOut)
 def login(
-    body: BodyDep, session: SessionDep, settings: SettingsDep, response: Response
+    request: Request, body: BodyDep, session: SessionDep, settings: SettingsDep, response: Response
 ) -> SessionOut:
     """Check the key (JSON or form field ``api_key``) and set the session cookie (HttpOnly,
-    SameSite=Lax)."""
+    SameSite=Lax, Secure over HTTPS). A login from another site's page is refused (403
+    ``csrf``)."""
     login = validated(LoginIn, body)
     principal = principal_for_key(session, login.api_key)
     expires = int(time.time()) + settings.session_seconds
@@ -29,7 +30,7 @@ def login(
         max_age=settings.session_seconds,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=_secure(request, settings.cookie_secure),
         path="/",
     )
     return SessionOut(
@@ -41,10 +42,11 @@ def login(
 
 
 @router.post("/logout", status_code=204)
-def logout() -> Response:
-    """Clear the session cookie."""
+def logout(request: Request, settings: SettingsDep) -> Response:
+    """Clear the session cookie (refused, 403 ``csrf``, from another site's page)."""
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    secure = _secure(request, settings.cookie_secure)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
     return response
 
 
@@ -53,3 +55,9 @@ def me(principal: PrincipalDep) -> SessionOut:
     return SessionOut(
         tenant=principal.tenant_name, key_prefix=principal.key_prefix, via=principal.via
     )
+
+
+def _secure(request: Request, configured: bool | None) -> bool:
+    """``TRADESWEEP_COOKIE_SECURE`` when set, else whether the request came over HTTPS (as
+    uvicorn saw it: a trusted proxy's ``X-Forwarded-Proto`` included)."""
+    return request.url.scheme == "https" if configured is None else configured

@@ -293,12 +293,24 @@ def run_spec(
     try:
         get_strategy(spec.strategy, spec.params)  # unknown names, bounds, cross rules
     except ParameterError as exc:
-        details = {**exc.details, "field": "parameters"}
-        raise ParameterError(exc.message, fix=exc.fix, **details) from None
-    except StrategyError as exc:
-        details = {**exc.details, "field": "strategy_name"}
-        raise StrategyError(exc.message, fix=exc.fix, **details) from None
+        raise _named(exc, strategy, request.strategy_name, "parameters") from None
+    except TradesweepError as exc:  # a stored strategy's file that does not parse
+        raise _named(exc, strategy, request.strategy_name, "strategy_name") from None
     return spec
+
+
+def _named(exc: TradesweepError, path: str, name: str, field: str) -> TradesweepError:
+    """``exc`` made fit for the client: naming ``field`` and the stored strategy ``name``,
+    never the server path of its file."""
+    exc.message = _unpathed(exc.message, path, name)
+    exc.fix = _unpathed(exc.fix, path, name)
+    details = {k: _unpathed(v, path, name) for k, v in exc.details.items() if k != "file"}
+    exc.details = {**details, "field": field}
+    return exc
+
+
+def _unpathed(value: Any, path: str, name: str) -> Any:
+    return value.replace(path, f"stored strategy '{name}'") if isinstance(value, str) else value
 
 
 def resolve_strategy(name: str, strategies_dir: Path) -> str:
@@ -319,7 +331,7 @@ def resolve_strategy(name: str, strategies_dir: Path) -> str:
     choices = ", ".join([*submit.STRATEGY_ALIASES, *BUILTINS, *stored])
     raise StrategyError(
         f"unknown strategy '{name[:64]}'",
-        fix=f"give one of: {choices} (stored strategies are {strategies_dir}/<name>.yaml)",
+        fix=f"give one of: {choices} (a stored strategy is named without its .yaml)",
         field="strategy_name",
     )
 
