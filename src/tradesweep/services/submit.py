@@ -23,7 +23,6 @@ the worker rebuilds the spec with ``SweepSpec.from_dict(parameters["spec"])`` (o
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 from collections.abc import Collection, Mapping
@@ -44,6 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradesweep.errors import ParameterError
+from tradesweep.jsontext import TooDeep, loads
 from tradesweep.notify.ssrf import UnsafeWebhookURL, allow_private_from_env, validate_webhook_url
 from tradesweep.services.backtest import BacktestSpec
 from tradesweep.store import Job, JobRepository, JobType, Tenant
@@ -94,10 +94,7 @@ def _pair(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            try:
-                return json.loads(text)
-            except ValueError:
-                return value
+            return _decoded(text, value)
         parts = [p.strip() for p in re.split(r"[,:]", text) if p.strip()]
         return parts if len(parts) > 1 else value
     return value
@@ -132,11 +129,21 @@ PeriodRange = Annotated[
 def _json_text(value: Any) -> Any:
     """A form field carrying JSON (``ranges={"signal": [5, 12]}``) -> the decoded value."""
     if isinstance(value, str) and value.strip().startswith(("{", "[")):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
+        return _decoded(value, value)
     return value
+
+
+def _decoded(text: str, otherwise: Any) -> Any:
+    """``text`` decoded as JSON, or ``otherwise`` when it is not JSON (the type check then
+    refuses it); JSON nested too deep is refused here, naming the limit."""
+    try:
+        return loads(text)
+    except TooDeep as exc:
+        raise PydanticCustomError(
+            "json_too_deep", "{problem} (send [min, max] or a flat object)", {"problem": str(exc)}
+        ) from None
+    except ValueError:
+        return otherwise
 
 
 def _check_ticker(value: str, info: ValidationInfo) -> str:
