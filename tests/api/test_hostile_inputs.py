@@ -278,16 +278,14 @@ def test_an_upload_with_an_out_of_range_epoch_is_a_4xx_naming_the_line(
         data={"ticker": "EPOCH"},
         files={"file": ("prices.csv", text.encode(), "text/csv")},
     )
-    body = _error(response, (400, 422))
+    _error(response, (400, 422))
     assert "line 3" in response.text and "timestamp" in response.text
 
 
 # ---- 6. the connection after a 500 -------------------------------------------------------------
 
 
-def test_a_500_is_json_and_keeps_the_connection_open(
-    settings: ApiSettings, engine: Engine
-) -> None:
+def test_a_500_is_json_and_keeps_the_connection_open(settings: ApiSettings, engine: Engine) -> None:
     app: FastAPI = create_app(settings, engine=engine)
 
     @app.get("/test/boom")
@@ -470,4 +468,3 @@ def test_odd_path_ids_are_a_4xx(acme: Caller, path: str, job_id: str) -> None:
 def test_cancel_of_an_odd_id_is_a_4xx(acme: Caller) -> None:
     for job_id in ("x" * 5_000, "%FF"):
         _error(acme.client.post(f"/api/v1/jobs/{job_id}/cancel"), (404, 422))
-

@@ -88,7 +88,7 @@ MAX_ECHO_CHARS = 100
 MAX_TEXT_CHARS = 4_000
 """Characters of any one string of an error (a message listing every valid choice fits)."""
 _MAX_ITEMS = 100  # a backstop for any list in details; the field errors stop at 20
-_LONG_RUN = re.compile(r"[^\s,;'\"()\[\]{}]{%d,}" % (MAX_ECHO_CHARS + 1))
+_LONG_RUN = re.compile(r"[^\s,;'\"()\[\]{}]" + f"{{{MAX_ECHO_CHARS + 1},}}")
 
 _DB_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 _LOCATIONS = ("body", "query", "path", "header", "cookie")

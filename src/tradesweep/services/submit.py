@@ -410,11 +410,7 @@ def _name_request_field(exc: TradesweepError, request: _Request) -> None:
     else:
         backtest = isinstance(request, BacktestRequest)
         field = path = (
-            "settings"
-            if isinstance(exc, SettingsError)
-            else "parameters"
-            if backtest
-            else "ranges"
+            "settings" if isinstance(exc, SettingsError) else "parameters" if backtest else "ranges"
         )
     details["field"] = field
     details["path"] = path
@@ -435,7 +431,6 @@ def _parameter_field(request: _Request, name: str, key: str | None) -> tuple[str
         return own, f"{own}.{key}" if key else own
     path = f"ranges.{name}" + (f".{key}" if key else "")
     return "ranges", path
-
 
 
 def sweep_spec_dict(

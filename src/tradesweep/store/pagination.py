@@ -65,11 +65,14 @@ def _typed(value: Any, kind: type, cursor: str) -> Any:
                 return moment.astimezone(UTC)
         except (ValueError, OverflowError):
             pass
-    elif kind is str and isinstance(value, str) and 0 < len(value) <= MAX_CURSOR_ID:
-        return value
-    elif kind is int and type(value) is int and 0 <= value <= INT64_MAX:
-        return value
-    raise _invalid(cursor)
+        raise _invalid(cursor)
+    if kind is str:
+        ok = isinstance(value, str) and 0 < len(value) <= MAX_CURSOR_ID
+    else:
+        ok = kind is int and type(value) is int and 0 <= value <= INT64_MAX
+    if not ok:
+        raise _invalid(cursor)
+    return value
 
 
 def _invalid(cursor: str) -> InvalidCursor:

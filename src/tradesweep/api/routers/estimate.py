@@ -8,8 +8,8 @@ Mounted before the sweeps router: ``/sweeps/estimate`` would otherwise be read a
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.exceptions import HTTPException
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from tradesweep.api.deps import BodyDep, RegistryDep, SettingsDep, validated
 from tradesweep.api.routers.caller import CallerDep
