@@ -232,6 +232,15 @@ def _on_database_down(retry_after: int) -> Any:
     return handler
 
 
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """The last resort, for an error in a middleware outside :class:`InternalErrors` (the
+    server then closes the connection)."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        500, "internal_error", "internal server error (the server log has the details)"
+    )
+
+
 class InternalErrors:
     """Anything a route raises that no handler maps answers a JSON 500, and the connection
     stays open for the client's next request. (Starlette's own last-resort handler answers,
@@ -274,4 +283,5 @@ def install_error_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     for exc_type in _DB_DOWN:
         app.add_exception_handler(exc_type, _on_database_down(retry_after_seconds))
+    app.add_exception_handler(Exception, _on_unexpected)
     app.add_middleware(InternalErrors)  # added first: the innermost middleware
