@@ -120,8 +120,8 @@ def check_periods_per_year(value: Any) -> float | None:
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if not ok or not math.isfinite(value) or not 0 < value <= MAX_PERIODS_PER_YEAR:
         raise SettingsError(
-            f"periods_per_year must be a number in (0, {MAX_PERIODS_PER_YEAR}] (one bar a "
-            f"second), got {value!r}",
+            f"periods_per_year must be a positive number of at most {MAX_PERIODS_PER_YEAR} "
+            f"(one bar a second), got {value!r}",
             fix="leave it out to infer it from the timestamps, or give e.g. 252",
             setting="periods_per_year",
         )
