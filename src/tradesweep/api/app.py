@@ -88,11 +88,12 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     app.add_middleware(NulGuard)
     app.add_middleware(CsrfGuard)  # before any body is read or transaction begun
     app.add_middleware(RequestObserver, metrics=app.state.metrics)  # outermost: sees every answer
-    for module in (health, metrics, auth, sweeps, jobs, stream, backtests, walkforward):
+    # estimate before sweeps: /sweeps/estimate is not /sweeps/{sweep_run_id}
+    for module in (health, metrics, auth, estimate, sweeps, jobs, stream, backtests, walkforward):
         app.include_router(module.router)
     for module in (pipelines, backtest_compat):  # clients of the systems this one replaces
         app.include_router(module.router)
-    for module in (catalog, datasets, estimate, strategies, backtest_charts):  # dashboard
+    for module in (catalog, datasets, strategies, backtest_charts):  # dashboard
         app.include_router(module.router)
     mount_dashboard(app)
     return app

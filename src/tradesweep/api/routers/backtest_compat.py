@@ -68,10 +68,10 @@ class BacktestRunRequest(BaseModel):
     )
     start_date: date | None = Field(None, description="First day, e.g. 2015-01-01")
     end_date: date | None = Field(None, description="Last day (inclusive), e.g. 2018-12-31")
-    initial_capital: float = Field(
+    initial_capital: submit.Real = Field(
         DEFAULT_CAPITAL, gt=0, le=1e12, description="Starting cash, e.g. 10000"
     )
-    parameters: dict[str, int | float] = Field(
+    parameters: dict[str, submit.Int | submit.Real] = Field(
         default_factory=dict,
         description='Strategy parameters, e.g. {"fast": 10, "slow": 30}; default the '
         "strategy's defaults",

@@ -47,5 +47,6 @@ def submit_walkforward(
         request,
         idempotency_key=idempotency_key,
         max_combinations=settings.max_sweep_combinations,
+        bars=registry.info(request.ticker).rows,
     )
     return accepted(submission, response)
