@@ -215,3 +215,35 @@ def test_a_dispatcher_claims_no_more_than_it_can_send_at_once(
     assert sorted(r.delivery_id for r in reports) == sorted(ids)
     assert {r.outcome for r in reports} == {DeliveryOutcome.RETRY}
     assert slow.connections == 2
+
+
+def test_one_tenant_never_holds_every_worker(
+    sessions: Sessions,
+    trickler: Callable[..., Trickler],
+    receiver: Callable[..., Any],
+    make_delivery: Callable[..., str],
+) -> None:
+    """A tenant whose receivers all trickle gets at most ``concurrency - 1`` workers: another
+    tenant's webhook, due meanwhile, goes out on time."""
+    slow, hook = trickler(), receiver(200)
+    for _ in range(3):
+        make_delivery(slow.url(), tenant="slowco")
+    dispatcher = WebhookDispatcher(
+        sessions,
+        allow_private=True,
+        transport=HttpTransport(timeout=DEADLINE),
+        concurrency=2,
+        policy=RetryPolicy(schedule=(3600,)),
+    )
+    stop = threading.Event()
+    loop = dispatcher.start(stop, poll_interval=0.05)
+    try:
+        assert slow.opened.wait(10), "the trickler was never attempted"
+        make_delivery(hook.url(), tenant="acme")
+        took = _wait_for(lambda: bool(hook.seen), "the other tenant's webhook")
+        assert took < 1.0, f"the other tenant's webhook waited {took:.2f} s"
+        assert slow.connections == 1
+    finally:
+        stop.set()
+        loop.join(10)
+    assert not loop.is_alive()

@@ -13,9 +13,10 @@ A round (:meth:`WebhookDispatcher.deliver_due`):
    ``concurrency`` at once): Standard Webhooks headers signed with the tenant's secret, the
    same ``webhook-id`` every time, pinned to the checked address. The transport's
    ``timeout`` is one deadline for the whole attempt, so a slow receiver holds one worker
-   for at most that long and never delays the others' deliveries. The lease is always
-   longer than that deadline plus :data:`LEASE_MARGIN` (checked when the dispatcher is
-   made), so no second dispatcher takes a row while its attempt is still open.
+   for at most that long and never delays the others' deliveries; one tenant holds at most
+   ``concurrency - 1`` workers, so another tenant's webhook always finds one. The lease is
+   always longer than that deadline plus :data:`LEASE_MARGIN` (checked when the dispatcher
+   is made), so no second dispatcher takes a row while its attempt is still open.
 4. **record** a :class:`~tradesweep.store.WebhookAttempt` for every try, then: 2xx ->
    DELIVERED; 410 -> GONE (no more tries); anything else (other status, timeout, connection
    error, refused by the guard) -> PENDING again after the :class:`RetryPolicy` delay, or
@@ -29,6 +30,7 @@ import random
 import socket
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -95,6 +97,10 @@ class _Claimed:
     secret: str
 
 
+_Running = dict[Future[DeliveryReport | None], int]
+"""Attempts in flight: each one's future and the tenant it is for."""
+
+
 class WebhookDispatcher:
     """Delivers the outbox. Collaborators are passed in: ``sessions`` (a session factory),
     ``clock`` (aware UTC now; it also stamps ``webhook-timestamp``), ``transport`` (default
@@ -151,24 +157,20 @@ class WebhookDispatcher:
         its deadline) and are recorded."""
         log.info("webhook_dispatcher_started", owner=self.owner, allow_private=self.allow_private)
         freed = threading.Event()
-        running: set[Future[DeliveryReport | None]] = set()
+        running: _Running = {}
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook") as pool:
             while not stop.is_set():
                 freed.clear()
-                running = {f for f in running if not f.done()}
-                free = min(self.concurrency - len(running), batch)
-                claimed: list[_Claimed] = []
-                if free > 0:
-                    try:
-                        claimed = self._claim(free)
-                    except Exception:
-                        log.exception("webhook_round_failed")
-                for delivery in claimed:
-                    future = pool.submit(self._safely, delivery)
+                running = {f: tenant for f, tenant in running.items() if not f.done()}
+                try:
+                    started = self._start_due(pool, running, batch)
+                except Exception:
+                    log.exception("webhook_round_failed")
+                    started = []
+                for future in started:
                     future.add_done_callback(lambda _: freed.set())
-                    running.add(future)
-                if claimed and len(claimed) == free and len(running) < self.concurrency:
-                    continue  # a full batch: more may be due
+                if started and len(running) < self.concurrency:
+                    continue  # more may be due
                 freed.wait(poll_interval)
         log.info("webhook_dispatcher_stopped", owner=self.owner)
 
@@ -192,22 +194,48 @@ class WebhookDispatcher:
                 if (report := self._safely(claimed[0])) is not None:
                     reports.append(report)
             return reports
-        running: set[Future[DeliveryReport | None]] = set()
+        running: _Running = {}
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook") as pool:
             while True:
-                free = min(self.concurrency - len(running), limit - len(tried))
-                for delivery in self._claim(free, skip=tried) if free > 0 else []:
-                    tried.add(delivery.id)
-                    running.add(pool.submit(self._safely, delivery))
+                self._start_due(pool, running, limit - len(tried), tried)
                 if not running:
                     return reports
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                reports += [r for f in done if (r := f.result()) is not None]
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    del running[future]
+                    if (report := future.result()) is not None:
+                        reports.append(report)
+
+    def _start_due(
+        self, pool: ThreadPoolExecutor, running: _Running, most: int, tried: set[str] | None = None
+    ) -> list[Future[DeliveryReport | None]]:
+        """Claim up to ``most`` due rows, no more than the free workers, and start each in a
+        worker (added to ``running``, and to ``tried``). One tenant holds at most
+        ``concurrency - 1`` workers, so another tenant's webhook always finds one."""
+        free = min(self.concurrency - len(running), most)
+        if free <= 0:
+            return []
+        held = Counter(running.values())
+        started = []
+        for delivery in self._claim(free, skip=tried or (), held=held):
+            if tried is not None:
+                tried.add(delivery.id)
+            started.append(pool.submit(self._safely, delivery))
+            running[started[-1]] = delivery.tenant_id
+        return started
 
     # -- claim ----------------------------------------------------------------------------
 
-    def _claim(self, limit: int, *, skip: Collection[str] = ()) -> list[_Claimed]:
+    def _claim(
+        self, limit: int, *, skip: Collection[str] = (), held: Counter[int] | None = None
+    ) -> list[_Claimed]:
+        """Lease up to ``limit`` due rows (not those in ``skip``). With ``held`` (workers in
+        use per tenant), no tenant is given more than ``concurrency - 1`` workers in all; the
+        rows left over stay unleased for the next claim."""
         now = self.clock()
+        held = Counter(held or {})
+        cap = max(1, self.concurrency - 1)
+        full = [tenant for tenant, n in held.items() if n >= cap]
         with self.sessions.begin() as session:
             rows = list(
                 session.scalars(
@@ -220,12 +248,15 @@ class WebhookDispatcher:
                             WebhookDelivery.lease_expires_at <= now,
                         ),
                         WebhookDelivery.id.not_in(skip) if skip else true(),
+                        WebhookDelivery.tenant_id.not_in(full) if full else true(),
                     )
                     .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)  # not rendered on SQLite
                 )
             )
+            if self.concurrency > 1:
+                rows = [row for row in rows if _take(held, row.tenant_id, cap)]
             secrets: dict[int, str] = {}
             for row in rows:
                 row.lease_owner = self.owner
@@ -392,6 +423,14 @@ class WebhookDispatcher:
                 previous(host, old, new)
 
         self.breaker.listener = on_change
+
+
+def _take(held: Counter[int], tenant_id: int, cap: int) -> bool:
+    """Count one more worker for ``tenant_id`` unless it already holds ``cap``."""
+    if held[tenant_id] >= cap:
+        return False
+    held[tenant_id] += 1
+    return True
 
 
 def _lease(lease: timedelta | None, timeout: float) -> timedelta:
