@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.api import ApiSettings, create_app
+from tradesweep.errors import TradesweepError
 from tradesweep.store import ApiKeyRepository, TenantRepository
 
 from ..servers import ServerThread
@@ -211,3 +213,16 @@ def test_a_body_sent_in_time_is_read_whole(
     status, rest = slow.answer()
     assert status == b"HTTP/1.1 202 Accepted", rest
     assert acme.client.get("/api/v1/jobs").json()["jobs"][0]["status"] == "queued"
+
+
+def test_the_body_timeout_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TRADESWEEP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TRADESWEEP_SESSION_SECRET", "s" * 32)
+    assert ApiSettings.from_env("sqlite://").body_timeout_seconds == 30.0
+    monkeypatch.setenv("TRADESWEEP_BODY_TIMEOUT_SECONDS", "7.5")
+    assert ApiSettings.from_env("sqlite://").body_timeout_seconds == 7.5
+    monkeypatch.setenv("TRADESWEEP_BODY_TIMEOUT_SECONDS", "0")
+    with pytest.raises(TradesweepError, match="TRADESWEEP_BODY_TIMEOUT_SECONDS"):
+        ApiSettings.from_env("sqlite://")
