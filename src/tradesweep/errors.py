@@ -48,6 +48,18 @@ class DatasetNotFound(TradesweepError):
     code = "dataset_not_found"
 
 
+class DatasetExists(DataError):
+    """A write to a ticker the registry already holds, without ``overwrite``."""
+
+    code = "dataset_exists"
+
+
+class DatasetReadOnly(DataError):
+    """A write to a bundled sample, or from a tenant to the shared data."""
+
+    code = "dataset_read_only"
+
+
 class StrategyError(TradesweepError):
     """An unknown strategy, a strategy file that fails to load, or a malformed declarative file."""
 

@@ -4,6 +4,8 @@
   ``fast_range``/``slow_range`` pairs are ordered fast below slow where they can be, and the
   names in ``ranges`` become the strategy's parameters, so the requests reach the code behind
   those rules.
+- ``/metrics`` gets the metrics token (``$TRADESWEEP_METRICS_TOKEN``, when set), since it
+  refuses API keys.
 - :func:`schema_valid_request_accepted` replaces schemathesis' ``positive_data_acceptance``:
   a schema-valid request must not be refused with 400, 415 or 422, unless every error it
   names is one of :data:`UNSTATED_RULES`, the rules a JSON Schema cannot state (cross-field
@@ -15,6 +17,7 @@ Loaded by schemathesis (in the ``st`` process) from a file path, so it imports n
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import schemathesis
@@ -42,9 +45,9 @@ UNSTATED_RULES = frozenset(
         "invalid_data",  # dates within the ticker's data; an uploaded file's rows
         "unsafe_webhook_url",  # the SSRF guard: no loopback, private or metadata address
         "invalid_webhook_url",
-        "invalid_input",  # an opaque cursor that is not one the server gave
+        "invalid_cursor",  # an opaque cursor that is not one the server gave
         "unknown_timeframe",  # a bar interval the resampler knows
-        "invalid_spec",  # walk-forward windows: step_bars >= test_bars, enough bars for one
+        "invalid_spec",  # walk-forward windows: step_bars >= test_bars, within the ticker's bars
     }
 )
 
@@ -58,6 +61,10 @@ def before_call(_ctx: Any, case: Case, **_kwargs: Any) -> None:
     """Each rewrite keeps a schema-invalid part invalid (a ticker of a wrong length or type
     stays; out-of-bounds periods stay out of bounds), so schema-invalid requests get past the
     ticker too and probe what is behind it."""
+    token = os.environ.get("TRADESWEEP_METRICS_TOKEN")
+    if case.operation.path == "/metrics" and token:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+        return
     if not isinstance(case.body, dict) or case.operation.path == "/api/v1/datasets":
         return  # an upload names a new ticker
     for field in ("ticker", "symbol"):

@@ -24,6 +24,8 @@ from tradesweep.store import ApiKeyRepository, JobRepository, JobType, TenantRep
 
 Samples = dict[str, list[tuple[dict[str, str], float]]]
 JOB_ROUTE = "/api/v1/jobs/{job_id}"
+TOKEN = "scrape-token-123"
+SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def parse(text: str) -> Samples:
@@ -59,7 +61,7 @@ def key(sessions: sessionmaker[Session]) -> str:
 def test_metrics_count_requests_by_route_template_and_new_jobs_once(
     start: Callable[..., tuple[str, FastAPI]], key: str, sweep_json: dict[str, object]
 ) -> None:
-    url, _ = start()
+    url, _ = start(metrics_token=TOKEN)
     with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=30) as client:
         first = client.post(
             "/api/v1/strategy/sweep", json=sweep_json, headers={"Idempotency-Key": "k1"}
@@ -80,7 +82,7 @@ def test_metrics_count_requests_by_route_template_and_new_jobs_once(
         assert client.get("/no/such/path/123").status_code == 404
         assert client.get("/assets/app.css").status_code == 200  # the dashboard's mount
 
-        scraped = httpx.get(f"{url}/metrics")  # no key needed by default
+        scraped = httpx.get(f"{url}/metrics", headers=SCRAPE)
     assert scraped.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")
     samples = parse(scraped.text)
@@ -105,6 +107,20 @@ def test_metrics_count_requests_by_route_template_and_new_jobs_once(
     assert value(samples, "pipeline_trading_queue_depth") == 2  # read from the database
 
 
+def test_without_a_configured_token_metrics_are_refused(
+    start: Callable[..., tuple[str, FastAPI]], key: str
+) -> None:
+    """No token, no scrape: the tickers and Sharpe ratios of every tenant are not public."""
+    url, _ = start(metrics_token=None)
+    for headers in ({}, {"X-API-Key": key}, {"Authorization": f"Bearer {key}"}):
+        refused = httpx.get(f"{url}/metrics", headers=headers)
+        assert refused.status_code == 403
+        body = refused.json()
+        assert body["error"] == "forbidden"
+        assert "TRADESWEEP_METRICS_TOKEN" in body["message"] + body["details"]["fix"]
+        assert "pipeline_trading" not in refused.text
+
+
 def test_a_metrics_token_is_required_when_configured(
     start: Callable[..., tuple[str, FastAPI]], key: str
 ) -> None:
@@ -121,7 +137,7 @@ def test_a_metrics_token_is_required_when_configured(
 
 
 def test_every_answer_carries_a_request_id(start: Callable[..., tuple[str, FastAPI]]) -> None:
-    url, app = start()
+    url, app = start(metrics_token=TOKEN)
 
     @app.get("/boom")
     def boom() -> None:
@@ -138,7 +154,7 @@ def test_every_answer_carries_a_request_id(start: Callable[..., tuple[str, FastA
     crashed = httpx.get(f"{url}/boom")
     assert crashed.status_code == 500 and crashed.json()["error"] == "internal_error"
     assert len(crashed.headers["x-request-id"]) == 32
-    samples = parse(httpx.get(f"{url}/metrics").text)
+    samples = parse(httpx.get(f"{url}/metrics", headers=SCRAPE).text)
     requests = "pipeline_trading_http_requests_total"
     assert value(samples, requests, route="/boom", code="500") == 1
 

@@ -42,6 +42,8 @@ ST = str(Path(sys.executable).with_name("st"))
 EXAMPLES = int(os.environ.get("TRADESWEEP_SCHEMATHESIS_EXAMPLES", "15"))
 """Generated requests per operation (the boundary cases come on top)."""
 SEED = int(os.environ.get("TRADESWEEP_SCHEMATHESIS_SEED", "20261202"))
+METRICS_TOKEN = "schemathesis-metrics-token"
+"""The server's metrics token; the hooks send it to ``/metrics`` (an API key is refused there)."""
 
 
 @pytest.fixture
@@ -57,6 +59,7 @@ def settings(db_url: str, data_dir: Path) -> ApiSettings:
         submit_rate_per_second=10_000.0,
         submit_burst=10_000,
         max_active_jobs=1_000_000,
+        metrics_token=METRICS_TOKEN,
     )
 
 
@@ -82,11 +85,13 @@ def test_every_answer_matches_the_schema(api: str, make_caller: Callable[[str], 
         "--workers", "1",
         "--generation-database", "none",
     ]  # fmt: skip
+    env = {**os.environ, "TRADESWEEP_METRICS_TOKEN": METRICS_TOKEN}
     done = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-20_000:]
     selected = re.search(r"Selected: (\d+)/(\d+)\s+Tested: (\d+)", output)
     assert selected is not None, output[-5_000:]
     assert len(set(selected.groups())) == 1, f"not every operation was tested:\n{output[-5_000:]}"
+    assert "Authentication failed" not in output, output[-5_000:]  # /metrics got its token

@@ -91,10 +91,11 @@ def read(
     return 200, events, keep_alives, True
 
 
-def streams_ended(client: httpx.Client) -> float:
+def streams_ended(client: httpx.Client, served: Serve) -> float:
     """Stream requests this server has finished (the middleware counts a request when its
     response has ended)."""
-    text = client.get("/metrics").text
+    token = (served.data_dir / "metrics-token").read_text().strip()  # made by serve
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
     for family in text_string_to_metric_families(text):
         if family.name == "pipeline_trading_http_requests":
             return sum(
@@ -123,9 +124,9 @@ def test_a_client_that_hangs_up_mid_sweep_and_resumes_misses_nothing(
 
         # The server notices the hang-up and ends that stream while the sweep goes on.
         deadline = time.monotonic() + 10
-        while streams_ended(client) < 1 and time.monotonic() < deadline:
+        while streams_ended(client, served) < 1 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert streams_ended(client) == 1
+        assert streams_ended(client, served) == 1
         time.sleep(1.0)  # events keep coming while nobody listens
         assert stored_events(served.database_url, job_id)[0] == "running"
 

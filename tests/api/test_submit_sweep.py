@@ -130,7 +130,7 @@ def _error(response: httpx.Response, status: int) -> dict[str, Any]:
             "https:// URL of at most 2048 characters, got 'ftp://x'",
         ),
         ({"tiker": "GOOGL"}, "tiker", "did you mean 'ticker'?"),
-        ({"fast_range": [1, 20]}, "fast", "between 2 and 500"),
+        ({"fast_range": [1, 20]}, "fast_range", "between 2 and 500"),
     ],
 )
 def test_bad_requests_name_the_field_and_the_fix(

@@ -113,3 +113,13 @@ def test_show_of_a_bundled_sample(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     for text in ("EURUSD", "6,225", "2017-01-01 22:00", "2017-12-29 21:00", "bundled", "1.05236"):
         assert text in result.output
+
+
+def test_list_shows_each_tenants_uploads_with_their_owner(runner: CliRunner) -> None:
+    from tradesweep.data import synthetic_bars
+
+    DatasetRegistry(tenant=7).register_frame(synthetic_bars(30), "UPLOADED")
+    listed = runner.invoke(app, ["data", "list"]).output
+    row = next(line for line in listed.splitlines() if "UPLOADED" in line)
+    assert "tenant 7" in row
+    assert "shared" in next(line for line in listed.splitlines() if "GOOGL" in line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,13 @@ import pandas as pd
 import pytest
 
 from tradesweep.data import DatasetRegistry, default_data_dir, load_bars, synthetic_bars
-from tradesweep.errors import DataError, DatasetNotFound
+from tradesweep.errors import (
+    DataError,
+    DatasetExists,
+    DatasetNotFound,
+    DatasetReadOnly,
+    TradesweepError,
+)
 
 WriteCsv = Callable[..., Path]
 
@@ -140,3 +147,89 @@ def test_missing_parquet_is_reported(write_csv: WriteCsv, data_dir: Path) -> Non
         file.unlink()
     with pytest.raises(DataError, match="missing"):
         registry.load("ABC")
+
+
+# ---- tenants: each has its own folder; shared data is read-only to them ------------------
+
+
+def test_a_tenant_sees_its_own_then_shared_then_bundled(
+    write_csv: WriteCsv, data_dir: Path, good_rows: list[str]
+) -> None:
+    shared = DatasetRegistry(data_dir)
+    shared.import_file(write_csv(), "OPS")
+    alpha, beta = shared.for_tenant(1), shared.for_tenant(2)
+    alpha.import_file(write_csv(good_rows[:3]), "MINE")
+    assert alpha.tickers() == ["EURUSD", "GOOGL", "MINE", "OPS"]
+    assert beta.tickers() == ["EURUSD", "GOOGL", "OPS"]
+    assert shared.tickers() == ["EURUSD", "GOOGL", "OPS"]
+    assert {i.ticker: i.scope for i in alpha.list()} == {
+        "EURUSD": "bundled",
+        "GOOGL": "bundled",
+        "MINE": "tenant",
+        "OPS": "shared",
+    }
+    assert alpha.info("mine").tenant == "1"
+    assert (data_dir / "tenants" / "1" / "index.json").is_file()
+    assert alpha.load("MINE").shape[0] == 3
+    assert alpha.load("OPS").shape[0] == 6
+    with pytest.raises(DatasetNotFound):
+        beta.load("MINE")
+    assert shared.tenants() == ["1"]
+    assert [i.ticker for i in alpha.owned()] == ["MINE"]
+
+
+def test_tenants_keep_apart_datasets_of_the_same_name(
+    write_csv: WriteCsv, data_dir: Path, good_rows: list[str]
+) -> None:
+    alpha, beta = DatasetRegistry(data_dir, tenant=1), DatasetRegistry(data_dir, tenant=2)
+    alpha.import_file(write_csv(), "SAME")
+    beta.import_file(write_csv(good_rows[:4]), "SAME")
+    assert (alpha.info("SAME").rows, beta.info("SAME").rows) == (6, 4)
+    beta.import_file(write_csv(good_rows[:3]), "SAME", overwrite=True)
+    assert (alpha.load("SAME").shape[0], beta.load("SAME").shape[0]) == (6, 3)
+
+
+def test_a_tenant_cannot_write_shared_or_bundled_tickers(
+    write_csv: WriteCsv, data_dir: Path
+) -> None:
+    DatasetRegistry(data_dir).import_file(write_csv(), "OPS")
+    tenant = DatasetRegistry(data_dir, tenant=7)
+    for ticker in ("OPS", "googl"):
+        with pytest.raises(DatasetReadOnly, match="read-only"):
+            tenant.import_file(write_csv(), ticker, overwrite=True)
+    tenant.import_file(write_csv(), "OWN")
+    with pytest.raises(DatasetExists, match="already exists"):
+        tenant.import_file(write_csv(), "OWN")
+
+
+@pytest.mark.parametrize("tenant", ["../x", "", "a/b", True, "x" * 65])
+def test_a_tenant_must_name_a_folder(data_dir: Path, tenant: object) -> None:
+    with pytest.raises(TradesweepError, match="cannot name a dataset folder"):
+        DatasetRegistry(data_dir, tenant=tenant)  # type: ignore[arg-type]
+
+
+def test_concurrent_imports_into_one_index_all_land(data_dir: Path) -> None:
+    """Index writes take turns (a lock beside the index): none is lost to another's write,
+    and of two imports of one new ticker without overwrite exactly one wins."""
+    registry = DatasetRegistry(data_dir, tenant=3)
+    frame = synthetic_bars(50, seed=1)
+    names = [f"T{i:02d}" for i in range(12)] + ["DUP", "DUP"]
+    start = threading.Barrier(len(names))
+    outcomes: dict[int, str] = {}
+
+    def run(i: int, ticker: str) -> None:
+        start.wait()
+        try:
+            registry.register_frame(frame, ticker)
+            outcomes[i] = "stored"
+        except DatasetExists:
+            outcomes[i] = "exists"
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(names)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(i.ticker for i in registry.owned()) == sorted(set(names))
+    assert sorted(outcomes.values()) == ["exists"] + ["stored"] * 13
+    assert len(list(registry.root.glob("*.parquet"))) == 13  # the loser's file is removed

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tradesweep.errors import TradesweepError
+from tradesweep.errors import SettingsError, TradesweepError
 from tradesweep.metrics import infer_periods_per_year
+from tradesweep.metrics.periods import MAX_PERIODS_PER_YEAR, check_periods_per_year
 
 
 def _sessions(days: pd.DatetimeIndex, start: str, bars: int, freq: str) -> pd.DatetimeIndex:
@@ -102,3 +103,10 @@ def test_a_few_stray_saturday_bars_do_not_make_a_24_7_market() -> None:
 def test_fewer_than_two_timestamps_raise_with_a_fix(index: pd.DatetimeIndex) -> None:
     with pytest.raises(TradesweepError, match="periods_per_year"):
         infer_periods_per_year(index)
+
+
+@pytest.mark.parametrize("value", [1e308, 31_622_401, 10**22, float("inf"), 0, -1, True])
+def test_periods_per_year_is_at_most_one_bar_a_second(value: object) -> None:
+    assert check_periods_per_year(MAX_PERIODS_PER_YEAR) == 31_622_400.0
+    with pytest.raises(SettingsError, match="at most 31622400"):
+        check_periods_per_year(value)

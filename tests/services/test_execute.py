@@ -115,3 +115,18 @@ def test_bad_input_raises_a_tradesweep_error() -> None:
 def test_cancel_stops_a_sweep() -> None:
     with pytest.raises(SweepCancelled):
         execute("sweep", SWEEP, cancel=lambda: True, workers=1)
+
+
+def test_a_jobs_ticker_resolves_in_its_tenant_first_then_shared() -> None:
+    from tradesweep.data import DatasetRegistry, load_sample
+
+    googl = load_sample("GOOGL")
+    shared = DatasetRegistry()
+    shared.for_tenant(5).register_frame(googl.iloc[700:1300], "SAME")
+    shared.register_frame(googl.iloc[:700], "SAME")  # the operator's, imported later
+    spec = {**SWEEP, "data": "SAME"}
+    assert execute("sweep", spec, workers=1).bars == 700  # no tenant: the shared one
+    assert execute("sweep", spec, workers=1, tenant=5).bars == 600  # the tenant's own
+    assert execute("sweep", spec, workers=1, tenant=6).bars == 700  # no own: shared
+    with pytest.raises(TradesweepError, match="unknown ticker"):
+        execute("sweep", {**SWEEP, "data": "ONLY5"}, workers=1, tenant=6)

@@ -60,7 +60,9 @@ def test_import_stores_the_file_as_a_ticker_a_sweep_can_use(
     body = response.json()
     assert (body["ticker"], body["bars"], body["source"]) == ("MINE", 4, "prices.csv")
     assert body["imported_at"]
-    assert "MINE" in DatasetRegistry(data_dir).tickers()
+    assert body["scope"] == "tenant"
+    assert "MINE" not in DatasetRegistry(data_dir).tickers()  # the tenant's own, not shared
+    assert DatasetRegistry(data_dir).tenants()  # in the tenant's folder
     listed = [d["ticker"] for d in client.get("/api/v1/datasets").json()["datasets"]]
     assert "MINE" in listed
 
@@ -114,7 +116,8 @@ def test_many_bad_rows_are_capped(client: httpx.Client) -> None:
 def test_an_existing_ticker_needs_overwrite(client: httpx.Client) -> None:
     assert _upload(client, GOOD).status_code == 201
     again = _upload(client, GOOD)
-    assert again.status_code == 422
+    assert again.status_code == 409
+    assert again.json()["error"] == "dataset_exists"
     assert again.json()["details"]["field"] == "ticker"
     assert "already exists" in again.json()["message"]
     replaced = _upload(client, GOOD.replace("12.2", "12.3"), overwrite="true")
@@ -122,14 +125,18 @@ def test_an_existing_ticker_needs_overwrite(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("ticker", "words"),
-    [("GOOGL", "bundled sample"), ("AB", "3-20 characters"), ("BAD TICKER", "not a valid name")],
+    ("ticker", "words", "status"),
+    [
+        ("GOOGL", "bundled sample and read-only", 403),
+        ("AB", "3-20 characters", 422),
+        ("BAD TICKER", "not a valid name", 422),
+    ],
 )
 def test_refused_tickers_name_the_ticker_field(
-    client: httpx.Client, ticker: str, words: str
+    client: httpx.Client, ticker: str, words: str, status: int
 ) -> None:
     response = _upload(client, GOOD, ticker=ticker)
-    assert response.status_code == 422
+    assert response.status_code == status
     assert response.json()["details"]["field"] == "ticker"
     assert words in response.json()["message"]
 

@@ -89,7 +89,8 @@ def test_parameter_out_of_its_schema_names_the_parameter(client: httpx.Client) -
     assert response.status_code == 422
     error = response.json()
     assert error["error"] == "invalid_parameter"
-    assert error["details"]["parameter"] == "signal"
+    assert error["details"]["field"] == "ranges"
+    assert error["details"]["path"] == "ranges.signal"
     assert "outside its bounds [2, 500]" in error["message"]
 
 

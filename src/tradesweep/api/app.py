@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from tradesweep import __version__
+from tradesweep.api.csrf import CsrfGuard
 from tradesweep.api.errors import install_error_handlers
 from tradesweep.api.limits import NulGuard, TokenBuckets
 from tradesweep.api.middleware import BodyLimit, RequestObserver
@@ -42,9 +43,10 @@ from tradesweep.web import mount_dashboard
 DESCRIPTION = """\
 Submit strategy sweeps, backtests and walk-forward analyses as jobs, follow them (also live,
 over Server-Sent Events), and read the ranked results. Every endpoint but `/health`,
-`/metrics` and the docs needs an API key in
+`/metrics` (the metrics token) and the docs needs an API key in
 `X-API-Key` or `Authorization: Bearer` (create one with `tradesweep keys create --tenant NAME`),
-or the session cookie set by `POST /api/v1/auth/login`. Errors are
+or the session cookie set by `POST /api/v1/auth/login` (state changes with the cookie must
+come from this origin: 403 `csrf` otherwise). Errors are
 `{"error": code, "message": text, "details": {...}}`.
 """
 
@@ -83,14 +85,20 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     # Each API key's submissions, in this process (see api.limits).
     app.state.submit_buckets = TokenBuckets(settings.submit_rate_per_second, settings.submit_burst)
     install_error_handlers(app, retry_after_seconds=settings.retry_after_seconds)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        timeout_seconds=settings.body_timeout_seconds,
+    )
     app.add_middleware(NulGuard)
+    app.add_middleware(CsrfGuard)  # before any body is read or transaction begun
     app.add_middleware(RequestObserver, metrics=app.state.metrics)  # outermost: sees every answer
-    for module in (health, metrics, auth, sweeps, jobs, stream, backtests, walkforward):
+    # estimate before sweeps: /sweeps/estimate is not /sweeps/{sweep_run_id}
+    for module in (health, metrics, auth, estimate, sweeps, jobs, stream, backtests, walkforward):
         app.include_router(module.router)
     for module in (pipelines, backtest_compat):  # clients of the systems this one replaces
         app.include_router(module.router)
-    for module in (catalog, datasets, estimate, strategies, backtest_charts):  # dashboard
+    for module in (catalog, datasets, strategies, backtest_charts):  # dashboard
         app.include_router(module.router)
     mount_dashboard(app)
     install_openapi(app)

@@ -10,7 +10,6 @@ cost no thread hop.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Collection
 from typing import Annotated, Any, TypeVar
 
@@ -25,6 +24,7 @@ from tradesweep.api.auth import Principal, authenticate
 from tradesweep.api.errors import InvalidBody, UnsupportedMediaType, request_validation_error
 from tradesweep.api.settings import ApiSettings
 from tradesweep.data import DatasetRegistry
+from tradesweep.jsontext import TooDeep, loads
 from tradesweep.observe import bind
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -125,8 +125,15 @@ async def read_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = loads(raw)
+    except TooDeep as exc:
+        raise InvalidBody(
+            f"the body is {exc}",
+            fix="send a flat JSON object; no field needs more than a few levels",
+            field="body",
+            max_depth=exc.max_depth,
+        ) from None
+    except ValueError as exc:
         raise InvalidBody(
             f"the body is not valid JSON: {exc}", fix='send a JSON object, e.g. {"ticker": ...}'
         ) from None

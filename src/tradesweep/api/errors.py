@@ -3,13 +3,20 @@
 One table (:data:`STATUS`) maps domain errors to HTTP statuses; :func:`install_error_handlers`
 registers the handlers that apply it, turn request validation into 422 naming the field, a
 database that cannot be reached into 503 with ``Retry-After``, and anything unexpected into a
-plain 500 (the traceback goes to the server log, never to the client).
+plain 500 (the traceback goes to the server log, never to the client) on a connection that
+stays open (:class:`InternalErrors`).
+
+An error is never much bigger than what caused it (:func:`error_response`): it lists at most
+:data:`MAX_LISTED_ERRORS` field errors and counts the rest, and any run of more than
+:data:`MAX_ECHO_CHARS` characters without a space (a field name or value repeated from the
+request) is cut, saying how long it was.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
+import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -21,8 +28,9 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tradesweep.errors import TradesweepError
+from tradesweep.errors import DatasetExists, DatasetReadOnly, TradesweepError
 from tradesweep.store import IdempotencyConflict, NotFound
 
 log = logging.getLogger("tradesweep.api")
@@ -70,8 +78,19 @@ STATUS: dict[type[TradesweepError], int] = {
     UnsupportedMediaType: 415,
     TooManyRequests: 429,
     NotReady: 409,
+    DatasetExists: 409,
+    DatasetReadOnly: 403,
 }
 """HTTP status of each domain error; every other :class:`TradesweepError` is bad input: 422."""
+
+MAX_LISTED_ERRORS = 20
+"""Field errors an answer lists; ``details.more_errors`` counts the others."""
+MAX_ECHO_CHARS = 100
+"""Characters of a field name or value an error repeats; a longer one is cut."""
+MAX_TEXT_CHARS = 4_000
+"""Characters of any one string of an error (a message listing every valid choice fits)."""
+_MAX_ITEMS = 100  # a backstop for any list in details; the field errors stop at 20
+_LONG_RUN = re.compile(r"[^\s,;'\"()\[\]{}]" + f"{{{MAX_ECHO_CHARS + 1},}}")
 
 _DB_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
@@ -84,11 +103,31 @@ def status_of(exc: TradesweepError) -> int:
     return 422
 
 
+def clip(text: str) -> str:
+    """``text`` with every run of more than :data:`MAX_ECHO_CHARS` characters between spaces
+    or punctuation cut to that many, saying how long it was; at most :data:`MAX_TEXT_CHARS`
+    characters in all."""
+    text = _LONG_RUN.sub(lambda m: f"{m[0][:MAX_ECHO_CHARS]}...({len(m[0]):,} chars)", text)
+    return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + "..."
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, str):
+        return clip(value)
+    if isinstance(value, dict):
+        return {clip(str(k)): _bounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_bounded(v) for v in value[:_MAX_ITEMS]]
+    return value
+
+
 def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None, **headers: str
 ) -> JSONResponse:
+    """The one shape of every error; what it repeats of the request is bounded (see the
+    module docstring), so an error is never a multiple of the request that caused it."""
     return JSONResponse(
-        {"error": code, "message": message, "details": details or {}},
+        {"error": code, "message": clip(message), "details": _bounded(details or {})},
         status_code=status,
         headers=headers or None,
     )
@@ -131,7 +170,7 @@ def request_validation_error(
 
 
 def _path(loc: Sequence[Any]) -> list[str]:
-    parts = [str(p) for p in loc]
+    parts = [clip(str(p)) for p in loc]
     return parts[1:] if parts and parts[0] in _LOCATIONS else parts
 
 
@@ -154,14 +193,16 @@ def _describe(error: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    described = [_describe(dict(e)) for e in exc.errors()]
+    errors = exc.errors()
+    described = [_describe(dict(e)) for e in errors[:MAX_LISTED_ERRORS]]
     first = described[0] if described else {"field": "body", "message": "invalid request"}
-    return error_response(
-        422,
-        "validation_error",
-        "; ".join(d["message"] for d in described) or first["message"],
-        {"field": first["field"], "errors": described},
-    )
+    details: dict[str, Any] = {"field": first["field"], "errors": described}
+    message = "; ".join(d["message"] for d in described) or first["message"]
+    more = len(errors) - len(described)
+    if more:
+        details["more_errors"] = more
+        message += f"; and {more:,} more error(s)"
+    return error_response(422, "validation_error", message, details)
 
 
 async def _on_domain(_request: Request, exc: Exception) -> JSONResponse:
@@ -194,10 +235,48 @@ def _on_database_down(retry_after: int) -> Any:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """The last resort, for an error in a middleware outside :class:`InternalErrors` (the
+    server then closes the connection)."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(
         500, "internal_error", "internal server error (the server log has the details)"
     )
+
+
+class InternalErrors:
+    """Anything a route raises that no handler maps answers a JSON 500, and the connection
+    stays open for the client's next request. (Starlette's own last-resort handler answers,
+    then re-raises to the server, which closes the keep-alive connection under the client.)
+
+    It sits just outside the routes, inside every other middleware, so they see a plain 500.
+    An error after the response has started cannot be answered: it goes on to the server."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            if started:
+                raise
+            log.exception(
+                "unhandled error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc
+            )
+            response = error_response(
+                500, "internal_error", "internal server error (the server log has the details)"
+            )
+            await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
@@ -207,3 +286,4 @@ def install_error_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
     for exc_type in _DB_DOWN:
         app.add_exception_handler(exc_type, _on_database_down(retry_after_seconds))
     app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(InternalErrors)  # added first: the innermost middleware

@@ -3,20 +3,24 @@ the validation really accepts and answers.
 
 - :func:`errors`: the error answers a route can give, each with the one error shape
   (:class:`~tradesweep.api.schemas.ErrorOut`). Every route can answer 400 (a NUL character in
-  a parameter), 413 (a body over the limit), 422 (a parameter that fails validation) and 503
-  (the database is down); routes add what else applies to them.
+  a parameter, an invalid ``Content-Length``), 413 (a body over the limit), 422 (a parameter
+  that fails validation) and 503 (the database is down); routes add what else applies to them.
 - :func:`request_body`: the body of a route that reads it itself
   (:data:`~tradesweep.api.deps.BodyDep`), as JSON and as form fields, from the pydantic model
   that validates it, with the rules its validators check in code (ticker length, the bounds of
   a period range, the known strategies, objectives and presets, engine settings) stated as
   schema constraints.
 - :func:`install`: optional parameters are documented without ``null`` (they are left out,
-  never sent as null).
+  never sent as null); every state change (POST, PUT, PATCH, DELETE) documents 403 ``csrf``
+  (:mod:`tradesweep.api.csrf`: a cross-site request made with the session cookie) and every
+  operation with a body 408 ``body_timeout`` (:class:`~tradesweep.api.middleware.BodyLimit`),
+  so no route can forget them.
 
 Some rules cannot be written in a JSON Schema: a ticker must be registered, fast periods must
 stay below slow ones, ``ranges`` must name the strategy's parameters, at least one combination
-must be valid, settings must be within their ranges (see ``GET /api/v1/catalog``). The fields'
-descriptions say so, and such a request answers 422 naming the field.
+must be valid, settings must be within their ranges (see ``GET /api/v1/catalog``),
+walk-forward windows must fit in the ticker's data, a ``cursor`` must be one the server gave.
+The fields' descriptions say so, and such a request answers 422 naming the field.
 """
 
 from __future__ import annotations
@@ -42,15 +46,27 @@ from tradesweep.strategies import strategy_classes
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.sweep.preset import builtin_presets
 from tradesweep.sweep.ranking import OBJECTIVES
+from tradesweep.sweep.space import INT64_MAX
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 
+CSRF_TEXT = (
+    "csrf: a cross-site state change made with the session cookie (Origin or Sec-Fetch-Site "
+    "of another site); send it from the dashboard's pages or with an API key"
+)
+BODY_TIMEOUT_TEXT = (
+    "body_timeout: the whole body did not arrive within body_timeout_seconds of the headers "
+    "(the connection is closed)"
+)
 _ERROR_TEXT: dict[int, str] = {
-    400: "a NUL character in a parameter, or a body that is not JSON or form data",
+    400: "a NUL character in a parameter, an invalid Content-Length, or a body that is not "
+    "JSON or form data (or JSON nested too deep)",
     401: "missing, invalid or revoked API key",
+    403: CSRF_TEXT,
     404: "no such id for this tenant",
+    408: BODY_TIMEOUT_TEXT,
     409: "Idempotency-Key reused with another body",
     413: "body over the size limit",
     415: "unsupported Content-Type",
@@ -63,10 +79,11 @@ COMMON = (400, 413, 422, 503)
 database being down."""
 
 
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` for a route: :data:`COMMON` and ``statuses``, each with the error body."""
+def errors(*statuses: int, **texts: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: :data:`COMMON` and ``statuses``, each with the error body;
+    ``texts`` (``s403="..."``) describes a status in the route's own words."""
     return {
-        status: {"model": ErrorOut, "description": _ERROR_TEXT[status]}
+        status: {"model": ErrorOut, "description": texts.get(f"s{status}", _ERROR_TEXT[status])}
         for status in sorted({*COMMON, *statuses})
     }
 
@@ -79,14 +96,34 @@ BODY = errors(401, 415)
 """A route behind the API key that reads a body."""
 SUBMIT = errors(401, 409, 415, 429)
 """A route that queues a job (:data:`~tradesweep.api.deps.SubmissionLimits`)."""
+UPLOAD = errors(
+    401,
+    403,
+    409,
+    415,
+    s403="dataset_read_only: the ticker is shared or bundled data; or " + CSRF_TEXT,
+    s409="dataset_exists: your tenant has this ticker already; send overwrite=true to replace it",
+    s413="body over the size limit, or the file over max_upload_decompressed_bytes or "
+    "max_upload_rows once decompressed (the limit is named)",
+    s415="not multipart/form-data",
+)
+"""``POST /api/v1/datasets`` (:mod:`tradesweep.api.routers.datasets`)."""
+CURSOR = (
+    "next_cursor of the previous page, as is; leave it out for the first page. Any other "
+    "value answers 422 invalid_cursor"
+)
+"""The description of a ``cursor`` query parameter (:mod:`tradesweep.store.pagination`)."""
+
+_UNSAFE = ("post", "put", "patch", "delete")
 
 
 def install(app: FastAPI) -> None:
-    """``app.openapi`` with :func:`parameters_without_null` applied."""
+    """``app.openapi`` with :func:`parameters_without_null` and :func:`middleware_errors`
+    applied."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        return parameters_without_null(generate())
+        return middleware_errors(parameters_without_null(generate()))
 
     app.openapi = openapi  # type: ignore[method-assign]
 
@@ -103,6 +140,26 @@ def parameters_without_null(schema: dict[str, Any]) -> dict[str, Any]:
                 if len(options) == 1 and len(prop["anyOf"]) == 2:
                     del prop["anyOf"]
                     prop.update(options[0])
+    return schema
+
+
+def middleware_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """What the middleware answers before any route, on the operations it applies to: 403
+    ``csrf`` on every state change (added to a route's own 403, if it has one), 408
+    ``body_timeout`` on every operation with a body. In place (idempotent); returns
+    ``schema``."""
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    content = {JSON: {"schema": error}}
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            if method in _UNSAFE:
+                forbidden = responses.setdefault("403", {"description": CSRF_TEXT})
+                if CSRF_TEXT not in forbidden["description"]:
+                    forbidden["description"] += "; or " + CSRF_TEXT
+                forbidden.setdefault("content", content)
+            if "requestBody" in operation:
+                responses.setdefault("408", {"description": BODY_TIMEOUT_TEXT, "content": content})
     return schema
 
 
@@ -127,7 +184,12 @@ def _parameter_bounds(names: tuple[str, ...] | None = None) -> dict[str, Any]:
 
 
 _NUMBER = {"type": "number", **_parameter_bounds()}
-_STEP = {"type": "number", "exclusiveMinimum": 0, "description": "beyond max - min: min alone"}
+_STEP = {
+    "type": "number",
+    "exclusiveMinimum": 0,
+    "maximum": INT64_MAX,
+    "description": "beyond max - min: min alone",
+}
 _RANGE = {
     "anyOf": [
         _NUMBER,
@@ -188,13 +250,48 @@ def request_body(model: type[BaseModel]) -> dict[str, Any]:
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON Schema, each field named in :data:`_RULES` (and ``settings``)
     tightened by its rule."""
-    schema = copy.deepcopy(model.model_json_schema())
+    schema = _standard_keywords(copy.deepcopy(model.model_json_schema()))
     for name, prop in schema.get("properties", {}).items():
         if name == "settings":
             _tighten(prop, settings_schema())
         elif name in _RULES:
             _tighten(prop, _RULES[name])
     return schema
+
+
+_KEYWORDS = {
+    "gt": "exclusiveMinimum",
+    "ge": "minimum",
+    "lt": "exclusiveMaximum",
+    "le": "maximum",
+    "min_length": "minLength",
+    "max_length": "maxLength",
+}
+"""pydantic's constraint names and their JSON Schema keywords: pydantic writes its own names
+into the schema when the constraints of ``Field(...)`` apply to an optional type whose other
+member has validators (``Int | None = Field(None, ge=1)``, :data:`tradesweep.services.submit.
+Int`), and a JSON Schema validator ignores them."""
+
+
+def _standard_keywords(node: Any) -> Any:
+    """``node`` with :data:`_KEYWORDS` renamed, at any depth of its schemas (a property named
+    ``gt`` and values such as defaults are left alone). In place; returns ``node``."""
+    if isinstance(node, list):
+        for item in node:
+            _standard_keywords(item)
+    elif isinstance(node, dict):
+        for key, value in list(node.items()):
+            if key in ("properties", "$defs"):
+                for sub in value.values():
+                    _standard_keywords(sub)
+                continue
+            if key in ("default", "examples", "example", "enum", "const"):
+                continue  # values, not schemas
+            if key in _KEYWORDS and isinstance(value, int | float):
+                node.setdefault(_KEYWORDS[key], node.pop(key))
+            else:
+                _standard_keywords(value)
+    return node
 
 
 def _tighten(prop: dict[str, Any], rule: dict[str, Any]) -> None:
@@ -250,22 +347,28 @@ _JSON_TYPES = {float: "number", int: "integer", bool: "boolean", str: "string"}
 
 
 def upload_body(ticker_min: int, ticker_max: int) -> dict[str, Any]:
-    """``openapi_extra=`` of ``POST /api/v1/datasets``: a multipart form with the file."""
+    """``openapi_extra=`` of ``POST /api/v1/datasets``: a multipart form with the file, the
+    ticker (the registry's name rule, :meth:`~tradesweep.data.DatasetRegistry.check_writable`,
+    within the length sweeps accept) and ``overwrite``."""
     fields = {
         "file": {
             "type": "string",
             "format": "binary",
-            "description": "CSV or Parquet (also .csv.gz, .csv.bz2, .csv.xz)",
+            "description": "CSV (.csv, .csv.gz, .csv.bz2, .csv.xz, .csv.zip) or Parquet "
+            "(.parquet), within max_upload_decompressed_bytes and max_upload_rows",
         },
         "ticker": {
             "type": "string",
-            "minLength": ticker_min,
-            "maxLength": ticker_max,
-            "description": "the new ticker; a bundled sample's cannot be used",
+            "pattern": rf"^\s*[A-Za-z0-9^][A-Za-z0-9._=^-]"
+            rf"{{{ticker_min - 1},{ticker_max - 1}}}\s*$",
+            "description": f"{ticker_min}-{ticker_max} letters, digits or . _ - = ^; stored "
+            "upper-case; not a bundled sample's or shared ticker (403), nor one of your own "
+            "without overwrite (409)",
         },
         "overwrite": {
             "type": "string",
-            "description": "true, 1, yes or on: replace an imported ticker of the same name",
+            "enum": ["true", "false"],
+            "description": "true: replace your tenant's own upload of the ticker",
         },
     }
     schema = {"type": "object", "properties": fields, "required": ["file", "ticker"]}

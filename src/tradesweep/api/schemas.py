@@ -296,13 +296,6 @@ class SessionOut(BaseModel):
     expires_at: datetime | None = None
 
 
-class HealthOut(BaseModel):
-    status: str = Field(description="healthy, or unhealthy when the database is unreachable")
-    version: str
-    timestamp: datetime
-    checks: dict[str, Any]
-
-
 def job_links(job: Job) -> dict[str, str]:
     links = {"self": f"{API}/jobs/{job.id}", "cancel": f"{API}/jobs/{job.id}/cancel"}
     result = job.result or {}

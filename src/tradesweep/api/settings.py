@@ -20,6 +20,8 @@ NumberT = TypeVar("NumberT", int, float)
 SESSION_SECRET_ENV = "TRADESWEEP_SESSION_SECRET"
 SESSION_SECRET_FILE = "session-secret"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+BODY_TIMEOUT_ENV = "TRADESWEEP_BODY_TIMEOUT_SECONDS"
+DEFAULT_BODY_TIMEOUT_SECONDS = 30.0
 DEFAULT_SESSION_SECONDS = 7 * 24 * 3600
 SSE_HEARTBEAT_ENV = "TRADESWEEP_SSE_HEARTBEAT_SECONDS"
 SSE_POLL_ENV = "TRADESWEEP_SSE_POLL_SECONDS"
@@ -31,6 +33,11 @@ MAX_SWEEP_COMBINATIONS_ENV = "TRADESWEEP_MAX_SWEEP_COMBINATIONS"
 DEFAULT_SUBMIT_RATE = 10.0
 DEFAULT_SUBMIT_BURST = 20
 DEFAULT_MAX_ACTIVE_JOBS = 100
+# Uploaded datasets: what a compressed file may expand to, and how many lines it may have.
+MAX_UPLOAD_DECOMPRESSED_BYTES_ENV = "TRADESWEEP_MAX_UPLOAD_DECOMPRESSED_BYTES"
+MAX_UPLOAD_ROWS_ENV = "TRADESWEEP_MAX_UPLOAD_ROWS"
+DEFAULT_MAX_UPLOAD_DECOMPRESSED_BYTES = 200 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_ROWS = 5_000_000
 
 
 def state_dir() -> Path:
@@ -51,9 +58,14 @@ def load_session_secret(directory: Path) -> bytes:
     configured = os.environ.get(SESSION_SECRET_ENV)
     if configured:
         return configured.encode()
-    path = directory / SESSION_SECRET_FILE
+    return _secret_file(directory / SESSION_SECRET_FILE).encode()
+
+
+def _secret_file(path: Path) -> str:
+    """The random secret kept in ``path``, made (32 random bytes as hex, mode 0600 from the
+    start, never readable by others) on first use."""
     if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -61,30 +73,70 @@ def load_session_secret(directory: Path) -> bytes:
         else:
             with os.fdopen(fd, "w") as out:
                 out.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    return path.read_text().strip()
+
+
+# ---- browser cookie and /metrics token (docs/security.md) ----------------------------------
+COOKIE_SECURE_ENV = "TRADESWEEP_COOKIE_SECURE"
+METRICS_TOKEN_FILE = "metrics-token"
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def cookie_secure_from_env() -> bool | None:
+    """``$TRADESWEEP_COOKIE_SECURE``: ``true``/``false``, or ``auto`` (the default, None):
+    Secure when the request came over HTTPS, as uvicorn saw it (a trusted proxy's
+    ``X-Forwarded-Proto`` included)."""
+    raw = os.environ.get(COOKIE_SECURE_ENV, "").strip().lower()
+    if raw in ("", "auto"):
+        return None
+    if raw not in _BOOLEANS:
+        raise TradesweepError(
+            f"${COOKIE_SECURE_ENV} must be auto, true or false, got {raw[:40]!r}",
+            fix=f"unset it (auto: Secure over HTTPS) or give {COOKIE_SECURE_ENV}=true",
+        )
+    return _BOOLEANS[raw]
+
+
+def metrics_token_path(directory: Path) -> Path:
+    return directory / METRICS_TOKEN_FILE
+
+
+def load_metrics_token(directory: Path) -> str:
+    """``$TRADESWEEP_METRICS_TOKEN``, else the per-install token in ``directory`` (made, mode
+    0600, on first use): ``/metrics`` is never open without one."""
+    return os.environ.get(METRICS_TOKEN_ENV) or _secret_file(metrics_token_path(directory))
 
 
 @dataclass(frozen=True)
 class ApiSettings:
     """``database_url``: SQLAlchemy URL of the store. ``data_dir``: the dataset registry the
     workers read (tickers are checked against it). ``max_body_bytes``: larger request bodies
-    get 413 before they are read. ``session_secret`` signs the browser session cookie;
-    ``cookie_secure`` marks it HTTPS-only (set it behind TLS). ``sse_poll_seconds``: how
-    often a progress stream looks for new job events; ``sse_heartbeat_seconds``: the longest
-    silence on a stream before a keep-alive comment. ``metrics_token``: when set, ``/metrics``
-    needs ``Authorization: Bearer <token>``.
+    get 413 before they are read; ``body_timeout_seconds``: the longest a request body may
+    take to arrive, all of it, before 408 and a closed connection (bodies are read whole
+    before a route runs, so a slow client holds no database transaction).
+    ``session_secret`` signs the browser session cookie; ``cookie_secure`` marks it
+    HTTPS-only (None: when the request came over HTTPS).
+    ``sse_poll_seconds``: how often a progress stream looks for new job events;
+    ``sse_heartbeat_seconds``: the longest silence on a stream before a keep-alive comment.
+    ``metrics_token``: ``/metrics`` needs ``Authorization: Bearer <token>`` (None:
+    ``/metrics`` is refused).
 
     Limits (:mod:`tradesweep.api.limits`): ``submit_rate_per_second`` and ``submit_burst``,
     the token bucket of each API key's submissions in this process (rate 0: no limit);
     ``max_active_jobs``, queued + running jobs per tenant (0: no cap);
-    ``max_sweep_combinations``, the largest sweep grid a request may ask for."""
+    ``max_sweep_combinations``, the largest sweep grid a request may ask for.
+
+    Uploads (``POST /api/v1/datasets``): ``max_upload_decompressed_bytes``, the most bytes a
+    file may have once decompressed (a ``.csv.gz`` is read through a counter that stops
+    there); ``max_upload_rows``, the most lines (or Parquet rows) it may have."""
 
     database_url: str
     data_dir: Path
     session_secret: bytes
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
     session_seconds: int = DEFAULT_SESSION_SECONDS
-    cookie_secure: bool = False
+    cookie_secure: bool | None = None
     retry_after_seconds: int = 5
     sse_poll_seconds: float = 0.5
     sse_heartbeat_seconds: float = 15.0
@@ -93,6 +145,8 @@ class ApiSettings:
     submit_burst: int = DEFAULT_SUBMIT_BURST
     max_active_jobs: int = DEFAULT_MAX_ACTIVE_JOBS
     max_sweep_combinations: int = DEFAULT_MAX_COMBINATIONS
+    max_upload_decompressed_bytes: int = DEFAULT_MAX_UPLOAD_DECOMPRESSED_BYTES
+    max_upload_rows: int = DEFAULT_MAX_UPLOAD_ROWS
 
     @property
     def strategies_dir(self) -> Path:
@@ -105,23 +159,32 @@ class ApiSettings:
     ) -> ApiSettings:
         """Settings from the environment: ``$TRADESWEEP_DATABASE_URL`` (or the default SQLite
         file), ``$TRADESWEEP_DATA_DIR``, ``$TRADESWEEP_SESSION_SECRET`` (or the secret file),
+        ``$TRADESWEEP_BODY_TIMEOUT_SECONDS``,
         ``$TRADESWEEP_SSE_POLL_SECONDS``, ``$TRADESWEEP_SSE_HEARTBEAT_SECONDS``,
-        ``$TRADESWEEP_METRICS_TOKEN``, ``$TRADESWEEP_SUBMIT_RATE``, ``$TRADESWEEP_SUBMIT_BURST``,
-        ``$TRADESWEEP_MAX_ACTIVE_JOBS``, ``$TRADESWEEP_MAX_SWEEP_COMBINATIONS``."""
+        ``$TRADESWEEP_METRICS_TOKEN`` (or the token file), ``$TRADESWEEP_COOKIE_SECURE``,
+        ``$TRADESWEEP_SUBMIT_RATE``, ``$TRADESWEEP_SUBMIT_BURST``,
+        ``$TRADESWEEP_MAX_ACTIVE_JOBS``, ``$TRADESWEEP_MAX_SWEEP_COMBINATIONS``,
+        ``$TRADESWEEP_MAX_UPLOAD_DECOMPRESSED_BYTES``, ``$TRADESWEEP_MAX_UPLOAD_ROWS``."""
         return cls(
             database_url=database_url or default_database_url(),
             data_dir=default_data_dir(),
             session_secret=load_session_secret(state_dir()),
             max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+            body_timeout_seconds=_seconds(BODY_TIMEOUT_ENV, DEFAULT_BODY_TIMEOUT_SECONDS),
             sse_poll_seconds=_seconds(SSE_POLL_ENV, 0.5),
             sse_heartbeat_seconds=_seconds(SSE_HEARTBEAT_ENV, 15.0),
-            metrics_token=os.environ.get(METRICS_TOKEN_ENV) or None,
+            cookie_secure=cookie_secure_from_env(),
+            metrics_token=load_metrics_token(state_dir()),
             submit_rate_per_second=_number(SUBMIT_RATE_ENV, DEFAULT_SUBMIT_RATE, float, 0),
             submit_burst=_number(SUBMIT_BURST_ENV, DEFAULT_SUBMIT_BURST, int, 1),
             max_active_jobs=_number(MAX_ACTIVE_JOBS_ENV, DEFAULT_MAX_ACTIVE_JOBS, int, 0),
             max_sweep_combinations=_number(
                 MAX_SWEEP_COMBINATIONS_ENV, DEFAULT_MAX_COMBINATIONS, int, 1
             ),
+            max_upload_decompressed_bytes=_number(
+                MAX_UPLOAD_DECOMPRESSED_BYTES_ENV, DEFAULT_MAX_UPLOAD_DECOMPRESSED_BYTES, int, 1
+            ),
+            max_upload_rows=_number(MAX_UPLOAD_ROWS_ENV, DEFAULT_MAX_UPLOAD_ROWS, int, 1),
         )
 
 

@@ -43,6 +43,10 @@ HEADERS = {
     "Connection": "keep-alive",
 }
 MEDIA_TYPE = "text/event-stream"
+MAX_EVENT_ID = 2**63 - 1
+"""The largest ``Last-Event-ID`` (``seq`` is a 64-bit integer): a larger one is a 422 before the
+stream starts, never a stream that fails after its 200 (which an ``EventSource`` would retry
+forever)."""
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,18 @@ app = typer.Typer(no_args_is_help=True, help="Market data: list, import, show, s
 
 @app.command("list")
 def list_() -> None:
-    """List every dataset, the bundled samples included."""
+    """List every dataset: the shared ones (imported here, and the bundled samples), then
+    each tenant's uploads, with the tenant's id as their owner."""
     table = Table(title="datasets")
-    for header in ("ticker", "rows", "first", "last", "interval", "kind", "source"):
+    headers = ("ticker", "owner", "rows", "first", "last", "interval", "kind", "source")
+    for header in headers:
         table.add_column(header, justify="right" if header == "rows" else "left", overflow="fold")
-    for info in DatasetRegistry().list():
+    registry = DatasetRegistry()
+    uploads = [info for t in registry.tenants() for info in registry.for_tenant(t).owned()]
+    for info in [*registry.list(), *uploads]:
         table.add_row(
             info.ticker,
+            "shared" if info.tenant is None else f"tenant {info.tenant}",
             f"{info.rows:,}",
             _when(info.first, _daily(info)),
             _when(info.last, _daily(info)),

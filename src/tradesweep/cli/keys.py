@@ -1,5 +1,6 @@
-"""``tradesweep keys ...``: issue and list API keys. A key is printed once, at creation;
-the database keeps only its sha256 and its recognisable prefix."""
+"""``tradesweep keys ...``: issue, list, revoke and rotate API keys. A key is printed once, at
+creation; the database keeps only its sha256 and its recognisable prefix. A revoked key, and
+every browser session made with it, is refused from the next request on."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from rich.table import Table
 
 from tradesweep.cli.db import UrlOption, database
 
-app = typer.Typer(no_args_is_help=True, help="API keys: create, list.")
+app = typer.Typer(no_args_is_help=True, help="API keys: create, list, revoke, rotate.")
+PrefixArgument = Annotated[
+    str, typer.Argument(help="The key's prefix, as `tradesweep keys list` shows it (ts_xxxxxxxx).")
+]
 
 
 @app.command()
@@ -59,3 +63,38 @@ def list_(
             key.revoked_at.strftime("%Y-%m-%d %H:%M:%SZ") if key.revoked_at else "-",
         )
     Console(width=120).print(table)
+
+
+@app.command()
+def revoke(prefix: PrefixArgument, url: UrlOption = None) -> None:
+    """Revoke the key PREFIX: it and its browser sessions get 401 from now on.
+
+    Example: tradesweep keys revoke ts_k3v9x2ab
+    """
+    from tradesweep.store import ApiKeyRepository, session_factory
+
+    with database(url, migrated=True) as engine, session_factory(engine).begin() as session:
+        keys = ApiKeyRepository(session)
+        already = keys.get(prefix).revoked_at is not None
+        revoked = keys.revoke(prefix)
+        when = revoked.revoked_at.strftime("%Y-%m-%d %H:%M:%SZ") if revoked.revoked_at else ""
+    typer.echo(f"{prefix} {'already revoked' if already else 'revoked'} at {when}")
+
+
+@app.command()
+def rotate(prefix: PrefixArgument, url: UrlOption = None) -> None:
+    """Revoke the key PREFIX and print a new key for its tenant (the only time it is shown).
+
+    Example: NEW_KEY=$(tradesweep keys rotate ts_k3v9x2ab)
+    """
+    from tradesweep.store import ApiKeyRepository, Tenant, session_factory
+
+    with database(url, migrated=True) as engine, session_factory(engine).begin() as session:
+        issued = ApiKeyRepository(session).rotate(prefix)
+        tenant = session.get(Tenant, issued.api_key.tenant_id)
+    typer.echo(issued.key)
+    typer.echo(
+        f"{prefix} revoked; new key for tenant {tenant.name if tenant else '?'}, prefix "
+        f"{issued.prefix}: store it now, it is not kept",
+        err=True,
+    )

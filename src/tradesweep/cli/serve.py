@@ -2,9 +2,14 @@
 
 The API runs with uvicorn in this process; the workers run as one child process
 (``python -m tradesweep worker --concurrency N``) that inherits the environment with
-``TRADESWEEP_DATABASE_URL`` set to the same database. Stopping serve (Ctrl-C or SIGTERM)
-stops the API gracefully, then the workers (SIGTERM, then SIGKILL after a grace period); on
-Linux the workers also get SIGTERM if serve itself dies.
+``TRADESWEEP_DATABASE_URL`` set to the same database. When that child dies (killed, out of
+memory, a crash), serve forgets its row in ``workers`` (so ``/health`` says ``degraded`` while
+jobs wait) and starts a new one after a capped exponential backoff (:class:`Backoff`: 1 s,
+2 s, 4 s ... 30 s, back to 1 s once a worker stayed up a minute), logging each restart. The
+jobs the dead child held come back to the queue when their leases expire. Stopping serve
+(Ctrl-C or SIGTERM) stops the API gracefully, then the workers (SIGTERM, then SIGKILL after
+a grace period), never restarting them; on Linux the workers also get SIGTERM if serve itself
+dies.
 
 An embedded SQLite database is created or upgraded on start; a PostgreSQL database must
 already be at the newest revision (``tradesweep db upgrade``). When the database has no API
@@ -24,13 +29,16 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tradesweep.cli.db import UrlOption
 from tradesweep.errors import TradesweepError
-from tradesweep.observe.logging import LOG_LEVEL_ENV
+from tradesweep.observe.logging import LOG_LEVEL_ENV, get_logger
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -44,6 +52,11 @@ WEBHOOK_STOP_SECONDS = 15.0
 """At shutdown, how long an attempt in flight (10 s timeout) may take to be recorded."""
 SHUTDOWN_GRACE_SECONDS = 10.0
 """How long requests still running at shutdown may take before uvicorn cancels them."""
+WORKER_RESTART_ENV = "TRADESWEEP_WORKER_RESTART_SECONDS"
+"""The first wait before restarting a dead worker (default 1 s; it doubles up to 30 s)."""
+
+
+_log = get_logger("tradesweep.serve")
 
 
 def register(app: typer.Typer) -> None:
@@ -93,7 +106,16 @@ def serve(
         settings = ApiSettings.from_env(database_url, max_body_bytes=max_body_bytes)
         app = create_app(settings, engine=engine)
         concurrency = (os.cpu_count() or 1) if workers is None else workers
-        worker = _start_workers(concurrency, database_url, log_level) if concurrency > 0 else None
+        worker = (
+            _Workers(
+                lambda: _start_worker(concurrency, database_url, log_level),
+                forget=lambda pid: _forget_worker(engine, pid),
+                backoff=Backoff(first=_restart_seconds()),
+                shutdown=app.state.stopping,
+            )
+            if concurrency > 0
+            else None
+        )
         base = f"http://{_display_host(host)}:{port}"
         typer.echo(f"tradesweep API on {base} (docs {base}/docs), database {_safe(engine)}")
         typer.echo(
@@ -107,6 +129,7 @@ def serve(
             typer.echo(
                 "API keys exist already; make another with `tradesweep keys create --tenant NAME`"
             )
+        typer.echo(f"metrics: {base}/metrics needs 'Authorization: Bearer <token>'; {_token()}")
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         stop_webhooks = threading.Event()
         webhooks = WebhookDispatcher(app.state.sessions, metrics=app.state.metrics)
@@ -201,50 +224,159 @@ def _first_key(engine: Engine) -> str | None:
         return keys.create(tenant).key
 
 
-class _Workers:
-    """The worker child process, watched: an unexpected exit is reported on stderr."""
+@dataclass(frozen=True)
+class Backoff:
+    """Waits before restarting a dead worker: ``first`` seconds, doubling per failure in a
+    row up to ``cap``; a worker that stayed up ``stable`` seconds starts the count again."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
-        self.process = process
-        self.stopping = False
+    first: float = 1.0
+    cap: float = 30.0
+    stable: float = 60.0
+
+    def delay(self, failures: int) -> float:
+        """The wait after the ``failures``-th death in a row (1, 2, ...)."""
+        return float(min(self.cap, self.first * 2 ** min(failures - 1, 32)))
+
+    def failures(self, *, previous: int, uptime: float) -> int:
+        """Deaths in a row, counting this one after ``uptime`` seconds up."""
+        return 1 if uptime >= self.stable else previous + 1
+
+
+class _Workers:
+    """The worker child process, watched by a thread: when it dies, its row in ``workers``
+    is forgotten and a new one starts after the :class:`Backoff` wait, unless serve is
+    stopping (``shutdown`` is set, or :meth:`stop` was called)."""
+
+    def __init__(
+        self,
+        start: Callable[[], subprocess.Popen[bytes]],
+        *,
+        forget: Callable[[int], None],
+        backoff: Backoff,
+        shutdown: threading.Event,
+    ) -> None:
+        self._start, self._forget, self.backoff = start, forget, backoff
+        self._stopping = threading.Event()
+        self._shutdown = shutdown
+        self._lock = threading.Lock()
+        self.process = start()
         threading.Thread(target=self._watch, name="worker-watch", daemon=True).start()
 
+    def _ending(self) -> bool:
+        return self._stopping.is_set() or self._shutdown.is_set()
+
     def _watch(self) -> None:
-        code = self.process.wait()
-        if not self.stopping:
-            typer.echo(
-                f"error: the worker process exited with code {code}; jobs stay queued until "
-                "a worker runs (restart serve, or run `tradesweep worker`)",
-                err=True,
+        failures = 0
+        started = time.monotonic()
+        while True:
+            process = self.process
+            code = process.wait()
+            if self._ending():
+                return
+            uptime = time.monotonic() - started
+            failures = self.backoff.failures(previous=failures, uptime=uptime)
+            delay = self.backoff.delay(failures)
+            _log.error(
+                "worker_restart",
+                pid=process.pid,
+                exit_code=code,
+                uptime_seconds=round(uptime, 1),
+                restart_in_seconds=delay,
+                failures_in_a_row=failures,
             )
+            try:
+                self._forget(process.pid)
+            except Exception:  # the database is away: the row goes stale on its own
+                _log.warning("worker_forget_failed", pid=process.pid, exc_info=True)
+            if self._stopping.wait(delay) or self._ending():
+                return
+            with self._lock:
+                if self._ending():
+                    return
+                self.process = self._start()
+                started = time.monotonic()
+            _log.info("worker_restarted", pid=self.process.pid, previous_pid=process.pid)
 
     def stop(self, grace: float = WORKER_GRACE_SECONDS) -> None:
-        self.stopping = True
-        if self.process.poll() is not None:
+        self._stopping.set()
+        with self._lock:
+            process = self.process
+        if process.poll() is not None:
             return
-        self.process.terminate()
+        process.terminate()
         try:
-            self.process.wait(grace)
+            process.wait(grace)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            process.kill()
+            process.wait()
 
 
-def _start_workers(concurrency: int, database_url: str, log_level: str | None) -> _Workers:
+def _start_worker(
+    concurrency: int, database_url: str, log_level: str | None
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TRADESWEEP_DATABASE_URL": database_url}
     if log_level:
         env[LOG_LEVEL_ENV] = log_level.upper()
     command = [sys.executable, "-m", "tradesweep", "worker", "--concurrency", str(concurrency)]
-    return _Workers(subprocess.Popen(command, env=env, preexec_fn=_die_with_parent))
+    return subprocess.Popen(command, env=env, preexec_fn=_die_with_parent())
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux to send SIGTERM when serve dies."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+def _forget_worker(engine: Engine, pid: int) -> None:
+    """Delete the ``workers`` row of the dead child ``pid`` of this host: it will never beat
+    again, and ``/health`` should not count it while its heartbeat is still fresh."""
+    from sqlalchemy import delete
 
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    from tradesweep.store import session_factory
+    from tradesweep.store.models import WorkerRecord
+
+    with session_factory(engine).begin() as session:
+        session.execute(
+            delete(WorkerRecord).where(
+                WorkerRecord.pid == pid, WorkerRecord.hostname == socket.gethostname()[:255]
+            )
+        )
+
+
+def _restart_seconds() -> float:
+    raw = os.environ.get(WORKER_RESTART_ENV, "").strip()
+    if not raw:
+        return Backoff.first
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= Backoff.cap:
+        raise TradesweepError(
+            f"${WORKER_RESTART_ENV} must be a number of seconds above 0 and at most "
+            f"{Backoff.cap:g}, got {raw[:40]!r}",
+            fix=f"unset it (default {Backoff.first:g} s) or give e.g. {WORKER_RESTART_ENV}=2",
+        )
+    return value
+
+
+def _token() -> str:
+    from tradesweep.api.settings import METRICS_TOKEN_ENV, metrics_token_path, state_dir
+
+    if os.environ.get(METRICS_TOKEN_ENV):
+        return f"the token is ${METRICS_TOKEN_ENV}"
+    return f"the token is in {metrics_token_path(state_dir())} (mode 0600; docs/observability.md)"
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """What the child runs before exec: ask Linux to send it SIGTERM when serve dies. libc's
+    ``prctl`` is looked up here, in serve: a restart forks from a thread while others run, and
+    the child must take no lock (the loader's, the import system's) between fork and exec."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None).prctl
+    pr_set_pdeathsig = 1
+
+    def in_child() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return in_child
 
 
 def _display_host(host: str) -> str:

@@ -21,6 +21,10 @@ _FIX = (
     "write dates as ISO 8601 (2017-01-01 or 2017-01-01 22:00:00, optionally with +02:00), "
     "day-first 01.01.2017 22:00:00.000, or epoch seconds/milliseconds"
 )
+_EPOCH = r"-?\d+(\.\d*)?([eE][+-]?\d+)?"
+_NS_PER_UNIT = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}
+_MAX_NS = 9.2e18
+"""Nanoseconds from 1970 a timestamp may be (about 2261-07-09; int64 ends at 9.22e18)."""
 
 
 def parse_timestamps(values: pd.Series, origin: Origin, header: str) -> pd.DatetimeIndex:
@@ -37,18 +41,21 @@ def parse_timestamps(values: pd.Series, origin: Origin, header: str) -> pd.Datet
         return _index(parsed)
     if pd.api.types.is_numeric_dtype(values.dtype):
         _refuse_missing(values.isna(), origin, header)
-        return _index(_from_epoch(values.astype("float64"), values.astype("string")))
+        numbers = values.astype("float64")
+        return _index(_from_epoch(numbers, values.astype("string"), origin, header))
     text = values.astype("string").str.strip()
     _refuse_missing(text.isna() | (text == ""), origin, header)
-    if bool(text.str.fullmatch(r"-?\d+(\.\d*)?").all()):
-        return _index(_from_epoch(pd.to_numeric(text).astype("float64"), text))
+    if bool(text.str.fullmatch(_EPOCH).all()):
+        numbers = pd.to_numeric(text).astype("float64")
+        return _index(_from_epoch(numbers, text, origin, header))
     parsed = _best_format(text, origin, header)
     return _index(parsed)
 
 
-def _from_epoch(numbers: pd.Series, text: pd.Series) -> pd.Series:
+def _from_epoch(numbers: pd.Series, text: pd.Series, origin: Origin, header: str) -> pd.Series:
     if bool(text.str.fullmatch(r"(19|20)\d{6}").all()):
         return pd.to_datetime(text, format="%Y%m%d", utc=True)
+    numbers = numbers.reset_index(drop=True)
     magnitude = float(numbers.abs().max())
     unit = (
         "s"
@@ -59,7 +66,21 @@ def _from_epoch(numbers: pd.Series, text: pd.Series) -> pd.Series:
         if magnitude < 1e17
         else "ns"
     )
+    outside = ~(numbers.abs() * _NS_PER_UNIT[unit] <= _MAX_NS)  # NaN and inf included
+    if bool(outside.any()):
+        position = int(np.flatnonzero(outside.to_numpy())[0])
+        message, details = origin.problem(
+            position,
+            header,
+            f"{text.iloc[position]!r} is outside the epoch range (years 1677 to 2261; read "
+            f"as {_UNIT_NAMES[unit]} from the column's largest number)",
+            others=int(outside.sum()) - 1,
+        )
+        raise DataError(message, fix=_FIX, **details)
     return pd.to_datetime(numbers, unit=unit, utc=True)
+
+
+_UNIT_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 
 
 def _best_format(text: pd.Series, origin: Origin, header: str) -> pd.Series:

@@ -80,8 +80,10 @@ def child_main(
     conn: Connection,
     worker_pid: int,
     workers: int | None,
+    tenant: int | None = None,
 ) -> None:
-    """Run one job's compute and report over ``conn`` (module docstring)."""
+    """Run one job's compute and report over ``conn`` (module docstring); its tickers
+    resolve in ``tenant``'s datasets first (the job's tenant)."""
     os.setpgrp()
     watch_parent(worker_pid)
     lock = threading.Lock()
@@ -98,7 +100,9 @@ def child_main(
             return conn.poll()
 
     try:
-        outcome = execute(job_type, spec, progress=progress, cancel=cancelled, workers=workers)
+        outcome = execute(
+            job_type, spec, progress=progress, cancel=cancelled, workers=workers, tenant=tenant
+        )
     except SweepCancelled:
         send(("cancelled",))
     except BaseException as exc:

@@ -4,7 +4,8 @@ Every tick (a fraction of a second) the supervisor reads what the child sent, re
 lease when due (which also says whether a cancel was asked for) and writes progress at most
 every ``progress_interval`` (the 100 % report always). It ends the attempt with an
 :data:`Ending`, or raises :class:`~tradesweep.jobs.lease.LeaseLost`; in every case the child's
-process group is killed before it returns.
+process group is killed before it returns. A failure's reason goes to the job's tenant, so
+it names files without their server folders (:func:`public_reason`); the log has it whole.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +32,14 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.2
 JOIN_SECONDS = 5.0
+_FOLDERS = re.compile(r"(?<![\w.:/~-])/(?:[^\s'\"/]+/)+")
+"""The folders of an absolute path (``/srv/data/`` of ``/srv/data/GOOGL.csv``), not of a URL
+(``https://host/a/``) or a ratio (``10/20``)."""
+
+
+def public_reason(reason: str) -> str:
+    """``reason`` with every absolute path cut to its last part: what a tenant may read."""
+    return _FOLDERS.sub("", reason)
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,14 @@ class Supervisor:
         conn, child_conn = self.context.Pipe(duplex=True)
         process: Any = self.context.Process(  # type: ignore[attr-defined]
             target=child_main,
-            args=(self.job.type, self.job.spec, child_conn, os.getpid(), self.compute_workers),
+            args=(
+                self.job.type,
+                self.job.spec,
+                child_conn,
+                os.getpid(),
+                self.compute_workers,
+                self.job.tenant_id,
+            ),
             name=f"tradesweep-job-{self.job.id}",
         )
         process.start()
@@ -130,7 +147,9 @@ class Supervisor:
                             self.job.attempt,
                             failure.traceback,
                         )
-                    return Failed(failure.reason, failure.retryable)
+                    elif public_reason(failure.reason) != failure.reason:
+                        log.info("job %s failed: %s", self.job.id, failure.reason)
+                    return Failed(public_reason(failure.reason), failure.retryable)
                 elif kind == "exited":
                     return Failed(
                         f"ComputeProcessDied: the compute process exited with code "

@@ -109,14 +109,19 @@ def _bars_per_trading_day(dates: np.ndarray) -> int:
     return max(1, round(float(np.median(counts))))
 
 
+MAX_PERIODS_PER_YEAR = 31_622_400
+"""One bar a second through a leap year (366 x 86,400): the most bars a year can have here."""
+
+
 def check_periods_per_year(value: Any) -> float | None:
-    """``value`` as a float when it is a positive finite number; None stays None (infer)."""
+    """``value`` as a float in (0, :data:`MAX_PERIODS_PER_YEAR`]; None stays None (infer)."""
     if value is None:
         return None
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value <= 0:
+    if not ok or not math.isfinite(value) or not 0 < value <= MAX_PERIODS_PER_YEAR:
         raise SettingsError(
-            f"periods_per_year must be a positive number, got {value!r}",
+            f"periods_per_year must be a positive number of at most {MAX_PERIODS_PER_YEAR} "
+            f"(one bar a second), got {value!r}",
             fix="leave it out to infer it from the timestamps, or give e.g. 252",
             setting="periods_per_year",
         )

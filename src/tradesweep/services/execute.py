@@ -12,6 +12,10 @@ Bad input (an unknown parameter, a missing ticker, a malformed spec) raises a
 callable or an Event) stops a sweep or walk-forward between chunks with
 :class:`~tradesweep.sweep.SweepCancelled`; ``progress`` gets a
 :class:`~tradesweep.sweep.ProgressInfo` as chunks finish.
+
+A ticker resolves in the dataset registry as the job's tenant sees it (``tenant``, the job's
+``tenant_id``): that tenant's own uploads first, then the shared data and bundled samples, the
+same view the API checked the ticker against when the job was submitted.
 """
 
 from __future__ import annotations
@@ -164,8 +168,13 @@ def execute(
     cancel: Cancel | None = None,
     workers: int | None = None,
     registry: DatasetRegistry | None = None,
+    tenant: int | str | None = None,
 ) -> Outcome:
-    """Run one job's compute. ``workers`` goes to the sweep evaluation (None: every core)."""
+    """Run one job's compute. ``workers`` goes to the sweep evaluation (None: every core).
+    ``registry`` (default: the one in ``$TRADESWEEP_DATA_DIR``) is read as ``tenant`` sees
+    it when a tenant is given."""
+    if tenant is not None:
+        registry = (registry or DatasetRegistry()).for_tenant(tenant)
     if isinstance(spec, Mapping):
         parsed = parse_spec(job_type, spec)
     elif isinstance(spec, SweepSpec | BacktestSpec | WalkForwardSpec):

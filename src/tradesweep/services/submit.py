@@ -23,10 +23,10 @@ the worker rebuilds the spec with ``SweepSpec.from_dict(parameters["spec"])`` (o
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -43,7 +43,9 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tradesweep.errors import ParameterError
+from tradesweep.errors import ParameterError, SettingsError, TradesweepError
+from tradesweep.jsontext import TooDeep, loads
+from tradesweep.metrics.periods import MAX_PERIODS_PER_YEAR
 from tradesweep.notify.ssrf import UnsafeWebhookURL, allow_private_from_env, validate_webhook_url
 from tradesweep.services.backtest import BacktestSpec
 from tradesweep.store import Job, JobRepository, JobType, Tenant
@@ -53,7 +55,7 @@ from tradesweep.sweep.preset import Preset, builtin_presets, load_preset
 from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.runner import plan_sweep
 from tradesweep.sweep.spec import SweepSpec
-from tradesweep.sweep.walkforward import WalkForwardSpec
+from tradesweep.sweep.walkforward import MAX_WINDOW_BARS, WalkForwardSpec, check_fits
 
 STRATEGY_ALIASES: dict[str, str] = {
     "SMA": "sma_crossover",
@@ -94,13 +96,31 @@ def _pair(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            try:
-                return json.loads(text)
-            except ValueError:
-                return value
+            return _decoded(text, value)
         parts = [p.strip() for p in re.split(r"[,:]", text) if p.strip()]
         return parts if len(parts) > 1 else value
     return value
+
+
+def _not_bool(value: Any) -> Any:
+    """JSON ``true`` is not the number 1: refused wherever a number goes (pydantic's lax mode
+    would take it)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError(
+            "number_not_bool", "must be a number, got {value}", {"value": str(value).lower()}
+        )
+    if isinstance(value, list | tuple) and any(isinstance(v, bool) for v in value):
+        shown = ", ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in value)
+        raise PydanticCustomError(
+            "number_not_bool", "must be numbers, got [{value}]", {"value": shown}
+        )
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_not_bool)]
+"""A whole number, never a boolean."""
+Real = Annotated[float, BeforeValidator(_not_bool)]
+"""A number, never a boolean."""
 
 
 def _period_bounds(value: tuple[int, int]) -> tuple[int, int]:
@@ -124,6 +144,7 @@ def _period_bounds(value: tuple[int, int]) -> tuple[int, int]:
 PeriodRange = Annotated[
     tuple[int, int],
     BeforeValidator(_pair),
+    BeforeValidator(_not_bool),
     AfterValidator(_period_bounds),
     Field(description="[min, max], whole numbers within 1..500, e.g. [10, 20]"),
 ]
@@ -132,11 +153,21 @@ PeriodRange = Annotated[
 def _json_text(value: Any) -> Any:
     """A form field carrying JSON (``ranges={"signal": [5, 12]}``) -> the decoded value."""
     if isinstance(value, str) and value.strip().startswith(("{", "[")):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
+        return _decoded(value, value)
     return value
+
+
+def _decoded(text: str, otherwise: Any) -> Any:
+    """``text`` decoded as JSON, or ``otherwise`` when it is not JSON (the type check then
+    refuses it); JSON nested too deep is refused here, naming the limit."""
+    try:
+        return loads(text)
+    except TooDeep as exc:
+        raise PydanticCustomError(
+            "json_too_deep", "{problem} (send [min, max] or a flat object)", {"problem": str(exc)}
+        ) from None
+    except ValueError:
+        return otherwise
 
 
 def _check_ticker(value: str, info: ValidationInfo) -> str:
@@ -228,8 +259,8 @@ class SweepRequest(_Request):
     )
     fast_range: PeriodRange | None = Field(None, description="[min, max] of the fast period")
     slow_range: PeriodRange | None = Field(None, description="[min, max] of the slow period")
-    step: int = Field(1, ge=1, le=50, description="step of fast_range and slow_range, 1..50")
-    min_trades: int = Field(
+    step: Int = Field(1, ge=1, le=50, description="step of fast_range and slow_range, 1..50")
+    min_trades: Int = Field(
         DEFAULT_MIN_TRADES,
         ge=10,
         le=1000,
@@ -288,9 +319,15 @@ class SweepRequest(_Request):
 class WalkForwardRequest(SweepRequest):
     """A sweep request plus the walk-forward windows, in bars."""
 
-    train_bars: int = Field(ge=2, description="Bars in each training window, e.g. 500")
-    test_bars: int = Field(ge=1, description="Bars in each test window, e.g. 100")
-    step_bars: int | None = Field(None, ge=1, description="Bars between test windows")
+    train_bars: Int = Field(
+        ge=2, le=MAX_WINDOW_BARS, description="Bars in each training window, e.g. 500"
+    )
+    test_bars: Int = Field(
+        ge=1, le=MAX_WINDOW_BARS, description="Bars in each test window, e.g. 100"
+    )
+    step_bars: Int | None = Field(
+        None, ge=1, le=MAX_WINDOW_BARS, description="Bars between test windows"
+    )
     anchored: bool = Field(False, description="Training windows all start at the first bar")
 
 
@@ -300,17 +337,23 @@ class BacktestRequest(_Request):
     strategy_type: str = Field(
         "SMA", validate_default=True, description="SMA, EMA or MACD, or any built-in by name"
     )
-    parameters: dict[str, int | float] = Field(
+    parameters: dict[str, Int | Real] = Field(
         default_factory=dict, description='Strategy parameters, e.g. {"fast": 10, "slow": 30}'
     )
-    fast_period: int | None = Field(None, ge=1, description="Shorthand for parameters.fast")
-    slow_period: int | None = Field(None, ge=1, description="Shorthand for parameters.slow")
+    fast_period: Int | None = Field(None, ge=1, description="Shorthand for parameters.fast")
+    slow_period: Int | None = Field(None, ge=1, description="Shorthand for parameters.slow")
     settings: dict[str, Any] | None = Field(
         None, description='Engine settings, e.g. {"fees": 0.001, "slippage": 0.0005}'
     )
     config_path: str | None = Field(None, description="Settings preset: minimum or standard")
-    risk_free_rate: float | None = Field(None, ge=-0.99, le=1.0)
-    periods_per_year: float | None = Field(None, gt=0)
+    risk_free_rate: Real | None = Field(None, ge=-0.99, le=1.0)
+    periods_per_year: Real | None = Field(
+        None,
+        gt=0,
+        le=MAX_PERIODS_PER_YEAR,
+        description=f"Bars per year, at most {MAX_PERIODS_PER_YEAR} (one a second); "
+        "inferred from the timestamps when left out",
+    )
 
     check_strategy = field_validator("strategy_type")(_check_strategy)
     check_preset = field_validator("config_path")(_check_preset)
@@ -326,6 +369,68 @@ def parse_request(
 
 
 # ---- specs -------------------------------------------------------------------------------
+
+_SPEC_TO_REQUEST = {
+    "data": "ticker",
+    "strategy": "strategy_type",
+    "preset": "config_path",
+    "params": "parameters",
+}
+"""Spec fields whose request field has another name."""
+_TOP_LEVEL_SETTINGS = ("periods_per_year", "risk_free_rate")
+
+
+@contextmanager
+def request_fields(request: _Request) -> Iterator[None]:
+    """Errors raised while ``request`` becomes a spec name the request's field, not the spec's
+    or the engine's: ``details.field`` is the top-level field (``settings``, ``fast_range``,
+    ``ranges``, ``parameters``), ``details.path`` the place in it (``settings.fees``,
+    ``ranges.signal.max``), and the message starts with that path."""
+    try:
+        yield
+    except TradesweepError as exc:
+        _name_request_field(exc, request)
+        raise
+
+
+def _name_request_field(exc: TradesweepError, request: _Request) -> None:
+    details = exc.details
+    setting = details.pop("setting", None)
+    parameter = details.pop("parameter", None)
+    key = details.pop("key", None)
+    field = details.get("field")
+    if setting in _TOP_LEVEL_SETTINGS:
+        field = path = setting
+    elif setting is not None:
+        field, path = "settings", f"settings.{setting}"
+    elif parameter is not None:
+        field, path = _parameter_field(request, str(parameter), key)
+    elif field is not None:
+        field = path = _SPEC_TO_REQUEST.get(str(field), str(field))
+    else:
+        backtest = isinstance(request, BacktestRequest)
+        field = path = (
+            "settings" if isinstance(exc, SettingsError) else "parameters" if backtest else "ranges"
+        )
+    details["field"] = field
+    details["path"] = path
+    if not exc.message.startswith(f"{path}:"):
+        exc.message = f"{path}: {exc.message}"
+        exc.args = (str(exc),)
+
+
+def _parameter_field(request: _Request, name: str, key: str | None) -> tuple[str, str]:
+    """The request field a strategy parameter came from, and the path in it."""
+    if isinstance(request, BacktestRequest):
+        shorthand = f"{name}_period"
+        if getattr(request, shorthand, None) is not None:
+            return shorthand, shorthand
+        return "parameters", f"parameters.{name}"
+    own = f"{name}_range"
+    if getattr(request, own, None) is not None:
+        return own, f"{own}.{key}" if key else own
+    path = f"ranges.{name}" + (f".{key}" if key else "")
+    return "ranges", path
 
 
 def sweep_spec_dict(
@@ -488,8 +593,9 @@ def submit_sweep(
 ) -> Submission:
     """Plan the sweep (raising on any invalid input, a grid above ``max_combinations``
     included) and queue it as a ``sweep`` job."""
-    spec = sweep_spec(request, max_combinations=max_combinations)
-    counts = _counts(spec)
+    with request_fields(request):
+        spec = sweep_spec(request, max_combinations=max_combinations)
+        counts = _counts(spec)
     return _store(
         session,
         tenant_id,
@@ -509,10 +615,15 @@ def submit_walkforward(
     *,
     idempotency_key: str | None = None,
     max_combinations: int | None = None,
+    bars: int | None = None,
 ) -> Submission:
-    """Plan the walk-forward's sweep and queue it as a ``walkforward`` job."""
-    spec = walkforward_spec(request, max_combinations=max_combinations)
-    counts = _counts(spec.sweep)
+    """Plan the walk-forward's sweep and queue it as a ``walkforward`` job; with ``bars`` (the
+    dataset's length), windows longer than the data are refused here, not in the worker."""
+    with request_fields(request):
+        spec = walkforward_spec(request, max_combinations=max_combinations)
+        if bars is not None:
+            check_fits(spec, bars)
+        counts = _counts(spec.sweep)
     return _store(
         session,
         tenant_id,
@@ -533,7 +644,8 @@ def submit_backtest(
     idempotency_key: str | None = None,
 ) -> Submission:
     """Check the strategy parameters and settings and queue a ``backtest`` job."""
-    spec = backtest_spec(request)
+    with request_fields(request):
+        spec = backtest_spec(request)
     return _store(
         session, tenant_id, JobType.BACKTEST, spec.to_dict(), request, idempotency_key, None, 1.0
     )

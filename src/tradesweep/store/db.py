@@ -6,6 +6,7 @@ SQLite is the embedded default, PostgreSQL the production backend; pick one with
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -64,7 +65,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).expanduser().parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _create_private(Path(parsed.database).expanduser())
         except OSError as exc:
             raise TradesweepError(
                 f"cannot create the folder {folder} for the SQLite database: {exc.strerror or exc}",
@@ -75,6 +77,15 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     _tune_sqlite(engine)
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file ``path``, mode 0600, before SQLite does (it would use the
+    umask, often 0644): it holds every tenant's jobs and results and the key hashes, and
+    SQLite gives its ``-wal``, ``-shm`` and journal files the database file's mode. A file
+    that exists keeps the mode its operator gave it."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _tune_sqlite(engine: Engine) -> None:

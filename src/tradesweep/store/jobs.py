@@ -134,8 +134,7 @@ class JobRepository:
         if ticker is not None:
             query = query.where(Job.ticker == ticker)
         if cursor is not None:
-            created_iso, last_id = decode_cursor(cursor, 2)
-            created = datetime.fromisoformat(created_iso)
+            created, last_id = decode_cursor(cursor, datetime, str)
             query = query.where(
                 or_(Job.created_at < created, and_(Job.created_at == created, Job.id < last_id))
             )

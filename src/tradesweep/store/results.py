@@ -101,8 +101,8 @@ class SweepResultRepository:
         """Every row of a run in insertion order (rank order when written ranked)."""
         query = select(SweepResultRow).where(SweepResultRow.sweep_run_id == run_id)
         if cursor is not None:
-            (last_id,) = decode_cursor(cursor, 1)
-            query = query.where(SweepResultRow.id > int(last_id))
+            (last_id,) = decode_cursor(cursor, int)
+            query = query.where(SweepResultRow.id > last_id)
         rows = list(self.session.scalars(query.order_by(SweepResultRow.id).limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]

@@ -95,14 +95,32 @@ class ApiKeyRepository:
             return None
         return self.session.get(Tenant, api_key.tenant_id)
 
-    def revoke(self, prefix: str, *, at: datetime | None = None) -> ApiKey:
+    def get(self, prefix: str) -> ApiKey:
+        """The key with ``prefix`` (revoked or not), else :class:`NotFound`."""
         api_key = self.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
         if api_key is None:
-            raise NotFound(f"no API key with prefix {prefix!r}", fix="see `tradesweep keys list`")
+            raise NotFound(
+                f"no API key with prefix {prefix[:40]!r}",
+                fix="see the prefixes with `tradesweep keys list`",
+                field="prefix",
+            )
+        return api_key
+
+    def revoke(self, prefix: str, *, at: datetime | None = None) -> ApiKey:
+        """Revoke the key with ``prefix`` (once: a revoked key keeps its first time). Every
+        request checks the key, so it and its sessions are refused from the commit on."""
+        api_key = self.get(prefix)
         if api_key.revoked_at is None:
             api_key.revoked_at = at or utcnow()
             self.session.flush()
         return api_key
+
+    def rotate(self, prefix: str) -> IssuedKey:
+        """Revoke the key with ``prefix`` and issue its tenant a new one, in one transaction."""
+        old = self.revoke(prefix)
+        tenant = self.session.get(Tenant, old.tenant_id)
+        assert tenant is not None  # api_keys.tenant_id is a foreign key
+        return self.create(tenant)
 
     def list(self, tenant: Tenant | None = None) -> list[ApiKey]:
         query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)

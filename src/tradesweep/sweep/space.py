@@ -29,6 +29,7 @@ Number = int | float
 
 # Flat grid indices are int64; this keeps every index and index arithmetic well inside it.
 MAX_GRID_SIZE = 2**62
+INT64_MAX = 2**63 - 1
 SAMPLING_ROUNDS = 64
 CLI_SYNTAX = "write NAME=MIN:MAX:STEP (inclusive range), NAME=V1,V2,... (list) or NAME=V (fixed)"
 
@@ -199,6 +200,12 @@ def build_axis(param: Param, spec: RangeSpec, strategy: str) -> Axis:
                 fix="give at least one value",
                 parameter=param.name,
             )
+        if any(isinstance(v, bool) for v in spec.values):
+            raise ParameterError(
+                f"parameter '{param.name}' must be numbers, got {list(spec.values)!r}",
+                fix=f"give numbers between {param.min} and {param.max}",
+                parameter=param.name,
+            )
         coerced = sorted({param.coerce(v, strategy) for v in spec.values})
         dtype = np.int64 if param.type is int else np.float64
         return Axis(param.name, param.type, len(coerced), explicit=np.array(coerced, dtype=dtype))
@@ -210,16 +217,18 @@ def build_axis(param: Param, spec: RangeSpec, strategy: str) -> Axis:
                 f"{where} is a float; its range {spec.min}:{spec.max} needs a step",
                 fix=f"write {param.name}={spec.min}:{spec.max}:STEP",
                 parameter=param.name,
+                key="step",
             )
         step = 1
-    start = param.coerce(spec.min, strategy)
-    stop = _as_number(spec.max, param.name)
-    step = _as_number(step, param.name)
+    start = _in_bounds(param, _range_number(spec.min, param, "min"), strategy, "min")
+    stop = _range_number(spec.max, param, "max")
+    step = _range_number(step, param, "step")
     if not step > 0:
         raise ParameterError(
             f"{where} has step {step!r}; a step must be a positive number",
             fix="give a step > 0, e.g. min:max:1",
             parameter=param.name,
+            key="step",
         )
     if param.type is int:
         if step != int(step):
@@ -227,6 +236,7 @@ def build_axis(param: Param, spec: RangeSpec, strategy: str) -> Axis:
                 f"{where} is an integer; step {step!r} would give fractional values",
                 fix="give a whole-number step",
                 parameter=param.name,
+                key="step",
             )
         step = int(step)
     if not stop >= start:
@@ -234,9 +244,19 @@ def build_axis(param: Param, spec: RangeSpec, strategy: str) -> Axis:
             f"{where} has range {spec.min}:{spec.max} with min > max",
             fix="give min <= max",
             parameter=param.name,
+            key="max",
         )
     # Count with exact decimal arithmetic so 0.1:0.5:0.1 has 5 values, not 4.
     count = int((Decimal(repr(stop)) - Decimal(repr(start))) // Decimal(repr(step))) + 1
+    if param.type is int:  # the last value, exactly, before numpy computes any
+        _in_bounds(param, start + (count - 1) * step, strategy, "max")
+    if count > MAX_GRID_SIZE:
+        raise ParameterError(
+            f"{where}: range {spec.min}:{spec.max}:{spec.step} has {count:.3e} values",
+            fix="give a bigger step",
+            parameter=param.name,
+            key="step",
+        )
     decimals = max(_decimals(start), _decimals(step)) if param.type is float else None
     axis = Axis(
         param.name,
@@ -246,8 +266,36 @@ def build_axis(param: Param, spec: RangeSpec, strategy: str) -> Axis:
         step=step,
         decimals=decimals if decimals is not None and decimals <= 15 else None,
     )
-    param.coerce(axis.take(np.array([count - 1]))[0].item(), strategy)  # last value in bounds
+    # The last value as numpy computes it (rounded to the decimals), in bounds too.
+    _in_bounds(param, axis.take(np.array([count - 1]))[0].item(), strategy, "max")
     return axis
+
+
+def _range_number(value: Any, param: Param, key: str) -> Number:
+    """``min``, ``max`` or ``step`` of a range as a number within int64 (so no value, count or
+    index computed from it overflows); ``key`` names which."""
+    try:
+        number = _as_number(value, param.name)
+    except ParameterError as exc:
+        exc.details["key"] = key
+        raise
+    if abs(number) > INT64_MAX:
+        raise ParameterError(
+            f"parameter '{param.name}': {key} {value!r} is beyond 64-bit integers",
+            fix=f"give values within the parameter's bounds [{param.min}, {param.max}]",
+            parameter=param.name,
+            key=key,
+        )
+    return number
+
+
+def _in_bounds(param: Param, value: Number, strategy: str, key: str) -> Number:
+    """``param.coerce(value)``, its error saying which end of the range (``key``) is out."""
+    try:
+        return param.coerce(value, strategy)
+    except ParameterError as exc:
+        exc.details["key"] = key
+        raise
 
 
 @dataclass(frozen=True, eq=False)

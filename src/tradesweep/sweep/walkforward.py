@@ -55,6 +55,9 @@ from tradesweep.sweep.runner import SweepPlan, plan_sweep, sweep_bars
 from tradesweep.sweep.spec import SPEC_ID_LENGTH, SweepSpec, SweepSpecError
 
 WALKFORWARD_KEYS: tuple[str, ...] = ("train_bars", "test_bars", "step_bars", "anchored")
+MAX_WINDOW_BARS = 10_000_000
+"""The most bars ``train_bars``, ``test_bars`` and ``step_bars`` may each be: ten million
+one-minute bars are 19 years, more than any dataset this service keeps."""
 _SCALED_TRADE_FIELDS = ("units", "pnl", "fees")
 
 
@@ -81,10 +84,14 @@ class WalkForwardSpec:
             object.__setattr__(self, "step_bars", self.test_bars)
         for name, low in (("train_bars", 2), ("test_bars", 1), ("step_bars", 1)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not low <= value <= MAX_WINDOW_BARS
+            ):
                 raise SweepSpecError(
-                    f"walk-forward field '{name}' must be a whole number of bars >= {low}, got "
-                    f"{value!r}",
+                    f"walk-forward field '{name}' must be a whole number of bars in "
+                    f"[{low}, {MAX_WINDOW_BARS:,}], got {value!r}",
                     fix="e.g. --train 500 --test 100",
                     field=name,
                 )
@@ -147,6 +154,20 @@ class Window:
     train_end: int
     test_start: int
     test_end: int
+
+
+def check_fits(spec: WalkForwardSpec, n_bars: int) -> None:
+    """Refuse windows too long for one window over ``n_bars`` (the data's length): checked at
+    submission, where the length is known, and again before the first sweep."""
+    if spec.train_bars + spec.test_bars > n_bars:
+        raise SweepSpecError(
+            f"{spec.sweep.data} has {n_bars:,} bars, too few for one window of "
+            f"{spec.train_bars:,} training and {spec.test_bars:,} test bars",
+            fix=f"keep train_bars + test_bars <= {n_bars:,} (use smaller --train / --test "
+            "or longer data)",
+            field="train_bars",
+            max_bars=n_bars,
+        )
 
 
 def make_windows(
@@ -247,16 +268,10 @@ def run_walkforward(
     started = time.perf_counter()
     plan = plan_sweep(spec.sweep)
     bars = load(spec.sweep.data, registry=registry)
+    check_fits(spec, len(bars))
     windows = make_windows(
         len(bars), spec.train_bars, spec.test_bars, int(spec.step_bars or 0), spec.anchored
     )
-    if not windows:
-        raise SweepSpecError(
-            f"{spec.sweep.data} has {len(bars):,} bars, too few for one window of "
-            f"{spec.train_bars:,} training and {spec.test_bars:,} test bars",
-            fix="use smaller --train / --test or longer data",
-            field="train_bars",
-        )
     ppy = spec.sweep.periods_per_year or (
         infer_periods_per_year(bars.index) if len(bars) >= 2 else None
     )

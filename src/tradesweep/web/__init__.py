@@ -4,7 +4,10 @@ what the browser gets. plotly.js comes from the plotly Python package's own bund
 everything works offline.
 
 ``mount_dashboard(app)`` adds ``GET /`` (the page; routes are client-side, after ``#``),
-``/assets/*`` (the static files) and ``/assets/vendor/plotly.min.js``.
+``/assets/*`` (the static files) and ``/assets/vendor/plotly.min.js``, and
+:class:`SecurityHeaders` on every answer: the page has no inline script, so its
+Content-Security-Policy allows scripts from this origin only (styles may be inline: plotly
+sets style attributes on its SVG); no page of this server may be framed (clickjacking).
 """
 
 from __future__ import annotations
@@ -15,13 +18,67 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
+from starlette.datastructures import MutableHeaders
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["STATIC_DIR", "mount_dashboard", "plotly_js_path"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "STATIC_DIR",
+    "SecurityHeaders",
+    "mount_dashboard",
+    "plotly_js_path",
+]
 
 STATIC_DIR = Path(__file__).parent / "static"
 ASSETS = "/assets"
 _NO_CACHE = {"Cache-Control": "no-cache"}
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+"""The dashboard page's policy: no inline or foreign script, no plugin, no framing."""
+_EVERY_ANSWER = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+)
+
+
+class SecurityHeaders:
+    """ASGI middleware: ``nosniff``, ``X-Frame-Options: DENY`` and a same-origin referrer
+    policy on every answer; the Content-Security-Policy on the dashboard page (``GET /``).
+    The API docs (``/docs``) keep FastAPI's own page, which loads Swagger UI from a CDN."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        page = scope.get("path") == "/"
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _EVERY_ANSWER:
+                    headers.setdefault(name.decode(), value.decode())
+                if page:
+                    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def plotly_js_path() -> Path:
@@ -63,8 +120,10 @@ class _Script:
 
 
 def mount_dashboard(app: FastAPI) -> None:
-    """Serve the dashboard from ``app``: call it after the API routers are included."""
+    """Serve the dashboard from ``app``, with :class:`SecurityHeaders` on every answer: call
+    it after the API routers are included."""
     plotly_js = _Script(plotly_js_path())
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:

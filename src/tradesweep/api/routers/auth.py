@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from tradesweep.api.auth import SESSION_COOKIE, principal_for_key, session_token
 from tradesweep.api.deps import BodyDep, PrincipalDep, SessionDep, SettingsDep, validated
@@ -19,10 +19,11 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
     "/login", response_model=SessionOut, responses=BODY, openapi_extra=request_body(LoginIn)
 )
 def login(
-    body: BodyDep, session: SessionDep, settings: SettingsDep, response: Response
+    request: Request, body: BodyDep, session: SessionDep, settings: SettingsDep, response: Response
 ) -> SessionOut:
     """Check the key (JSON or form field ``api_key``) and set the session cookie (HttpOnly,
-    SameSite=Lax)."""
+    SameSite=Lax, Secure over HTTPS). A login from another site's page is refused (403
+    ``csrf``)."""
     login = validated(LoginIn, body)
     principal = principal_for_key(session, login.api_key)
     expires = int(time.time()) + settings.session_seconds
@@ -32,7 +33,7 @@ def login(
         max_age=settings.session_seconds,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=_secure(request, settings.cookie_secure),
         path="/",
     )
     return SessionOut(
@@ -44,10 +45,11 @@ def login(
 
 
 @router.post("/logout", status_code=204, responses=errors())
-def logout() -> Response:
-    """Clear the session cookie."""
+def logout(request: Request, settings: SettingsDep) -> Response:
+    """Clear the session cookie (refused, 403 ``csrf``, from another site's page)."""
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    secure = _secure(request, settings.cookie_secure)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
     return response
 
 
@@ -56,3 +58,9 @@ def me(principal: PrincipalDep) -> SessionOut:
     return SessionOut(
         tenant=principal.tenant_name, key_prefix=principal.key_prefix, via=principal.via
     )
+
+
+def _secure(request: Request, configured: bool | None) -> bool:
+    """``TRADESWEEP_COOKIE_SECURE`` when set, else whether the request came over HTTPS (as
+    uvicorn saw it: a trusted proxy's ``X-Forwarded-Proto`` included)."""
+    return request.url.scheme == "https" if configured is None else configured

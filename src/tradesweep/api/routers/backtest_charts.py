@@ -86,7 +86,7 @@ async def backtest_series(
         return _Stored(dict(run.spec), (run.metrics or {}).get("final_equity"))
 
     stored = await short_transaction(request, read)
-    report = await run_in_threadpool(_replay, stored.spec, registry)
+    report = await run_in_threadpool(_replay, stored.spec, registry.for_tenant(caller.tenant_id))
     return _series(backtest_run_id, report, stored.final_equity, max_points)
 
 

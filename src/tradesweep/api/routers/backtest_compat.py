@@ -69,10 +69,10 @@ class BacktestRunRequest(BaseModel):
     )
     start_date: date | None = Field(None, description="First day, e.g. 2015-01-01")
     end_date: date | None = Field(None, description="Last day (inclusive), e.g. 2018-12-31")
-    initial_capital: float = Field(
+    initial_capital: submit.Real = Field(
         DEFAULT_CAPITAL, gt=0, le=1e12, description="Starting cash, e.g. 10000"
     )
-    parameters: dict[str, int | float] = Field(
+    parameters: dict[str, submit.Int | submit.Real] = Field(
         default_factory=dict,
         description='Strategy parameters, e.g. {"fast": 10, "slow": 30}; default the '
         "strategy's defaults",
@@ -187,6 +187,7 @@ def run(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> RunOut:
     """Queue one backtest; follow it at ``/api/backtest/{id}/status``."""
+    registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(BacktestRunRequest, body, tickers=registry.tickers())
     spec = run_spec(request, settings.strategies_dir, registry)
     job, created = JobRepository(session).create(
@@ -293,12 +294,24 @@ def run_spec(
     try:
         get_strategy(spec.strategy, spec.params)  # unknown names, bounds, cross rules
     except ParameterError as exc:
-        details = {**exc.details, "field": "parameters"}
-        raise ParameterError(exc.message, fix=exc.fix, **details) from None
-    except StrategyError as exc:
-        details = {**exc.details, "field": "strategy_name"}
-        raise StrategyError(exc.message, fix=exc.fix, **details) from None
+        raise _named(exc, strategy, request.strategy_name, "parameters") from None
+    except TradesweepError as exc:  # a stored strategy's file that does not parse
+        raise _named(exc, strategy, request.strategy_name, "strategy_name") from None
     return spec
+
+
+def _named(exc: TradesweepError, path: str, name: str, field: str) -> TradesweepError:
+    """``exc`` made fit for the client: naming ``field`` and the stored strategy ``name``,
+    never the server path of its file."""
+    exc.message = _unpathed(exc.message, path, name)
+    exc.fix = _unpathed(exc.fix, path, name)
+    details = {k: _unpathed(v, path, name) for k, v in exc.details.items() if k != "file"}
+    exc.details = {**details, "field": field}
+    return exc
+
+
+def _unpathed(value: Any, path: str, name: str) -> Any:
+    return value.replace(path, f"stored strategy '{name}'") if isinstance(value, str) else value
 
 
 def resolve_strategy(name: str, strategies_dir: Path) -> str:
@@ -319,7 +332,7 @@ def resolve_strategy(name: str, strategies_dir: Path) -> str:
     choices = ", ".join([*submit.STRATEGY_ALIASES, *BUILTINS, *stored])
     raise StrategyError(
         f"unknown strategy '{name[:64]}'",
-        fix=f"give one of: {choices} (stored strategies are {strategies_dir}/<name>.yaml)",
+        fix=f"give one of: {choices} (a stored strategy is named without its .yaml)",
         field="strategy_name",
     )
 

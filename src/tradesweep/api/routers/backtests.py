@@ -43,6 +43,7 @@ def submit_backtest(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> SubmissionOut:
     """Queue one backtest; its job's result names the ``backtest_run_id``."""
+    registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(submit.BacktestRequest, body, tickers=registry.tickers())
     submission = submit.submit_backtest(
         session, principal.tenant_id, request, idempotency_key=idempotency_key

@@ -1,11 +1,15 @@
 """How big a sweep or walk-forward would be, before submitting it: the same body and the same
 validation as the submission, answered with the grid and valid combination counts and the
-duration estimate the submission would give. Nothing is stored."""
+duration estimate the submission would give. Nothing is stored.
+
+Mounted before the sweeps router: ``/sweeps/estimate`` would otherwise be read as
+``/sweeps/{sweep_run_id}``. Every other verb on these paths is a 405 naming POST."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from tradesweep.api.deps import BodyDep, RegistryDep, SettingsDep, validated
 from tradesweep.api.openapi import BODY, request_body
@@ -15,6 +19,7 @@ from tradesweep.errors import ParameterError
 from tradesweep.services import submit
 from tradesweep.sweep.runner import plan_sweep
 from tradesweep.sweep.spec import SweepSpec
+from tradesweep.sweep.walkforward import check_fits
 
 router = APIRouter(prefix="/api/v1", tags=["estimate"], responses=BODY)
 
@@ -62,12 +67,15 @@ def _estimate(spec: SweepSpec, ticker: str, bars: int, windows: int = 1) -> Esti
     openapi_extra=request_body(submit.SweepRequest),
 )
 def estimate_sweep(
-    _caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
+    caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
 ) -> EstimateOut:
-    """The body of ``POST /api/v1/strategy/sweep``, checked the same way; 422 names the field."""
+    """The body of ``POST /api/v1/strategy/sweep``, checked the same way; 422 names the field. Any
+    other method on this path answers 405 with ``Allow: POST``."""
+    registry = registry.for_tenant(caller.tenant_id)  # its own datasets, then shared
     request = validated(submit.SweepRequest, body, tickers=registry.tickers())
-    spec = submit.sweep_spec(request, max_combinations=_cap(settings))
-    return _estimate(spec, request.ticker, registry.info(request.ticker).rows)
+    with submit.request_fields(request):
+        spec = submit.sweep_spec(request, max_combinations=_cap(settings))
+        return _estimate(spec, request.ticker, registry.info(request.ticker).rows)
 
 
 @router.post(
@@ -76,10 +84,27 @@ def estimate_sweep(
     openapi_extra=request_body(submit.WalkForwardRequest),
 )
 def estimate_walkforward(
-    _caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
+    caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
 ) -> EstimateOut:
-    """The body of ``POST /api/v1/walkforward``, checked the same way; 422 names the field."""
+    """The body of ``POST /api/v1/walkforward``, checked the same way; 422 names the field. Any
+    other method on this path answers 405 with ``Allow: POST``."""
+    registry = registry.for_tenant(caller.tenant_id)  # its own datasets, then shared
     request = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
-    spec = submit.walkforward_spec(request, max_combinations=_cap(settings))
     bars = registry.info(request.ticker).rows
-    return _estimate(spec.sweep, request.ticker, bars, windows=WALKFORWARD_WINDOWS)
+    with submit.request_fields(request):
+        spec = submit.walkforward_spec(request, max_combinations=_cap(settings))
+        check_fits(spec, bars)
+        return _estimate(spec.sweep, request.ticker, bars, windows=WALKFORWARD_WINDOWS)
+
+
+def _post_only() -> None:
+    raise HTTPException(405, "this endpoint takes POST only", headers={"Allow": "POST"})
+
+
+for _path in ("/sweeps/estimate", "/walkforward/estimate"):
+    router.add_api_route(
+        _path,
+        _post_only,
+        methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        include_in_schema=False,
+    )

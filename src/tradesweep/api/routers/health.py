@@ -1,74 +1,128 @@
-"""``GET /health``: no key needed; 503 ``unhealthy`` when the database cannot be reached."""
+"""``GET /health``: no key needed for the status; the checks behind it for a caller with a key.
+
+Anyone gets ``{"status": ...}``: ``healthy``; ``degraded`` (still 200: the API serves) while
+queued or running jobs have no live worker (no fresh heartbeat in the workers table); or
+``unhealthy`` (503, ``Retry-After``) when the database cannot be reached. The checks
+(database, workers, queue depth, free disk) come with a valid API key or the metrics token
+(``Authorization: Bearer``): they describe the installation, not a tenant, and never name a
+server path.
+"""
 
 from __future__ import annotations
 
+import hmac
 import shutil
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from tradesweep import __version__
+from tradesweep.api.auth import presented_key
 from tradesweep.api.deps import SessionsDep, SettingsDep
 from tradesweep.api.openapi import errors
-from tradesweep.api.schemas import HealthOut
-from tradesweep.store import JobRepository
+from tradesweep.store import ApiKeyRepository, JobRepository
 from tradesweep.store.types import utcnow
 
 router = APIRouter(tags=["health"])
 
 LOW_DISK_BYTES = 500 * 1024 * 1024
 
+Status = Literal["healthy", "degraded", "unhealthy"]
+
+
+class HealthOut(BaseModel):
+    status: Status = Field(
+        description="healthy; degraded while queued work has no live worker; unhealthy (503) "
+        "when the database is unreachable"
+    )
+    version: str | None = Field(default=None, description="with a key or the metrics token")
+    timestamp: datetime | None = Field(default=None, description="with a key or the metrics token")
+    checks: dict[str, Any] | None = Field(
+        default=None,
+        description="database, workers, queue_depth, disk: with a key or the metrics token",
+    )
+
 
 @router.get(
     "/health",
     response_model=HealthOut,
-    responses={**errors(), 503: {"model": HealthOut}},
+    response_model_exclude_none=True,
+    responses={
+        **errors(),
+        503: {"model": HealthOut, "description": "the database is unreachable (Retry-After)"},
+    },
 )
 async def health(
     request: Request, sessions: SessionsDep, settings: SettingsDep, response: Response
 ) -> HealthOut:
+    key = presented_key(request)
+    operator = key is not None and _is_token(key, settings.metrics_token)
     async with request.app.state.write_gate:  # SQLite: take a turn like every request
-        checks = await run_in_threadpool(_database_checks, sessions)
-    healthy = checks["database"]["status"] == "ok"
-    checks["disk"] = _disk(settings.data_dir)
-    if not healthy:
+        checks, key_valid = await run_in_threadpool(
+            _database_checks, sessions, None if operator else key
+        )
+    status = _status(checks)
+    if status == "unhealthy":
         response.status_code = 503
         response.headers["Retry-After"] = str(settings.retry_after_seconds)
-    return HealthOut(
-        status="healthy" if healthy else "unhealthy",
-        version=__version__,
-        timestamp=utcnow(),
-        checks=checks,
-    )
+    if not (operator or key_valid):
+        return HealthOut(status=status)
+    checks["disk"] = _disk(settings.data_dir)
+    return HealthOut(status=status, version=__version__, timestamp=utcnow(), checks=checks)
 
 
-def _database_checks(sessions: sessionmaker[Session]) -> dict[str, Any]:
+def _is_token(presented: str, token: str | None) -> bool:
+    return token is not None and hmac.compare_digest(presented.encode(), token.encode())
+
+
+def _status(checks: dict[str, Any]) -> Status:
+    if checks["database"]["status"] != "ok":
+        return "unhealthy"
+    return "degraded" if checks["workers"].get("message") else "healthy"
+
+
+def _database_checks(
+    sessions: sessionmaker[Session], key: str | None
+) -> tuple[dict[str, Any], bool]:
+    """The checks, and whether ``key`` is a valid API key."""
     try:
         with sessions.begin() as session:
             session.execute(text("SELECT 1"))
             stats = JobRepository(session).stats()
             backend = session.get_bind().dialect.name
+            key_valid = key is not None and ApiKeyRepository(session).verify(key) is not None
     except SQLAlchemyError as exc:
         first_line = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        unreachable = {"status": "unreachable", "error": first_line[:200]}
         return {
-            "database": {"status": "unreachable", "error": first_line[:200]},
+            "database": unreachable,
             "workers": {"status": "unknown"},
             "queue_depth": None,
-        }
-    return {
+        }, False
+    workers: dict[str, Any] = {
+        "status": "ok" if stats["workers"] else "none",
+        "alive": stats["workers"],
+        "running_jobs": stats["running"],
+    }
+    waiting = stats["queue_depth"] + stats["running"]
+    if waiting and not stats["workers"]:
+        workers["message"] = (
+            f"no live worker: {waiting} queued or running job(s) wait; `tradesweep serve` "
+            "restarts its worker, or start one with `tradesweep worker`"
+        )
+    checks = {
         "database": {"status": "ok", "backend": backend},
-        "workers": {
-            "status": "ok" if stats["workers"] else "none",
-            "alive": stats["workers"],
-            "running_jobs": stats["running"],
-        },
+        "workers": workers,
         "queue_depth": stats["queue_depth"],
     }
+    return checks, key_valid
 
 
 def _disk(path: Path) -> dict[str, Any]:
@@ -76,8 +130,4 @@ def _disk(path: Path) -> dict[str, Any]:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     usage = shutil.disk_usage(existing)
-    return {
-        "status": "ok" if usage.free >= LOW_DISK_BYTES else "low",
-        "free_bytes": usage.free,
-        "path": str(path),
-    }
+    return {"status": "ok" if usage.free >= LOW_DISK_BYTES else "low", "free_bytes": usage.free}

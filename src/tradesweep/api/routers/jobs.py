@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from tradesweep.api import queries
 from tradesweep.api.deps import PrincipalDep, SessionDep
-from tradesweep.api.openapi import AUTHED, BY_ID
+from tradesweep.api.openapi import AUTHED, BY_ID, CURSOR
 from tradesweep.api.schemas import DeliveriesOut, DeliveryOut, JobOut, JobPageOut
 from tradesweep.notify import delivery_view
 from tradesweep.store import JobRepository, JobStatus, JobType, NotFound, OutboxRepository
@@ -25,7 +25,7 @@ def list_jobs(
     type: JobType | None = None,
     ticker: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR)] = None,
 ) -> JobPageOut:
     """Your jobs, newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
     page = JobRepository(session).list(

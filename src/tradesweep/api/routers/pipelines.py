@@ -79,6 +79,7 @@ def trigger(
     """Queue a sweep: ``{"ticker", "fast_range", "slow_range", "step", "min_trades",
     "strategy_type"}`` (and the other fields of ``POST /api/v1/strategy/sweep``). Without a
     ``webhook_url`` the tenant's default one is called when the job ends."""
+    registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(submit.SweepRequest, body, tickers=registry.tickers())
     submission = submit.submit_sweep(
         session,

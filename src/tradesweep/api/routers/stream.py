@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 
 from tradesweep.api.deps import PrincipalDep, SessionDep, SettingsDep
 from tradesweep.api.openapi import BY_ID
-from tradesweep.api.sse import FINISHED, HEADERS, MEDIA_TYPE, JobEventStream
+from tradesweep.api.sse import FINISHED, HEADERS, MAX_EVENT_ID, MEDIA_TYPE, JobEventStream
 from tradesweep.store import JobRepository, NotFound
 
 router = APIRouter(tags=["jobs"], responses=BY_ID)
@@ -38,13 +38,19 @@ def stream_job(
     settings: SettingsDep,
     last_event_id: Annotated[
         int | None,
-        Header(alias="Last-Event-ID", ge=0, description="resume after this event id"),
+        Header(
+            alias="Last-Event-ID",
+            ge=0,
+            le=MAX_EVENT_ID,
+            description="resume after this event id",
+        ),
     ] = None,
     last_event_id_query: Annotated[
         int | None,
         Query(
             alias="last_event_id",
             ge=0,
+            le=MAX_EVENT_ID,
             description="the same, for EventSource polyfills that cannot send headers",
         ),
     ] = None,

@@ -23,7 +23,7 @@ from tradesweep.api.deps import (
     SubmissionLimits,
     validated,
 )
-from tradesweep.api.openapi import BY_ID, SUBMIT, request_body
+from tradesweep.api.openapi import BY_ID, CURSOR, SUBMIT, request_body
 from tradesweep.api.schemas import (
     BEST_METRICS,
     BestOut,
@@ -64,6 +64,7 @@ def submit_sweep(
 ) -> SubmissionOut:
     """Queue a parameter sweep (JSON or form fields). Answers 202 with the job id; poll
     ``GET /api/v1/jobs/{job_id}``, then read ``/api/v1/sweeps/{sweep_run_id}/best``."""
+    registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(submit.SweepRequest, body, tickers=registry.tickers())
     submission = submit.submit_sweep(
         session,
@@ -117,7 +118,7 @@ def results(
     session: SessionDep,
     sessions: SessionsDep,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR)] = None,
     format: Annotated[Literal["json", "csv"], Query(description="csv: every row")] = "json",
 ) -> ResultPageOut | StreamingResponse:
     """Every evaluated row in stored order (rank order), ``limit`` per page; ``format=csv``

@@ -40,6 +40,7 @@ def submit_walkforward(
 ) -> SubmissionOut:
     """Queue a walk-forward analysis (the sweep fields plus ``train_bars``, ``test_bars``,
     ``step_bars``, ``anchored``); read its report from ``GET /api/v1/jobs/{job_id}``."""
+    registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
     submission = submit.submit_walkforward(
         session,
@@ -47,5 +48,6 @@ def submit_walkforward(
         request,
         idempotency_key=idempotency_key,
         max_combinations=settings.max_sweep_combinations,
+        bars=registry.info(request.ticker).rows,
     )
     return accepted(submission, response)

@@ -16,6 +16,7 @@ function datasetsTable(list) {
     { key: "bars", label: "Bars", num: true, render: (d) => int(d.bars) },
     { key: "interval", label: "Interval", render: (d) => d.interval || "irregular" },
     { key: "kind", label: "Kind", value: (d) => (d.bundled ? "bundled" : d.synthetic ? "synthetic" : "imported"), render: (d) => h("span", { class: `badge ${d.synthetic ? "cancelled" : d.bundled ? "queued" : "completed"}` }, d.bundled ? "bundled" : d.synthetic ? "synthetic" : "imported") },
+    { key: "scope", label: "Owner", value: (d) => d.scope, render: (d) => (d.scope === "tenant" ? "yours" : `${d.scope} (read-only)`) },
     { key: "source", label: "Source", render: (d) => d.source },
     { key: "imported_at", label: "Imported", render: (d) => (d.imported_at ? dateTime(d.imported_at) : "—") },
     { key: "use", label: "Use", sortable: false, render: (d) => h("a", { href: `#/sweeps/new?ticker=${encodeURIComponent(d.ticker)}` }, `Sweep ${d.ticker}`) },
@@ -54,7 +55,7 @@ export async function render(main) {
     "form",
     { class: "card", novalidate: true, "aria-labelledby": "import-title" },
     h("h2", { id: "import-title" }, "Import a file"),
-    h("div", { class: "row" }, fileField, tickerField, h("div", { class: "field" }, h("span", { class: "label" }, "Replace"), h("label", { class: "check" }, overwrite, "replace an earlier import of this name"))),
+    h("div", { class: "row" }, fileField, tickerField, h("div", { class: "field" }, h("span", { class: "label" }, "Replace"), h("label", { class: "check" }, overwrite, "replace your earlier upload of this name"))),
     h("div", { class: "form-actions" }, submit),
     general,
   );
@@ -98,7 +99,7 @@ export async function render(main) {
   });
 
   add(main, 
-    pageHead("Data", "Datasets sweeps and backtests can use. They are shared by every tenant of this server."),
+    pageHead("Data", "Datasets sweeps and backtests can use: your tenant's uploads (seen by no other tenant), and the server's shared and bundled data (read-only)."),
     form,
     result,
     h("section", { class: "card" }, h("h2", {}, "Registered datasets"), listBox),
