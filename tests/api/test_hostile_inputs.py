@@ -427,6 +427,20 @@ def test_other_verbs_on_estimate_say_post(acme: Caller, path: str) -> None:
         assert "no sweep run" not in response.text
 
 
+def test_an_unsupported_method_names_every_method_of_the_path(acme: Caller) -> None:
+    """405's ``Allow`` lists the methods of every route of the path, not only the first route's
+    (``GET`` and ``POST /api/v1/datasets`` are two routes)."""
+    paths = acme.client.get("/openapi.json").json()["paths"]
+    for template, operations in paths.items():
+        path = template.replace("{", "").replace("}", "")  # any id: the route still matches
+        documented = {method.upper() for method in operations}
+        for method in ("PATCH", "OPTIONS"):
+            response = acme.client.request(method, path)
+            _error(response, 405)
+            allowed = {m.strip() for m in response.headers["allow"].split(",")}
+            assert allowed - {"HEAD"} == documented, (method, template, response.headers["allow"])
+
+
 # ---- generalised: query, path and header values ------------------------------------------------
 
 
