@@ -107,6 +107,26 @@ def test_numbers_beyond_int64_in_ranges_are_a_422_naming_the_field(
     assert path in body["message"]
 
 
+@pytest.mark.parametrize("url", [SWEEP, "/api/v1/sweeps/estimate"])
+@pytest.mark.parametrize(
+    "step",
+    ["0:1:1e-300", {"min": 0, "max": 1, "step": 5e-324}, {"min": 0, "max": 1e9, "step": 1e-20}],
+)
+def test_a_tiny_step_of_a_float_range_is_a_422_naming_the_step(
+    acme: Caller, url: str, step: Any
+) -> None:
+    """A float range whose step gives more values than any grid holds (far more than decimal
+    arithmetic's 28 digits) is refused naming the step, not a 500."""
+    request = {
+        "ticker": "GOOGL",
+        "strategy_type": "grid",
+        "ranges": {"lower": step, "upper": [2.0], "levels": [5]},
+    }
+    body = _error(acme.client.post(url, json=request), 422)
+    assert body["details"]["field"] == "ranges"
+    assert "ranges.lower.step" in body["message"], body
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
