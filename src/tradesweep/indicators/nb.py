@@ -413,7 +413,8 @@ def ema_talib_nb(x: np.ndarray, period: int) -> np.ndarray:
 def macd_talib_nb(
     close: np.ndarray, fast: int, slow: int, signal: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """TA-Lib's MACD ``(line, signal_line, hist)`` (oracle: ``talib.MACD``), for ``fast < slow``.
+    """TA-Lib's MACD ``(line, signal_line, hist)`` (oracle: ``talib.MACD``). As TA-Lib does,
+    ``fast`` and ``slow`` are swapped when ``slow < fast``.
 
     With ``f`` the first non-NaN bar and ``a = f + slow - 1``: both EMAs start at ``a``, the
     slow one seeded with the mean of ``close[f : a + 1]``, the fast one with the mean of its
@@ -426,6 +427,8 @@ def macd_talib_nb(
     line = np.full(n, np.nan)
     sig = np.full(n, np.nan)
     hist = np.full(n, np.nan)
+    if slow < fast:
+        fast, slow = slow, fast
     a = first_valid(close) + slow - 1
     b = a + signal - 1
     if b >= n:

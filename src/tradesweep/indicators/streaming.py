@@ -152,7 +152,7 @@ class StreamingEMA:
 
 class StreamingMACD:
     """Bar-by-bar :func:`~tradesweep.indicators.nb.macd_nb` (or ``macd_talib_nb`` with
-    ``convention="talib"``, for ``fast < slow``); ``update`` returns ``(line, signal, hist)``."""
+    ``convention="talib"``); ``update`` returns ``(line, signal, hist)``."""
 
     def __init__(
         self,
@@ -166,7 +166,8 @@ class StreamingMACD:
         self.slow = check_window("slow", slow)
         self.signal = check_window("signal", signal)
         self.convention = check_convention(convention, "convention")
-        self._k = (_talib_k(self.fast), _talib_k(self.slow), _talib_k(self.signal))
+        self._short, self._long = sorted((self.fast, self.slow))  # TA-Lib swaps them
+        self._k = (_talib_k(self._short), _talib_k(self._long), _talib_k(self.signal))
         self._fast = StreamingEMA(self.fast)
         self._slow = StreamingEMA(self.slow)
         self._signal = StreamingEMA(self.signal)
@@ -208,10 +209,10 @@ class StreamingMACD:
             if not self._closes and c != c:
                 return NAN, NAN, NAN
             self._closes.append(c)
-            if len(self._closes) < self.slow:
+            if len(self._closes) < self._long:
                 return NAN, NAN, NAN
             closes = list(self._closes)
-            self._ema_fast = mean_in_order(closes[self.slow - self.fast :])
+            self._ema_fast = mean_in_order(closes[self._long - self._short :])
             self._ema_slow = mean_in_order(closes)
             self._seeded = True
         line = self._ema_fast - self._ema_slow
