@@ -220,15 +220,27 @@ def _bars_result(bars: Bars, values: np.ndarray, name: str) -> pd.Series | np.nd
     return values
 
 
+def atr_values(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    period: int,
+    convention: str = DEFAULT_CONVENTION,
+) -> np.ndarray:
+    """The ATR of float64 columns in ``convention`` (``atr_nb`` or ``atr_talib_nb``)."""
+    kernel = nb.atr_talib_nb if convention == "talib" else nb.atr_nb
+    return kernel(high, low, close, period)
+
+
 def atr(
     bars: Bars, period: int = 14, *, convention: IndicatorConvention = DEFAULT_CONVENTION
 ) -> pd.Series | np.ndarray:
     """Wilder's average true range; :func:`~tradesweep.indicators.nb.atr_nb`, or
     :func:`~tradesweep.indicators.nb.atr_talib_nb` with ``convention="talib"``."""
     period = check_window("period", period)
-    kernel = nb.atr_talib_nb if check_convention(convention) == "talib" else nb.atr_nb
+    convention = check_convention(convention)
     high, low, close = bar_columns(bars, "high", "low", "close")
-    return _bars_result(bars, kernel(high, low, close, period), "atr")
+    return _bars_result(bars, atr_values(high, low, close, period, convention), "atr")
 
 
 def vwap(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from tradesweep.errors import ParameterError, did_you_mean
+from tradesweep.errors import ParameterError, TradesweepError, did_you_mean
 
 IndicatorConvention = Literal["pandas", "talib"]
 CONVENTIONS: tuple[str, ...] = ("pandas", "talib")
@@ -31,3 +31,20 @@ def check_convention(value: object, name: str = "indicator_convention") -> Indic
             parameter=name,
         )
     return value  # type: ignore[return-value]
+
+
+def check_spec_convention(value: object, error: type[TradesweepError]) -> None:
+    """For specs: raise ``error`` naming the ``indicator_convention`` field unless ``value`` is
+    one of :data:`CONVENTIONS`."""
+    if value not in CONVENTIONS:
+        raise error(
+            f"spec field 'indicator_convention' is {value!r}, not one of {', '.join(CONVENTIONS)}",
+            fix=f"{did_you_mean(value, CONVENTIONS)}give one of: {', '.join(CONVENTIONS)}",
+            field="indicator_convention",
+        )
+
+
+def convention_field(value: str) -> dict[str, str]:
+    """A spec's ``{"indicator_convention": value}`` for its canonical JSON, empty for the
+    default: a spec in the default convention keeps the spec_id it had before the field."""
+    return {} if value == DEFAULT_CONVENTION else {"indicator_convention": value}

@@ -10,7 +10,11 @@ Two paths give the same numbers (tested to 1e-9 relative against ``compute_metri
 * ``"general"`` (:mod:`tradesweep.sweep.general`): any strategy; one full backtest per
   combination in a process pool.
 
-``path="auto"`` takes the fused path when the strategy has one.
+``path="auto"`` takes the fused path when the strategy has one. Under the ``talib`` indicator
+convention the built-ins whose indicators it changes (:data:`CONVENTION_DEPENDENT`:
+ema_crossover, macd, bollinger) take the general path: their fused rows are the pandas
+convention's. SMA and RSI have one definition, so sma_crossover and rsi stay fused (with
+TA-Lib's ATR for ATR stops).
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ import pandas as pd
 from tradesweep.engine.inputs import EngineInputs, engine_inputs
 from tradesweep.engine.settings import EngineSettings
 from tradesweep.errors import ParameterError, SettingsError, StrategyError
+from tradesweep.indicators.convention import (
+    DEFAULT_CONVENTION,
+    IndicatorConvention,
+    check_convention,
+)
 from tradesweep.metrics import KEYS, infer_periods_per_year
 from tradesweep.metrics.periods import as_utc_index, day_clock
 from tradesweep.metrics.summary import _buy_and_hold_pct as buy_and_hold_pct
@@ -49,6 +58,8 @@ the text ones (the same for all combinations, or ``avg_trade_duration_days`` as 
 
 FUSED_STRATEGIES: tuple[str, ...] = tuple(fused_.PLANNERS)
 """Built-ins evaluated by the fused kernel."""
+CONVENTION_DEPENDENT: tuple[str, ...] = ("ema_crossover", "macd", "bollinger")
+"""Fused built-ins whose indicator rows are only those of the ``pandas`` convention."""
 
 
 PathName = Literal["auto", "fused", "general"]
@@ -107,6 +118,7 @@ def evaluate(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: Cancel | None = None,
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
 ) -> EvaluationResult:
     """Backtest every combination of ``strategy``'s parameters on ``bars``.
 
@@ -128,6 +140,9 @@ def evaluate(
             at least once a second, last with ``done == total``.
         cancel: a callable or ``threading.Event``, checked between chunks; when it fires
             :class:`SweepCancelled` is raised.
+        indicator_convention: ``"pandas"`` or ``"talib"``: how EMA, MACD, ATR and Bollinger
+            are computed (the strategies' and the ATR stops'); see the module docstring for
+            the path it takes.
 
     Raises:
         TradesweepError: bad bars, strategy, parameters or settings (saying which and how to
@@ -153,8 +168,9 @@ def evaluate(
         block_start=block_starts(len(index), n_blocks),
         workers=_workers(workers),
         tracker=ProgressTracker(len(row_index), progress, cancel),
+        indicator_convention=check_convention(indicator_convention),
     )
-    chosen = _choose_path(cls, path)
+    chosen = _choose_path(cls, path, run.indicator_convention)
     if chosen == "fused":
         values, blocks = _evaluate_fused(run, cls, columns)
     else:
@@ -180,6 +196,7 @@ class _Run:
     block_start: np.ndarray
     workers: int | None
     tracker: ProgressTracker
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION
 
 
 def _evaluate_fused(
@@ -189,7 +206,15 @@ def _evaluate_fused(
     assert name is not None
     n = run.x.close.shape[0]
     out = fused_.run_fused(
-        run.x, name, columns, run.settings, run.days, run.block_start, run.tracker, run.workers
+        run.x,
+        name,
+        columns,
+        run.settings,
+        run.days,
+        run.block_start,
+        run.tracker,
+        run.workers,
+        indicator_convention=run.indicator_convention,
     )
     metrics = fused_.metrics_from_acc(
         out.acc,
@@ -220,6 +245,7 @@ def _evaluate_general(
         risk_free_rate=run.risk_free_rate,
         block_start=run.block_start,
         columns=METRIC_COLUMNS,
+        indicator_convention=run.indicator_convention,
     )
     names = list(columns)
     rows = [dict(zip(names, row, strict=True)) for row in zip(*_lists(columns), strict=True)]
@@ -247,8 +273,18 @@ def _strategy_class(strategy: str | type[Strategy]) -> type[Strategy]:
     )
 
 
-def _choose_path(cls: type[Strategy], path: str) -> str:
-    fusable = fused_.fused_name(cls) is not None
+def _choose_path(cls: type[Strategy], path: str, convention: str = DEFAULT_CONVENTION) -> str:
+    name = fused_.fused_name(cls)
+    if convention != DEFAULT_CONVENTION and name in CONVENTION_DEPENDENT:
+        if path == "fused":
+            raise StrategyError(
+                f"strategy '{cls.name}' has no fused form under the '{convention}' indicator "
+                "convention",
+                fix="use path='general' or 'auto' (auto takes the general path)",
+                strategy=cls.name,
+            )
+        name = None
+    fusable = name is not None
     if path == "auto":
         return "fused" if fusable else "general"
     if path == "general" or (path == "fused" and fusable):

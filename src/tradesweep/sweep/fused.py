@@ -24,7 +24,9 @@ import numpy as np
 from tradesweep.engine.backtest import kernel_params
 from tradesweep.engine.inputs import EngineInputs
 from tradesweep.engine.settings import EngineSettings
-from tradesweep.indicators.nb import atr_nb, ewm_alpha
+from tradesweep.indicators.api import atr_values
+from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConvention
+from tradesweep.indicators.nb import ewm_alpha
 from tradesweep.metrics.returns import ZERO_STD, per_bar_risk_free
 from tradesweep.metrics.trades import DAYS_PER_MONTH
 from tradesweep.strategies.base import Strategy
@@ -171,14 +173,18 @@ def run_fused(
     block_start: np.ndarray,
     tracker: ProgressTracker,
     workers: int | None = None,
+    *,
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
 ) -> FusedOutput:
     """Simulate every combination of ``params`` (validated parameter columns of built-in
-    ``name``)."""
+    ``name``). The indicator rows are the ``pandas`` convention's (``evaluate`` sends the
+    built-ins they differ for to the general path); ``indicator_convention`` picks the ATR
+    of ATR stops."""
     plan = PLANNERS[name](params)
     n_comb = plan.rows.shape[0]
     n = x.close.shape[0]
     if settings.uses_atr:
-        atr = atr_nb(x.high, x.low, x.close, settings.atr_period)
+        atr = atr_values(x.high, x.low, x.close, settings.atr_period, indicator_convention)
     else:
         atr = np.full(n, np.nan)
     acc = np.empty((n_comb, a.N_ACC))
