@@ -165,3 +165,16 @@ def test_run_sweep_carries_the_convention_to_the_winner(googl) -> None:
         )
     )
     assert best["final_equity"] == pytest.approx(report.metrics["final_equity"], rel=1e-9)
+
+
+def test_a_plugin_init_without_the_keyword_keeps_working_in_the_default(googl) -> None:
+    from tradesweep.strategies.builtins.crossover import SmaCrossover
+    from tradesweep.strategies.registry import instantiate
+
+    class Old(SmaCrossover):
+        def __init__(self, params=None):  # written before indicator_convention existed
+            super().__init__(params)
+
+    assert instantiate(Old, {"fast": 5, "slow": 20}).indicator_convention == "pandas"
+    result = evaluate(googl, Old, [{"fast": 5, "slow": 20}], path="general", workers=1)
+    assert result.metrics["total_trades"].iloc[0] > 0

@@ -121,4 +121,16 @@ def get_strategy(
     """An instance bound to ``params`` (validated: unknown names, types, bounds, cross rules)
     computing its indicators in ``indicator_convention``."""
     cls = strategy_class(name_or_path, plugins=plugins, defaults=defaults)
+    return instantiate(cls, params, indicator_convention)
+
+
+def instantiate(
+    cls: type[Strategy],
+    params: Mapping[str, Any] | None,
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
+) -> Strategy:
+    """``cls(params)`` in ``indicator_convention``. The keyword is passed only when it is not
+    the default, so a plugin whose ``__init__`` predates it keeps working in the default."""
+    if indicator_convention == DEFAULT_CONVENTION:
+        return cls(params)
     return cls(params, indicator_convention=indicator_convention)

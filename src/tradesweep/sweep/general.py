@@ -34,6 +34,7 @@ from tradesweep.strategies import Strategy, apply_execution
 from tradesweep.strategies.declarative import DeclarativeStrategy
 from tradesweep.strategies.declarative.strategy import declarative_class
 from tradesweep.strategies.plugins import MODULE_PREFIX, load_plugin
+from tradesweep.strategies.registry import instantiate
 from tradesweep.sweep.progress import ProgressTracker
 
 TARGET_CHUNK_SECONDS = 0.25
@@ -71,7 +72,7 @@ def evaluate_one(ctx: Context, params: Mapping[str, Any]) -> tuple[np.ndarray, n
     """One backtest: ``(metric values in ctx.columns order, NaN for null; block statistics
     (3, n_blocks))``."""
     convention = ctx.indicator_convention
-    strategy = ctx.cls(params, indicator_convention=convention)
+    strategy = instantiate(ctx.cls, params, convention)
     settings = combination_settings(ctx.settings, strategy)
     signals = strategy.signals(ctx.bars)
     result = run_backtest(ctx.bars, signals, settings, indicator_convention=convention)

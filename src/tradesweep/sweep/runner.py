@@ -33,6 +33,7 @@ from tradesweep.errors import ParameterError
 from tradesweep.metrics import bar_returns, infer_periods_per_year, to_json_safe
 from tradesweep.metrics.returns import per_bar_risk_free
 from tradesweep.strategies import Strategy, strategy_class
+from tradesweep.strategies.registry import instantiate
 from tradesweep.sweep.diagnostics import (
     DEFAULT_BLOCKS,
     Diagnostics,
@@ -82,7 +83,7 @@ class SweepPlan:
 
     def strategy(self, params: Mapping[str, Any]) -> Strategy:
         """The strategy bound to ``params``, in the spec's indicator convention."""
-        return self.strategy_cls(params, indicator_convention=self.spec.indicator_convention)
+        return instantiate(self.strategy_cls, params, self.spec.indicator_convention)
 
 
 @dataclass(frozen=True, eq=False)
