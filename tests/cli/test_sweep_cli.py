@@ -308,7 +308,8 @@ def test_indicator_convention_flag_reaches_sweep_and_walkforward(runner: CliRunn
     talib = run_json(runner, [*ema, "--indicator-convention", "talib"])
     assert talib["spec"]["indicator_convention"] == "talib"
     assert "indicator_convention" not in pandas["spec"]
-    assert (pandas["path"], talib["path"]) == ("fused", "general")
+    assert (pandas["path"], talib["path"]) == ("fused", "fused")
+    assert talib["results"][0]["metrics"] != pandas["results"][0]["metrics"]
     assert talib["spec_id"] != pandas["spec_id"]
     wf = [*WF, "--train", "600", "--test", "400", "--json", "--indicator-convention", "talib"]
     out = run_json(runner, wf)

@@ -14,7 +14,8 @@ from tradesweep.indicators import nb
 from tradesweep.metrics import metrics_from_result
 from tradesweep.services.backtest import BacktestSpec, SpecError, run_backtest_spec
 from tradesweep.strategies import get_strategy
-from tradesweep.sweep.evaluate import CONVENTION_DEPENDENT, METRIC_COLUMNS, evaluate
+from tradesweep.sweep.evaluate import METRIC_COLUMNS, evaluate
+from tradesweep.sweep.fused import PANDAS_ONLY
 from tradesweep.sweep.runner import run_sweep
 from tradesweep.sweep.spec import SweepSpec, SweepSpecError
 from tradesweep.sweep.walkforward import WalkForwardSpec
@@ -120,20 +121,36 @@ def test_atr_stops_use_the_conventions_atr(googl) -> None:
 # --- sweeps -------------------------------------------------------------------------------
 
 
+SETTINGS = {
+    "default": {},
+    "atr_stops": ATR_STOPS,
+    "long_short_close": {"direction": "long_short", "fill": "close", "fees": 0.001},
+}
+
+
+@pytest.mark.parametrize("setting", list(SETTINGS))
 @pytest.mark.parametrize("name", list(COMBOS))
-def test_talib_sweep_rows_equal_single_backtests(googl, name: str) -> None:
-    """The fused path either honours the convention (SMA, RSI: one definition; ATR stops in
-    the convention) or hands the strategy to the general path; either way each row equals a
-    plain backtest in that convention."""
-    settings = EngineSettings(**ATR_STOPS)
-    result = evaluate(googl, name, COMBOS[name], settings, workers=1, indicator_convention="talib")
-    assert result.path == ("general" if name in CONVENTION_DEPENDENT else "fused")
-    wants = [backtest_metrics(googl, name, p, settings, "talib") for p in COMBOS[name]]
-    assert_rows_equal(result.metrics, wants, f"talib {name} ({result.path})")
+@pytest.mark.parametrize("ticker", ["googl", "eurusd"])
+def test_talib_sweep_rows_equal_single_backtests(ticker, name: str, setting: str, request) -> None:
+    """The fused path reads TA-Lib's EMA and band-std rows (SMA and RSI have one definition)
+    and the convention's stop ATR; MACD hands over to the general path. Either way each row
+    equals a plain backtest in that convention, and so does the general path's."""
+    bars = request.getfixturevalue(ticker)
+    settings = EngineSettings(**SETTINGS[setting])
+    combos = COMBOS[name]
+    result = evaluate(bars, name, combos, settings, workers=1, indicator_convention="talib")
+    assert result.path == ("general" if name in PANDAS_ONLY else "fused")
+    wants = [backtest_metrics(bars, name, p, settings, "talib") for p in combos]
+    where = f"talib {ticker} {name} {setting}"
+    assert_rows_equal(result.metrics, wants, f"{where} ({result.path})")
     general = evaluate(
-        googl, name, COMBOS[name], settings, path="general", workers=1, indicator_convention="talib"
+        bars, name, combos, settings, path="general", workers=1, indicator_convention="talib"
     )
-    assert_rows_equal(general.metrics, wants, f"talib {name} (general)")
+    assert_rows_equal(general.metrics, wants, f"{where} (general)")
+    if result.path == "fused":
+        f, g = result.block_stats, general.block_stats
+        assert np.array_equal(f.count, g.count)
+        assert np.allclose(f.sum_r, g.sum_r, rtol=RTOL, atol=1e-12)
 
 
 def test_the_fused_path_is_refused_where_it_cannot_honour_talib(googl) -> None:
@@ -155,7 +172,7 @@ def test_run_sweep_carries_the_convention_to_the_winner(googl) -> None:
         }
     )
     result = run_sweep(spec, workers=1)
-    assert result.path == "general"
+    assert result.path == "fused"
     best = result.results.iloc[0]
     params = {"period": int(best["period"]), "num_std": float(best["num_std"])}
     report = run_backtest_spec(

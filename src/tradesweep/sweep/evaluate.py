@@ -11,10 +11,9 @@ Two paths give the same numbers (tested to 1e-9 relative against ``compute_metri
   combination in a process pool.
 
 ``path="auto"`` takes the fused path when the strategy has one. Under the ``talib`` indicator
-convention the built-ins whose indicators it changes (:data:`CONVENTION_DEPENDENT`:
-ema_crossover, macd, bollinger) take the general path: their fused rows are the pandas
-convention's. SMA and RSI have one definition, so sma_crossover and rsi stay fused (with
-TA-Lib's ATR for ATR stops).
+convention the fused kernel reads TA-Lib's EMA and band-std rows (and ATR for ATR stops);
+``macd`` (:data:`~tradesweep.sweep.fused.PANDAS_ONLY`) has no such rows and takes the general
+path.
 """
 
 from __future__ import annotations
@@ -58,8 +57,6 @@ the text ones (the same for all combinations, or ``avg_trade_duration_days`` as 
 
 FUSED_STRATEGIES: tuple[str, ...] = tuple(fused_.PLANNERS)
 """Built-ins evaluated by the fused kernel."""
-CONVENTION_DEPENDENT: tuple[str, ...] = ("ema_crossover", "macd", "bollinger")
-"""Fused built-ins whose indicator rows are only those of the ``pandas`` convention."""
 
 
 PathName = Literal["auto", "fused", "general"]
@@ -275,7 +272,7 @@ def _strategy_class(strategy: str | type[Strategy]) -> type[Strategy]:
 
 def _choose_path(cls: type[Strategy], path: str, convention: str = DEFAULT_CONVENTION) -> str:
     name = fused_.fused_name(cls)
-    if convention != DEFAULT_CONVENTION and name in CONVENTION_DEPENDENT:
+    if convention != DEFAULT_CONVENTION and name in fused_.PANDAS_ONLY:
         if path == "fused":
             raise StrategyError(
                 f"strategy '{cls.name}' has no fused form under the '{convention}' indicator "

@@ -129,6 +129,21 @@ PLANNERS: dict[str, Callable[[Params], FusedPlan]] = {
 """Built-ins with a fused form, by name."""
 
 
+TALIB_ROWS = {k.IND_EMA_FROM_SPAN: k.IND_EMA_TALIB, k.IND_ROLLING_STD: k.IND_ROLLING_POP_STD}
+"""The ``talib`` convention's row for each ``pandas`` row that differs (SMA and RSI do not)."""
+PANDAS_ONLY: tuple[str, ...] = ("macd",)
+"""Fused built-ins with no ``talib`` rows: TA-Lib's MACD seeds its fast EMA from the slow
+period (a row per (fast, slow) pair) and its signal EMA with a mean of the line."""
+
+
+def talib_rows(plan: FusedPlan) -> FusedPlan:
+    """``plan`` with its EMA and band-std rows in the ``talib`` convention."""
+    if k.IND_EMA in plan.ind_kinds:
+        raise ValueError("the fused MACD has no talib rows: run it on the general path")
+    kinds = np.array([TALIB_ROWS.get(int(i), int(i)) for i in plan.ind_kinds], dtype=np.int64)
+    return FusedPlan(plan.kind, kinds, plan.windows, plan.rows, plan.fpar)
+
+
 def fused_name(cls: type[Strategy]) -> str | None:
     """The built-in name whose fused form computes ``cls``'s signals, or None. A subclass
     that only changes the schema (a defaults override) keeps the fused form; one that
@@ -177,10 +192,11 @@ def run_fused(
     indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
 ) -> FusedOutput:
     """Simulate every combination of ``params`` (validated parameter columns of built-in
-    ``name``). The indicator rows are the ``pandas`` convention's (``evaluate`` sends the
-    built-ins they differ for to the general path); ``indicator_convention`` picks the ATR
-    of ATR stops."""
+    ``name``), with indicator rows and the ATR of ATR stops in ``indicator_convention``
+    (``talib`` is refused for :data:`PANDAS_ONLY`)."""
     plan = PLANNERS[name](params)
+    if indicator_convention == "talib":
+        plan = talib_rows(plan)
     n_comb = plan.rows.shape[0]
     n = x.close.shape[0]
     if settings.uses_atr:
