@@ -147,6 +147,9 @@ def test_talib_sweep_rows_equal_single_backtests(ticker, name: str, setting: str
         bars, name, combos, settings, path="general", workers=1, indicator_convention="talib"
     )
     assert_rows_equal(general.metrics, wants, f"{where} (general)")
+    if name in ("ema_crossover", "macd", "bollinger") or setting == "atr_stops":
+        pandas = evaluate(bars, name, combos, settings, workers=1)  # not vacuous: they differ
+        assert not np.array_equal(pandas.metrics["final_equity"], result.metrics["final_equity"])
     if result.path == "fused":
         f, g = result.block_stats, general.block_stats
         assert np.array_equal(f.count, g.count)
@@ -195,3 +198,31 @@ def test_a_plugin_init_without_the_keyword_keeps_working_in_the_default(googl) -
     assert instantiate(Old, {"fast": 5, "slow": 20}).indicator_convention == "pandas"
     result = evaluate(googl, Old, [{"fast": 5, "slow": 20}], path="general", workers=1)
     assert result.metrics["total_trades"].iloc[0] > 0
+
+
+def test_walkforward_trades_each_winner_in_the_convention(googl) -> None:
+    from tradesweep.strategies import Signals
+    from tradesweep.sweep.walkforward import run_walkforward
+
+    spec = WalkForwardSpec.from_dict(
+        {
+            "data": "GOOGL",
+            "strategy": "bollinger",
+            "ranges": {"period": [10, 20], "num_std": [1.5, 2.0]},
+            "settings": ATR_STOPS,
+            "train_bars": 300,
+            "test_bars": 200,
+            "indicator_convention": "talib",
+        }
+    )
+    result = run_walkforward(spec, workers=1)
+    h, lo, c = (googl[k].to_numpy() for k in ("high", "low", "close"))
+    atr = nb.atr_talib_nb(h, lo, c, ATR_STOPS["atr_period"])
+    settings = EngineSettings(**ATR_STOPS)
+    for w in result.windows:
+        part = slice(w.window.test_start, w.window.test_end)
+        strategy = get_strategy("bollinger", w.params, indicator_convention="talib")
+        full = strategy.signals(googl)  # causal: the same signals as on the history
+        sliced = Signals(*(np.asarray(s)[part] for s in full))
+        direct = run_backtest(googl.iloc[part], sliced, settings, atr=atr[part])
+        np.testing.assert_array_equal(w.result.equity, direct.equity)
