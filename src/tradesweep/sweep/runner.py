@@ -33,6 +33,7 @@ from tradesweep.errors import ParameterError
 from tradesweep.metrics import bar_returns, infer_periods_per_year, to_json_safe
 from tradesweep.metrics.returns import per_bar_risk_free
 from tradesweep.strategies import Strategy, strategy_class
+from tradesweep.strategies.registry import instantiate
 from tradesweep.sweep.diagnostics import (
     DEFAULT_BLOCKS,
     Diagnostics,
@@ -79,6 +80,10 @@ class SweepPlan:
     strategy_cls: type[Strategy]
     space: ParameterSpace
     settings: EngineSettings
+
+    def strategy(self, params: Mapping[str, Any]) -> Strategy:
+        """The strategy bound to ``params``, in the spec's indicator convention."""
+        return instantiate(self.strategy_cls, params, self.spec.indicator_convention)
 
 
 @dataclass(frozen=True, eq=False)
@@ -327,6 +332,7 @@ class _Evaluator:
             workers=self.workers,
             progress=self._progress(done_before, total),
             cancel=self.cancel,
+            indicator_convention=self.plan.spec.indicator_convention,
         )
         if len(result.metrics) != len(combos):
             raise RuntimeError(
@@ -470,9 +476,10 @@ def _winner_returns(
     plan: SweepPlan, bars: pd.DataFrame, params: dict[str, Any], ppy: float
 ) -> np.ndarray:
     """The winner's per-bar returns in excess of the risk-free rate, from one plain backtest."""
-    strategy = plan.strategy_cls(params)
+    strategy = plan.strategy(params)
     settings = combination_settings(plan.settings, strategy)
-    result = run_backtest(bars, strategy.signals(bars), settings)
+    convention = plan.spec.indicator_convention
+    result = run_backtest(bars, strategy.signals(bars), settings, indicator_convention=convention)
     excess = per_bar_risk_free(plan.spec.risk_free_rate, ppy)
     return bar_returns(result.equity, settings.cash) - excess
 
