@@ -123,3 +123,11 @@ def test_list_shows_each_tenants_uploads_with_their_owner(runner: CliRunner) -> 
     row = next(line for line in listed.splitlines() if "UPLOADED" in line)
     assert "tenant 7" in row
     assert "shared" in next(line for line in listed.splitlines() if "GOOGL" in line)
+
+
+def test_import_of_pandas_to_csv_output(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "frame.csv"
+    path.write_text(",Open,High,Low,Close,Volume\n" + GOOD.split("\n", 1)[1])
+    result = runner.invoke(app, ["data", "import", str(path), "--ticker", "frame"])
+    assert result.exit_code == 0, result.output
+    assert "imported FRAME: 3 rows, 2020-01-01 .. 2020-01-03 UTC (1D)" in result.output
