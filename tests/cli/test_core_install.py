@@ -136,23 +136,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """The built wheel installed without extras in a fresh venv (pip's cache is reused)."""
     tmp = tmp_path_factory.mktemp("core-install")
     env = _env(tmp)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(tmp / "dist"),
-            str(ROOT),
-        ],
-        check=True,
-        env=env,
-        capture_output=True,
-    )
-    wheel = next((tmp / "dist").glob("tradesweep-*.whl"))
+    dist = tmp / "dist"
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)]
+    subprocess.run(build, check=True, env=env, capture_output=True)
+    wheel = next(dist.glob("tradesweep-*.whl"))
     venv.create(tmp / "venv", with_pip=True)
     bin_dir = tmp / "venv" / ("Scripts" if os.name == "nt" else "bin")
     subprocess.run(
