@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from tradesweep.cli.main import app
-from tradesweep.data import DatasetRegistry
+from tradesweep.data import DatasetRegistry, synthetic_bars
 
 GOOD = (
     "Date,Open,High,Low,Close,Volume\n"
@@ -131,3 +132,29 @@ def test_import_of_pandas_to_csv_output(runner: CliRunner, tmp_path: Path) -> No
     result = runner.invoke(app, ["data", "import", str(path), "--ticker", "frame"])
     assert result.exit_code == 0, result.output
     assert "imported FRAME: 3 rows, 2020-01-01 .. 2020-01-03 UTC (1D)" in result.output
+
+
+def test_monthly_data_shows_as_1m_and_weekly_as_1w(runner: CliRunner, tmp_path: Path) -> None:
+    for name, freq, label in (("monthly", "MS", "1M"), ("weekly", "W-FRI", "1W")):
+        bars = synthetic_bars(30, seed=3)
+        bars.index = pd.date_range("2015-01-01", periods=30, freq=freq, tz="UTC", name="Date")
+        path = tmp_path / f"{name}.csv"
+        bars.to_csv(path)
+        result = runner.invoke(app, ["data", "import", str(path), "--ticker", name])
+        assert result.exit_code == 0, result.output
+        assert f"UTC ({label})" in result.output
+        listed = runner.invoke(app, ["data", "list"])
+        row = next(line for line in listed.output.splitlines() if name.upper() in line)
+        assert f" {label} " in row, row
+
+
+def test_an_interval_stored_by_an_older_version_is_shown_in_the_new_spelling(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    bars = synthetic_bars(30, seed=3)
+    bars.index = pd.date_range("2015-01-01", periods=30, freq="MS", tz="UTC", name="Date")
+    registry = DatasetRegistry(tmp_path / "datasets")
+    registry.register_frame(bars, "OLDM", source="m.csv")
+    index = tmp_path / "datasets" / "index.json"
+    index.write_text(index.read_text().replace('"1M"', '"31D"'))
+    assert DatasetRegistry(tmp_path / "datasets").info("OLDM").interval == "1M"

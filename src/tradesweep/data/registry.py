@@ -32,7 +32,7 @@ from typing import Any, Literal
 import pandas as pd
 import platformdirs
 
-from tradesweep.data.interval import infer_interval, interval_label
+from tradesweep.data.interval import infer_interval, interval_label, relabel
 from tradesweep.data.loader import load_bars
 from tradesweep.data.samples import load_sample, sample_tickers
 from tradesweep.data.validate import validate_bars
@@ -101,9 +101,8 @@ class DatasetInfo:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DatasetInfo:
-        return cls(
-            **{**data, "first": pd.Timestamp(data["first"]), "last": pd.Timestamp(data["last"])}
-        )
+        first, last = pd.Timestamp(data["first"]), pd.Timestamp(data["last"])
+        return cls(**{**data, "first": first, "last": last, "interval": relabel(data.get("interval"))})
 
     @classmethod
     def describe(cls, bars: pd.DataFrame, ticker: str, source: str, **extra: Any) -> DatasetInfo:
