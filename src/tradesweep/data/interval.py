@@ -72,11 +72,10 @@ def interval_label(interval: pd.Timedelta) -> str:
     """
     seconds = interval.total_seconds()
     days = seconds / _DAY
-    for size, unit, most in ((365.2425, "Y", None), (_MONTH_DAYS, "M", 11)):
+    for size, unit, most in ((365.2425, "Y", 1000), (_MONTH_DAYS, "M", 11)):
         count = round(days / size)
-        if count >= 1 and (most is None or count <= most):
-            if abs(days - count * size) <= _CALENDAR_SLACK_DAYS:
-                return f"{count}{unit}"
+        if 1 <= count <= most and abs(days - count * size) <= _CALENDAR_SLACK_DAYS:
+            return f"{count}{unit}"
     whole = int(seconds)
     if whole <= 0 or interval != pd.Timedelta(seconds=whole):
         return str(interval)

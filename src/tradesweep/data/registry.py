@@ -102,7 +102,8 @@ class DatasetInfo:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DatasetInfo:
         first, last = pd.Timestamp(data["first"]), pd.Timestamp(data["last"])
-        return cls(**{**data, "first": first, "last": last, "interval": relabel(data.get("interval"))})
+        interval = relabel(data.get("interval"))
+        return cls(**{**data, "first": first, "last": last, "interval": interval})
 
     @classmethod
     def describe(cls, bars: pd.DataFrame, ticker: str, source: str, **extra: Any) -> DatasetInfo:
