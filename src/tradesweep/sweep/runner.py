@@ -86,7 +86,8 @@ class SweepResult:
     """One sweep's rows, counts and diagnostics.
 
     ``results``: one row per evaluated combination: ``grid_index``, one column per strategy
-    parameter (schema order), every scalar metric (NaN where undefined), ``score``,
+    parameter (schema order), ``start`` and ``end`` of the bars tested (ISO 8601), every
+    scalar metric (NaN where undefined), ``score``,
     ``below_min_trades`` and ``rank`` (nullable; 1 is best), ranked rows first.
     ``valid_combinations`` is None when the grid is too large to count. ``notes`` says why a
     diagnostic was not computed, or how a Bayesian search ended early; ``search`` is the
@@ -351,7 +352,9 @@ class _Evaluator:
         return shifted
 
     def frame(self) -> pd.DataFrame:
-        """``grid_index``, parameters, metrics and ``score`` of every evaluated row."""
+        """``grid_index``, parameters, metrics and ``score`` of every evaluated row; the
+        window's ``start`` and ``end`` (ISO 8601, as ``compute_metrics`` gives them) are the
+        same for every row and lead the metrics."""
         if not self.parts:
             raise ParameterError(
                 "the search found no valid parameter combination to evaluate",
@@ -359,8 +362,9 @@ class _Evaluator:
                 strategy=self.plan.strategy_cls.name,
             )
         pieces = []
+        window = {"start": self.bars.index[0].isoformat(), "end": self.bars.index[-1].isoformat()}
         for combos, result in self.parts:
-            piece = pd.DataFrame({"grid_index": combos.index, **combos.columns})
+            piece = pd.DataFrame({"grid_index": combos.index, **combos.columns, **window})
             metrics = result.metrics.reset_index(drop=True)
             pieces.append(
                 pd.concat([piece, metrics.drop(columns=piece.columns, errors="ignore")], axis=1)
