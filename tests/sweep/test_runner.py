@@ -301,6 +301,20 @@ def test_cancel_stops_the_sweep(search: str) -> None:
         run_sweep(spec(ranges=SMALL), cancel=lambda: True)
 
 
+def test_a_cancel_during_the_last_chunk_skips_ranking_and_diagnostics() -> None:
+    """The compute's last chunk is no reason to go on: a cancel that arrives while it runs
+    stops the sweep before the ranking and the diagnostics (which take seconds on a large
+    grid), so a cancelled job never ends as if it had not been cancelled."""
+    stop = threading.Event()
+
+    def progress(info: Any) -> None:
+        if info.done == info.total:
+            stop.set()
+
+    with pytest.raises(SweepCancelled):
+        run_sweep(spec(ranges={"fast": "2:40", "slow": "20:120:5"}), progress=progress, cancel=stop)
+
+
 def test_settings_reach_the_engine() -> None:
     free = run_sweep(spec(ranges={"fast": 10, "slow": 30}))
     costly = run_sweep(spec(ranges={"fast": 10, "slow": 30}, settings={"fees": 0.01}))

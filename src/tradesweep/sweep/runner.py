@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,10 +257,13 @@ def sweep_bars(
         if report.note:
             notes["search"] = report.note
     frame = run.frame()
+    run.cancelled()  # a cancel during the last chunk stops here, not after the diagnostics
     ranked = rank(frame, spec.objective, spec.min_trades, params=space.names)
     ranked = ranked.reset_index(drop=True)
     if diagnose:
-        diagnostics, reasons = _diagnostics(plan, bars, ranked, run.block_stats(), ppy)
+        diagnostics, reasons = _diagnostics(
+            plan, bars, ranked, run.block_stats(), ppy, check=run.cancelled
+        )
         notes.update(reasons)
     else:
         diagnostics = Diagnostics()
@@ -402,7 +405,11 @@ def _diagnostics(
     ranked: pd.DataFrame,
     block_stats: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     ppy: float | None,
+    *,
+    check: Callable[[], None] = lambda: None,
 ) -> tuple[Diagnostics, dict[str, str]]:
+    """The Deflated Sharpe ratio, parameter stability and PBO of a ranked sweep, with the
+    reason of each part left out; ``check`` (raising on cancel) runs before each part."""
     spec, space = plan.spec, plan.space
     notes: dict[str, str] = {}
     has_winner = not ranked.empty and not pd.isna(ranked["rank"].iloc[0])
@@ -411,6 +418,7 @@ def _diagnostics(
         f"undefined {spec.objective}"
     )
     dsr = None
+    check()
     if not has_winner:
         notes["deflated_sharpe"] = no_winner
     elif ppy is None:
@@ -431,6 +439,7 @@ def _diagnostics(
         )
 
     stability = None
+    check()
     if spec.search != "grid":
         notes["stability"] = (
             "parameter stability needs the full grid around the winner; a "
@@ -450,6 +459,7 @@ def _diagnostics(
         )
 
     pbo = None
+    check()
     if spec.search == "bayes":
         notes["pbo"] = (
             "not computed for a Bayesian search: its trials were chosen by their full-sample "
