@@ -207,6 +207,17 @@ def test_a_data_file(runner: CliRunner, tmp_path: Path, googl: pd.DataFrame) -> 
     assert _no_nan(result.stdout)["metrics"]["bars"] == 500
 
 
+def test_a_data_file_written_by_pandas_defaults(
+    runner: CliRunner, tmp_path: Path, googl: pd.DataFrame
+) -> None:
+    path = tmp_path / "g.csv"
+    googl.tail(300).rename_axis(None).rename(columns=str.title).to_csv(path)
+    assert path.read_text().startswith(",Open,High,Low,Close,Volume")
+    result = runner.invoke(app, ["backtest", "--data", str(path), "-s", "sma_crossover", "--json"])
+    assert result.exit_code == 0, result.output
+    assert _no_nan(result.stdout)["metrics"]["bars"] == 300
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from tradesweep.cli.backtest import engine_parameters, engine_settings
 from tradesweep.cli.main import app
+from tradesweep.data import load_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -136,6 +137,9 @@ def test_csv_and_parquet_hold_every_row(runner: CliRunner, tmp_path: Path) -> No
     assert len(rows) == 8 and len(pd.read_parquet(parquet)) == 8
     assert {"fast", "slow", "sharpe_ratio", "score", "rank", "below_min_trades"} <= set(rows)
     assert len(json.loads(result.stdout)["results"]) == 2
+    googl = load_sample("GOOGL")
+    assert set(rows["start"]) == {googl.index[0].isoformat()}
+    assert set(rows["end"]) == {googl.index[-1].isoformat()}
 
 
 @pytest.mark.parametrize(
