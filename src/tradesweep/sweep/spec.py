@@ -18,6 +18,12 @@ from typing import Any, Literal
 
 from tradesweep.engine import EngineSettings
 from tradesweep.errors import TradesweepError, reject_unknown_fields
+from tradesweep.indicators.convention import (
+    DEFAULT_CONVENTION,
+    IndicatorConvention,
+    check_spec_convention,
+    convention_field,
+)
 from tradesweep.metrics.periods import check_periods_per_year, check_risk_free_rate
 from tradesweep.sweep.preset import SPEC_KEYS, load_preset
 from tradesweep.sweep.ranking import validate_objective
@@ -58,7 +64,9 @@ class SweepSpec:
     grid search is refused. A declarative strategy's own execution settings (stop_loss,
     take_profit, trailing_stop, size, max_drawdown) fill the engine settings left at their
     defaults, per combination. ``preset`` records which preset the values came from
-    (:meth:`from_dict` applies it). Treat ``ranges`` as read-only: :attr:`spec_id` hashes it.
+    (:meth:`from_dict` applies it). ``indicator_convention`` (``pandas`` or ``talib``,
+    docs/indicators.md) says how EMA, MACD, ATR and Bollinger are computed. Treat ``ranges``
+    as read-only: :attr:`spec_id` hashes it.
     """
 
     data: str
@@ -77,6 +85,7 @@ class SweepSpec:
     risk_free_rate: float = 0.0
     max_combinations: int = DEFAULT_MAX_COMBINATIONS
     plugins: tuple[str, ...] = ()
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION
 
     def __post_init__(self) -> None:
         for name in ("data", "strategy"):
@@ -119,6 +128,7 @@ class SweepSpec:
             object.__setattr__(self, "preset", str(self.preset))
         plugins = (self.plugins,) if isinstance(self.plugins, str | Path) else self.plugins
         object.__setattr__(self, "plugins", tuple(str(p) for p in plugins))
+        check_spec_convention(self.indicator_convention, SweepSpecError)
 
     def _check_search(self) -> None:
         if self.search not in SEARCHES:
@@ -206,6 +216,7 @@ class SweepSpec:
             "risk_free_rate": self.risk_free_rate,
             "max_combinations": self.max_combinations,
             "plugins": list(self.plugins),
+            **convention_field(self.indicator_convention),
         }
 
     def canonical_json(self) -> str:
