@@ -233,10 +233,12 @@ class DatasetRegistry:
                 fix="use 1-40 letters, digits or . _ - = ^, starting with a letter or digit",
                 ticker=ticker,
             )
-        if key in sample_tickers():
+        if key in sample_tickers() and not (overwrite and self.tenant is None):
+            # the operator may shadow a sample with its own data (overwrite), a tenant not yet
             raise DatasetReadOnly(
                 f"{key} is a bundled sample and read-only",
-                fix=f"choose another ticker, e.g. {key}_MY",
+                fix=f"choose another ticker, e.g. {key}_MY"
+                + ("" if self.tenant is not None else ", or shadow it: --overwrite"),
                 ticker=key,
             )
         if self.tenant is not None and key in self._shared():
