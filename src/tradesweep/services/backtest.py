@@ -322,7 +322,9 @@ def window_bars(bars: pd.DataFrame, spec: BacktestSpec) -> pd.DataFrame:
     """The bars between ``spec.start`` and ``spec.end`` (inclusive), resampled to
     ``spec.timeframe``; the bars unchanged when none is set."""
     if spec.start is not None or spec.end is not None:
-        bars = bars.loc[spec.start : spec.end]
+        bars = bars.loc[
+            _bound(spec.start, spec.end, end=False) : _bound(spec.end, spec.start, end=True)
+        ]
         if bars.empty:
             raise SpecError(
                 f"{spec.data} has no bars between {spec.start or 'its start'} and "
@@ -333,6 +335,23 @@ def window_bars(bars: pd.DataFrame, spec: BacktestSpec) -> pd.DataFrame:
     if spec.timeframe is not None:
         bars = resample_bars(bars, spec.timeframe)
     return bars
+
+
+def _bound(value: str | None, other: str | None, *, end: bool) -> str | pd.Timestamp | None:
+    """A window bound for ``bars.loc``: the text itself (pandas reads a day, a month, ... as
+    the whole period) unless one of the two bounds carries a UTC offset, when pandas refuses
+    to mix them: then an instant in UTC, a day as its first or (an end) last instant."""
+    if value is None or not any(_has_offset(v) for v in (value, other) if v is not None):
+        return value
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    if end and len(value.strip()) == 10:  # a day: up to its last instant
+        stamp += pd.Timedelta(days=1) - pd.Timedelta(1)
+    return stamp
+
+
+def _has_offset(value: str) -> bool:
+    return pd.Timestamp(value).tzinfo is not None
 
 
 def _check_window(timeframe: str | None, start: str | None, end: str | None) -> None:
