@@ -4,6 +4,7 @@ hourly ``EURUSD`` with ISO-8601 datetimes, answered with trades and ``signals_ge
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from tradesweep.data.synth import synthetic_bars
 from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
 
 RUN = "/api/backtest/run"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "strategies"
 ORCHESTRATOR_REQUEST = {
     "strategy_name": "ma_crossover_strategy",
     "symbol": "EURUSD",
@@ -98,3 +100,39 @@ def test_the_orchestrator_request_as_written(
         (signals.long_entry | signals.long_exit | signals.short_entry | signals.short_exit).sum()
     )
     assert got["signals_generated"] == expected >= got["total_trades"]
+
+
+def test_a_stored_orchestrator_file_with_a_day_and_a_datetime(
+    run_serve: Callable[..., Any], db_url: str, engine: Engine
+) -> None:
+    served = run_serve(database_url=db_url)
+    register_eurusd(served.data_dir)
+    folder = served.data_dir / "strategies"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(EXAMPLES / "ma_crossover_orchestrator.yaml", folder)
+    request = ORCHESTRATOR_REQUEST | {
+        "strategy_name": "ma_crossover_orchestrator",
+        "start_date": "2024-02-01",
+        "end_date": "2024-02-29T12:00:00Z",
+    }
+    with served.client() as client:
+        answer = client.post(RUN, json=request)
+        assert answer.status_code == 202, answer.text
+        job_id = answer.json()["id"]
+        assert wait_done(client, job_id)["status"] == "completed"
+        got = client.get(f"/api/backtest/{job_id}/results").json()
+    spec = BacktestSpec.from_dict(
+        {
+            "data": "EURUSD",
+            "strategy": str(EXAMPLES / "ma_crossover_twin.yaml"),
+            "settings": {"cash": 10000.0},
+            "timeframe": "1h",
+            "start": "2024-02-01",
+            "end": "2024-02-29T12:00:00Z",
+        }
+    )
+    report = run_backtest_spec(spec, registry=DatasetRegistry(served.data_dir))
+    assert report.bars.index[-1] == pd.Timestamp("2024-02-29T12:00:00Z")
+    trades = report.trade_records()
+    assert got["total_trades"] == len(trades) > 0
+    assert [t["pnl"] for t in got["trades"]] == pytest.approx([t["pnl"] for t in trades])
