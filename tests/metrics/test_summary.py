@@ -325,6 +325,7 @@ def test_objectives_are_metric_keys_or_the_score() -> None:
         "calmar_ratio",
         "total_return_pct",
         "profit_factor",
+        "win_rate_pct",
         "score",
     )
 

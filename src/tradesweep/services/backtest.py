@@ -34,10 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradesweep.data import DatasetRegistry, load, resample_bars
-from tradesweep.data.interval import parse_rule
+from tradesweep.data import DatasetRegistry, load, window
 from tradesweep.engine import BacktestResult, EngineSettings, run_backtest
-from tradesweep.errors import DataError, TradesweepError, reject_unknown_fields
+from tradesweep.errors import TradesweepError, reject_unknown_fields
 from tradesweep.metrics import drawdown_series, metrics_from_result, monthly_returns, to_json_safe
 from tradesweep.metrics.periods import check_periods_per_year, check_risk_free_rate
 from tradesweep.strategies import Signals, Strategy, apply_execution, get_strategy
@@ -320,73 +319,15 @@ def run_backtest_spec(
 
 def window_bars(bars: pd.DataFrame, spec: BacktestSpec) -> pd.DataFrame:
     """The bars between ``spec.start`` and ``spec.end`` (inclusive), resampled to
-    ``spec.timeframe``; the bars unchanged when none is set."""
-    if spec.start is not None or spec.end is not None:
-        bars = bars.loc[
-            _bound(spec.start, spec.end, end=False) : _bound(spec.end, spec.start, end=True)
-        ]
-        if bars.empty:
-            raise SpecError(
-                f"{spec.data} has no bars between {spec.start or 'its start'} and "
-                f"{spec.end or 'its end'}",
-                fix="choose dates inside the data's range",
-                field="start" if spec.start is not None else "end",
-            )
-    if spec.timeframe is not None:
-        bars = resample_bars(bars, spec.timeframe)
-    return bars
-
-
-def _bound(value: str | None, other: str | None, *, end: bool) -> str | pd.Timestamp | None:
-    """A window bound for ``bars.loc``: the text itself (pandas reads a day, a month, ... as
-    the whole period) unless one of the two bounds carries a UTC offset, when pandas refuses
-    to mix them: then an instant in UTC, a day as its first or (an end) last instant."""
-    if value is None or not any(_has_offset(v) for v in (value, other) if v is not None):
-        return value
-    stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    if end and len(value.strip()) == 10:  # a day: up to its last instant
-        stamp += pd.Timedelta(days=1) - pd.Timedelta(1)
-    return stamp
-
-
-def _has_offset(value: str) -> bool:
-    return pd.Timestamp(value).tzinfo is not None
+    ``spec.timeframe``; the bars unchanged when none is set (:func:`~tradesweep.data.window.
+    window_bars`)."""
+    return window.window_bars(
+        bars, spec.data, spec.timeframe, spec.start, spec.end, error=SpecError
+    )
 
 
 def _check_window(timeframe: str | None, start: str | None, end: str | None) -> None:
-    if timeframe is not None:
-        try:
-            if not isinstance(timeframe, str):
-                raise DataError(f"not a string: {timeframe!r}")
-            parse_rule(timeframe)
-        except TradesweepError as exc:
-            raise SpecError(
-                f"spec field 'timeframe' {timeframe!r} is not a bar interval ({exc.message})",
-                fix="e.g. 1h, 4h, 1d, 1w",
-                field="timeframe",
-            ) from None
-    bounds = {}
-    for name, value in (("start", start), ("end", end)):
-        if value is None:
-            continue
-        try:
-            if not isinstance(value, str):
-                raise TypeError(value)
-            stamp = pd.Timestamp(value)
-            bounds[name] = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-        except (TypeError, ValueError):
-            raise SpecError(
-                f"spec field '{name}' must be an ISO date or timestamp, got {value!r}",
-                fix="e.g. 2020-01-31",
-                field=name,
-            ) from None
-    if len(bounds) == 2 and bounds["start"] > bounds["end"]:
-        raise SpecError(
-            f"start {start} is after end {end}",
-            fix="give start on or before end",
-            field="start",
-        )
+    window.check_window(timeframe, start, end, error=SpecError)
 
 
 def _check_warmup(

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from tradesweep.data import DatasetRegistry, load
+from tradesweep.data.window import window_bars
 from tradesweep.errors import TradesweepError
 from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
 from tradesweep.sweep.progress import Cancel, ProgressCallback
@@ -209,7 +210,9 @@ def _sweep(
 ) -> SweepOutcome:
     # run_sweep's steps, kept apart so the bars' ticker and length are at hand
     plan = plan_sweep(spec)
-    bars = load(spec.data, registry=registry)
+    bars = window_bars(
+        load(spec.data, registry=registry), spec.data, spec.timeframe, spec.start, spec.end
+    )
     result = sweep_bars(plan, bars, progress=progress, cancel=cancel, workers=workers)
     valid = result.valid_combinations
     return SweepOutcome(

@@ -32,14 +32,29 @@ from sqlalchemy.orm import Session
 from tradesweep.data import DatasetRegistry
 from tradesweep.data.interval import parse_rule, rule_span
 from tradesweep.errors import DataError, ParameterError, StrategyError, TradesweepError
+from tradesweep.metrics import KEYS, to_json_safe
 from tradesweep.notify import validate_webhook_url
 from tradesweep.services import submit
 from tradesweep.services.backtest import BacktestSpec
-from tradesweep.store import BacktestRepository, Job, JobRepository, JobType, NotFound
-from tradesweep.store.models import BacktestRun, BacktestTrade
+from tradesweep.store import (
+    BacktestRepository,
+    Job,
+    JobRepository,
+    JobType,
+    NotFound,
+    SweepResultRepository,
+)
+from tradesweep.store.models import BacktestRun, BacktestTrade, SweepResultRow
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
+from tradesweep.sweep.ranking import OBJECTIVES
+from tradesweep.sweep.runner import plan_sweep
+from tradesweep.sweep.spec import SweepSpec
+from tradesweep.sweep.walkforward import WalkForwardSpec
 
+DAYS_PER_MONTH = 365.25 / 12
+MAX_ALL_RESULTS = 10_000
+"""The most rows an optimize job's ``all_results`` lists (the rest: ``/api/v1/sweeps``)."""
 STORED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 """A stored strategy's name: a file name in the strategies folder, never a path."""
 DEFAULT_CAPITAL = 10_000.0
@@ -209,6 +224,106 @@ class BacktestRunRequest(_OrchestratorRequest):
         return self.start_date, self.end_date
 
 
+OBJECTIVE_NAMES: dict[str, str] = {
+    "sharpe_ratio": "sharpe_ratio",
+    "total_pnl": "total_return_pct",
+    "win_rate": "win_rate_pct",
+}
+"""The orchestrator's objectives and the sweep objective that ranks the same way (the P&L
+over the same starting cash orders like the total return)."""
+SETTING_AXES: dict[str, str] = {
+    "stop_loss": "stop_loss",
+    "take_profit": "take_profit",
+    "trailing_stop": "trailing_stop",
+    "position_size": "size",
+    "size": "size",
+    "max_drawdown": "max_drawdown",
+    "atr_stop": "stop_loss_atr",
+}
+"""Engine settings an ``optimize_params`` entry may name, as the sweep calls them."""
+Number = submit.Int | submit.Real
+AxisValues = Annotated[list[Number], Field(min_length=1, max_length=1000)]
+
+
+class _SweepingRequest(_OrchestratorRequest):
+    optimize_params: dict[str, AxisValues] = Field(
+        min_length=1,
+        description='The values to try per parameter, e.g. {"fast": [5, 10, 15], "slow": [30, 40]}',
+    )
+    parameters: dict[str, Number] = Field(
+        default_factory=dict, description="Strategy parameters held fixed"
+    )
+    objective: str = Field(
+        "sharpe_ratio",
+        description="What picks the best: sharpe_ratio, total_pnl or win_rate (or any "
+        "tradesweep objective)",
+    )
+    min_trades: submit.Int = Field(
+        1, ge=0, le=1000, description="Combinations with fewer trades are not ranked"
+    )
+
+    @field_validator("objective")
+    @classmethod
+    def known_objective(cls, value: str) -> str:
+        if value not in OBJECTIVE_NAMES and value not in OBJECTIVES:
+            raise PydanticCustomError(
+                "unknown_objective",
+                "unknown objective '{value}' (give one of: {known})",
+                {"value": value[:40], "known": ", ".join([*OBJECTIVE_NAMES, *OBJECTIVES])},
+            )
+        return value
+
+
+def _date_range(value: Any) -> Any:
+    if isinstance(value, list | tuple) and len(value) == 2 and all(v is None for v in value):
+        return None
+    return value
+
+
+class OptimizeRequest(_SweepingRequest):
+    """``POST /api/backtest/optimize``: every combination of ``optimize_params``, ranked by
+    ``objective``."""
+
+    date_range: Annotated[tuple[DateOrTime, DateOrTime], BeforeValidator(_date_range)] | None = (
+        Field(None, description='[start, end], inclusive, e.g. ["2024-01-01", "2024-03-01"]')
+    )
+
+    @field_validator("date_range")
+    @classmethod
+    def ordered(cls, value: tuple[date, date] | None) -> tuple[date, date] | None:
+        if value is not None and last_instant(value[1]) < first_instant(value[0]):
+            raise PydanticCustomError(
+                "dates_reversed",
+                "the end {end} is before the start {start} (give [start, end])",
+                {"end": value[1].isoformat(), "start": value[0].isoformat()},
+            )
+        return value
+
+    @property
+    def window(self) -> tuple[date | None, date | None]:
+        return self.date_range or (None, None)
+
+
+class WalkForwardRunRequest(_SweepingRequest):
+    """``POST /api/backtest/walk-forward``: optimise on one window of ``window_size_months``,
+    test the best parameters on the next, roll on by one window."""
+
+    start_date: DateOrTime | None = None
+    end_date: DateOrTime | None = Field(None, description="The last day or instant (inclusive)")
+    window_size_months: submit.Int = Field(
+        ge=1, le=120, description="Months in each training and each test window, e.g. 3"
+    )
+
+    @field_validator("end_date")
+    @classmethod
+    def end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        return _check_order(end, info, "start_date")
+
+    @property
+    def window(self) -> tuple[date | None, date | None]:
+        return self.start_date, self.end_date
+
+
 # ---- strategies ----------------------------------------------------------------------------
 
 
@@ -284,6 +399,131 @@ def run_spec(
     )
     check_strategy(spec.strategy, request.strategy_name, dict(spec.params))
     return spec
+
+
+def optimize_spec(
+    request: OptimizeRequest,
+    strategies_dir: Path,
+    registry: DatasetRegistry,
+    *,
+    max_combinations: int | None = None,
+) -> SweepSpec:
+    """The sweep spec of an optimize request, planned (every input checked, at least one valid
+    combination) before anything is stored."""
+    check_window(request, registry)
+    spec = _sweep_spec(request, strategies_dir, request.window, max_combinations)
+    _plan(spec, request)
+    return spec
+
+
+def walkforward_spec(
+    request: WalkForwardRunRequest,
+    strategies_dir: Path,
+    registry: DatasetRegistry,
+    *,
+    max_combinations: int | None = None,
+) -> WalkForwardSpec:
+    """The walk-forward spec of a request: the date range split into
+    ``round(months / window_size_months)`` windows of equal bar counts (the bars estimated from
+    the dataset's length, after ``timeframe``); each window trains the next one's test
+    (rolling, not anchored)."""
+    check_window(request, registry)
+    sweep = _sweep_spec(request, strategies_dir, request.window, max_combinations)
+    info = registry.info(request.symbol)
+    start, end = request.window
+    lo = max(first_instant(start), info.first) if start is not None else info.first
+    hi = min(last_instant(end), info.last) if end is not None else info.last
+    span = max(info.last - info.first, pd.Timedelta(1))
+    available = int(info.rows * max(hi - lo, pd.Timedelta(0)) / span)
+    if request.timeframe and info.interval:
+        ratio = pd.Timedelta(info.interval) / rule_span(parse_rule(request.timeframe))
+        available = int(available * min(1.0, ratio))
+    months = (hi - lo) / pd.Timedelta(days=DAYS_PER_MONTH)
+    windows = round(months / request.window_size_months)
+    if windows < 2 or available < 4:
+        raise ParameterError(
+            f"window_size_months {request.window_size_months} needs two windows (about "
+            f"{2 * request.window_size_months} months) but the dates given hold about "
+            f"{months:.1f} months of {request.symbol}",
+            fix="give a smaller window_size_months or a longer date range",
+            field="window_size_months",
+        )
+    bars = available // windows
+    spec = WalkForwardSpec.from_dict(
+        {**sweep.to_dict(), "top": 1, "train_bars": bars, "test_bars": bars, "step_bars": bars}
+    )
+    _plan(spec.sweep, request)
+    return spec
+
+
+def _sweep_spec(
+    request: _SweepingRequest,
+    strategies_dir: Path,
+    window: tuple[date | None, date | None],
+    max_combinations: int | None,
+) -> SweepSpec:
+    strategy = resolve_strategy(request.strategy_name, strategies_dir)
+    check_strategy(strategy, request.strategy_name, {})
+    ranges: dict[str, Any] = {name: value for name, value in request.parameters.items()}
+    for name, values in request.optimize_params.items():
+        key = SETTING_AXES.get(name, name)
+        if key in ranges:
+            raise ParameterError(
+                f"'{name}' is both in optimize_params and in parameters",
+                fix="give it once",
+                field="optimize_params",
+                path=f"optimize_params.{name}",
+            )
+        ranges[key] = {"values": list(values)}
+    values: dict[str, Any] = {
+        "data": request.symbol,
+        "strategy": strategy,
+        "ranges": ranges,
+        "objective": OBJECTIVE_NAMES.get(request.objective, request.objective),
+        "min_trades": request.min_trades,
+        "settings": {"cash": request.initial_capital},
+        "timeframe": request.timeframe,
+        "start": spec_bound(window[0]),
+        "end": spec_bound(window[1]),
+    }
+    if max_combinations is not None:
+        values["max_combinations"] = max_combinations
+    return SweepSpec.from_dict(values)
+
+
+def _plan(spec: SweepSpec, request: _SweepingRequest) -> None:
+    """Plan the sweep; refuse a grid with no valid combination, and name the request's field
+    (``optimize_params.NAME``) when a name is not the strategy's; an engine setting is refused
+    as not sweepable (yet) while the engine cannot sweep it."""
+    try:
+        space = plan_sweep(spec).space
+    except TradesweepError as exc:
+        name = str(exc.details.get("parameter") or "")
+        sent = next((n for n in request.optimize_params if SETTING_AXES.get(n, n) == name), name)
+        if sent in SETTING_AXES:
+            raise ParameterError(
+                f"optimize_params.{sent}: '{sent}' is an engine setting, and engine settings "
+                "are not sweepable yet (only the strategy's parameters are)",
+                fix=f"remove {sent} from optimize_params; sweep the strategy's parameters "
+                "(or run one backtest per value of it)",
+                field="optimize_params",
+                path=f"optimize_params.{sent}",
+            ) from None
+        if sent in request.optimize_params:
+            exc.details.update(field="optimize_params", path=f"optimize_params.{sent}")
+        elif sent in request.parameters:
+            exc.details.update(field="parameters", path=f"parameters.{sent}")
+        else:
+            exc.details.setdefault("field", "optimize_params")
+        exc.details.pop("parameter", None)
+        raise _named(exc, spec.strategy, request.strategy_name, exc.details["field"]) from None
+    if space.valid_count == 0:
+        raise ParameterError(
+            f"no valid combination among the {space.grid_size:,} of optimize_params: every one "
+            f"breaks a rule of strategy '{request.strategy_name}'",
+            fix="widen the values, e.g. keep every fast period below the slow ones",
+            field="optimize_params",
+        )
 
 
 def check_window(request: _OrchestratorRequest, registry: DatasetRegistry) -> None:
@@ -376,6 +616,37 @@ def submit_run(
     )
 
 
+def submit_optimize(
+    session: Session,
+    tenant_id: int,
+    request: OptimizeRequest,
+    spec: SweepSpec,
+    *,
+    idempotency_key: str | None = None,
+) -> Submitted:
+    return submit_job(
+        session, tenant_id, JobType.SWEEP, request, spec.to_dict(), idempotency_key=idempotency_key
+    )
+
+
+def submit_walkforward(
+    session: Session,
+    tenant_id: int,
+    request: WalkForwardRunRequest,
+    spec: WalkForwardSpec,
+    *,
+    idempotency_key: str | None = None,
+) -> Submitted:
+    return submit_job(
+        session,
+        tenant_id,
+        JobType.WALKFORWARD,
+        request,
+        spec.to_dict(),
+        idempotency_key=idempotency_key,
+    )
+
+
 def find_job(session: Session, tenant_id: int, job_id: str) -> Job:
     """A backtest job of the tenant, or one these endpoints made (optimize, walk-forward);
     :class:`NotFound` otherwise (a sweep made elsewhere is not a backtest)."""
@@ -402,3 +673,47 @@ def backtest_run(
     if stored is None:
         return None
     return stored, repo.trades(stored.id)
+
+
+def optimize_results(session: Session, tenant_id: int, job: Job) -> dict[str, Any] | None:
+    """A completed optimize job's ``best_params``, ``best_result`` and ``all_results`` (every
+    evaluated combination, the ranked ones first, in rank order, at most
+    :data:`MAX_ALL_RESULTS`); None before it completes."""
+    run_id = (job.result or {}).get("sweep_run_id")
+    repo = SweepResultRepository(session)
+    run = repo.get_run(tenant_id, run_id) if run_id else None
+    if run is None:
+        return None
+    cash = float(((job.parameters or {}).get("spec") or {}).get("settings", {}).get("cash", 0))
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    while len(rows) < MAX_ALL_RESULTS:
+        page = repo.page(run.id, limit=min(1000, MAX_ALL_RESULTS - len(rows)), cursor=cursor)
+        rows.extend(_row(row, cash) for row in page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    best = rows[0] if rows and rows[0]["rank"] is not None else None
+    return {
+        "best_params": best["params"] if best else None,
+        "best_result": best,
+        "all_results": rows,
+        "all_results_truncated": cursor is not None,
+        "total_combinations": repo.count(run.id),
+        "sweep_run_id": run.id,
+    }
+
+
+def _row(row: SweepResultRow, cash: float) -> dict[str, Any]:
+    metrics = {key: getattr(row, key, None) for key in KEYS}
+    final = metrics.get("final_equity")
+    return {
+        "params": row.params,
+        "rank": row.rank,
+        "below_min_trades": row.below_min_trades,
+        "sharpe_ratio": metrics.get("sharpe_ratio"),
+        "total_pnl": None if final is None else final - cash,
+        "win_rate": metrics.get("win_rate_pct"),
+        "total_trades": metrics.get("total_trades"),
+        "metrics": to_json_safe(metrics),
+    }

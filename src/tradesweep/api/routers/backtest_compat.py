@@ -21,6 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from tradesweep.api.deps import (
     BodyDep,
@@ -35,8 +36,14 @@ from tradesweep.api.deps import (
 from tradesweep.api.errors import NotReady
 from tradesweep.api.schemas import ERRORS, SUBMIT_ERRORS, ErrorOut, request_body, trade_dict
 from tradesweep.services import orchestrator
-from tradesweep.services.orchestrator import DEFAULT_CAPITAL, BacktestRunRequest
-from tradesweep.store import Job, JobStatus
+from tradesweep.services.orchestrator import (
+    DEFAULT_CAPITAL,
+    BacktestRunRequest,
+    OptimizeRequest,
+    Submitted,
+    WalkForwardRunRequest,
+)
+from tradesweep.store import Job, JobStatus, JobType
 
 router = APIRouter(prefix="/api/backtest", tags=["backtest (orchestrator clients)"])
 
@@ -83,6 +90,41 @@ class ResultsOut(BaseModel):
     backtest_run_id: str
 
 
+class OptimizeResultsOut(BaseModel):
+    id: str
+    status: str
+    strategy_name: str
+    symbol: str | None
+    timeframe: str | None
+    date_range: list[str] | None
+    objective: str
+    best_params: dict[str, Any] | None = Field(
+        description="the best combination's parameters (null when none was ranked)"
+    )
+    best_result: dict[str, Any] | None = Field(description="the best row of all_results")
+    all_results: list[dict[str, Any]] = Field(
+        description="every combination: params, rank, sharpe_ratio, total_pnl, win_rate "
+        "(percent), total_trades and every metric; ranked rows first, best first"
+    )
+    all_results_truncated: bool
+    total_combinations: int
+    sweep_run_id: str
+
+
+class WalkForwardResultsOut(BaseModel):
+    id: str
+    status: str
+    strategy_name: str
+    symbol: str | None
+    window_size_months: int
+    results: list[dict[str, Any]] = Field(
+        description="per window: train_window and test_window ([first, last] bar), "
+        "optimized_params, in_sample and test_performance (the test window's metrics)"
+    )
+    out_of_sample: dict[str, Any] = Field(description="metrics of the stitched test windows")
+    efficiency: dict[str, Any]
+
+
 @router.post(
     "/run",
     status_code=202,
@@ -107,18 +149,73 @@ def run(
     submitted = orchestrator.submit_run(
         session, principal.tenant_id, request, spec, idempotency_key=idempotency_key
     )
-    job, created = submitted.job, submitted.created
-    response.headers["Location"] = f"{router.prefix}/{job.id}/status"
-    if not created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return RunOut(
-        id=job.id,
-        job_id=job.id,
-        status=job.status.value,
-        message="Backtest job queued" if created else "Idempotency-Key seen before: the job",
-        created_at=job.created_at,
-        links=_links(job),
+    return _queued(submitted, response, "Backtest job queued")
+
+
+@router.post(
+    "/optimize",
+    status_code=202,
+    response_model=RunOut,
+    openapi_extra=request_body(OptimizeRequest),
+    responses=SUBMIT_ERRORS,
+    dependencies=[SubmissionLimits],
+)
+def optimize(
+    body: BodyDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> RunOut:
+    """Queue a sweep of ``optimize_params`` ranked by ``objective``; its results hold
+    ``best_params``, ``best_result`` and ``all_results``."""
+    registry = registry.for_tenant(principal.tenant_id)
+    request = validated(OptimizeRequest, body, tickers=registry.tickers())
+    spec = orchestrator.optimize_spec(
+        request,
+        settings.strategies_dir,
+        registry,
+        max_combinations=settings.max_sweep_combinations,
     )
+    submitted = orchestrator.submit_optimize(
+        session, principal.tenant_id, request, spec, idempotency_key=idempotency_key
+    )
+    return _queued(submitted, response, "Optimization job queued")
+
+
+@router.post(
+    "/walk-forward",
+    status_code=202,
+    response_model=RunOut,
+    openapi_extra=request_body(WalkForwardRunRequest),
+    responses=SUBMIT_ERRORS,
+    dependencies=[SubmissionLimits],
+)
+def walk_forward(
+    body: BodyDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> RunOut:
+    """Queue a walk-forward: optimise on a window of ``window_size_months``, test the best
+    parameters on the next one, roll on."""
+    registry = registry.for_tenant(principal.tenant_id)
+    request = validated(WalkForwardRunRequest, body, tickers=registry.tickers())
+    spec = orchestrator.walkforward_spec(
+        request,
+        settings.strategies_dir,
+        registry,
+        max_combinations=settings.max_sweep_combinations,
+    )
+    submitted = orchestrator.submit_walkforward(
+        session, principal.tenant_id, request, spec, idempotency_key=idempotency_key
+    )
+    return _queued(submitted, response, "Walk-forward job queued")
 
 
 @router.get("/{job_id}/status", response_model=StatusOut, responses=ERRORS)
@@ -139,25 +236,26 @@ def status(job_id: str, principal: PrincipalDep, session: SessionDep) -> StatusO
 
 @router.get(
     "/{job_id}/results",
-    response_model=ResultsOut,
+    response_model=ResultsOut | OptimizeResultsOut | WalkForwardResultsOut,
     responses={**ERRORS, 409: {"model": ErrorOut, "description": "the job has not completed"}},
 )
-def results(job_id: str, principal: PrincipalDep, session: SessionDep) -> ResultsOut:
-    """A completed backtest's closed trades, total P&L, winning and losing trade counts and
-    metrics; 409 ``not_ready`` before it completes."""
+def results(
+    job_id: str, principal: PrincipalDep, session: SessionDep
+) -> ResultsOut | OptimizeResultsOut | WalkForwardResultsOut:
+    """A completed backtest's closed trades, total P&L, winning and losing trade counts,
+    metrics and ``signals_generated``; an optimization's ``best_params``, ``best_result`` and
+    ``all_results``; a walk-forward's windows. 409 ``not_ready`` before it completes."""
     job = orchestrator.find_job(session, principal.tenant_id, job_id)
+    request = (job.parameters or {}).get("request", {})
+    if job.type is JobType.SWEEP:
+        return _optimize_results(session, principal.tenant_id, job, request)
+    if job.type is JobType.WALKFORWARD:
+        return _walkforward_results(job, request)
     found = orchestrator.backtest_run(session, principal.tenant_id, job)
     if job.status is not JobStatus.COMPLETED or found is None:
-        why = f" ({job.error})" if job.error else ""
-        raise NotReady(
-            f"backtest {job.id} is {job.status.value}{why}: results come when it completes",
-            fix=f"poll GET {router.prefix}/{job.id}/status until status is completed",
-            field="job_id",
-            status=job.status.value,
-        )
+        raise _not_ready(job)
     stored, trades = found
     pnls = [t.pnl for t in trades if t.pnl is not None]
-    request = (job.parameters or {}).get("request", {})
     return ResultsOut(
         id=job.id,
         status=job.status.value,
@@ -175,6 +273,77 @@ def results(job_id: str, principal: PrincipalDep, session: SessionDep) -> Result
         metrics=stored.metrics,
         trades=[trade_dict(t) for t in trades],
         backtest_run_id=stored.id,
+    )
+
+
+def _optimize_results(
+    session: Session, tenant_id: int, job: Job, request: dict[str, Any]
+) -> OptimizeResultsOut:
+    found = orchestrator.optimize_results(session, tenant_id, job)
+    if job.status is not JobStatus.COMPLETED or found is None:
+        raise _not_ready(job)
+    return OptimizeResultsOut(
+        id=job.id,
+        status=job.status.value,
+        strategy_name=request.get("strategy_name", ""),
+        symbol=job.ticker,
+        timeframe=request.get("timeframe"),
+        date_range=request.get("date_range"),
+        objective=request.get("objective", "sharpe_ratio"),
+        **found,
+    )
+
+
+def _walkforward_results(job: Job, request: dict[str, Any]) -> WalkForwardResultsOut:
+    result = job.result or {}
+    if job.status is not JobStatus.COMPLETED or "windows" not in result:
+        raise _not_ready(job)
+    windows = [
+        {
+            "window": w["window"],
+            "train_window": w["train"],
+            "test_window": w["test"],
+            "optimized_params": w["params"],
+            "in_sample": w["in_sample"],
+            "test_performance": w["out_of_sample"],
+            "note": w.get("note"),
+        }
+        for w in result["windows"]
+    ]
+    return WalkForwardResultsOut(
+        id=job.id,
+        status=job.status.value,
+        strategy_name=request.get("strategy_name", ""),
+        symbol=job.ticker,
+        window_size_months=request.get("window_size_months", 0),
+        results=windows,
+        out_of_sample=result.get("out_of_sample") or {},
+        efficiency=result.get("efficiency") or {},
+    )
+
+
+def _not_ready(job: Job) -> NotReady:
+    why = f" ({job.error})" if job.error else ""
+    return NotReady(
+        f"job {job.id} is {job.status.value}{why}: results come when it completes",
+        fix=f"poll GET {router.prefix}/{job.id}/status until status is completed",
+        field="job_id",
+        status=job.status.value,
+    )
+
+
+def _queued(submitted: Submitted, response: Response, message: str) -> RunOut:
+    job, created = submitted.job, submitted.created
+    response.headers["Location"] = f"{router.prefix}/{job.id}/status"
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return RunOut(
+        id=job.id,
+        job_id=job.id,
+        status=job.status.value,
+        message=message if created else "Idempotency-Key seen before: the job",
+        created_at=job.created_at,
+        links=_links(job),
     )
 
 
