@@ -19,10 +19,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Response, WebSocket
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from tradesweep.api import ws
 from tradesweep.api.deps import (
     BodyDep,
     IdempotencyKeyDep,
@@ -276,6 +277,40 @@ def results(
     )
 
 
+class ProgressTokenOut(BaseModel):
+    token: str
+    expires_in: int = Field(description="seconds the token opens the WebSocket")
+    url: str = Field(description="the WebSocket's path with the token")
+
+
+@router.post("/{job_id}/progress-token", response_model=ProgressTokenOut, responses=ERRORS)
+def progress_token(
+    job_id: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> ProgressTokenOut:
+    """A short-lived token that opens the progress WebSocket of this job from a browser, which
+    cannot send the API key as a header (never put the key in the URL)."""
+    job = orchestrator.find_job(session, principal.tenant_id, job_id)
+    token = ws.progress_token(job.id, principal.key_prefix, settings.session_secret)
+    return ProgressTokenOut(
+        token=token,
+        expires_in=ws.TOKEN_SECONDS,
+        url=f"{router.prefix}/{job.id}/progress?token={token}",
+    )
+
+
+@router.websocket("/{job_id}/progress")
+async def progress(websocket: WebSocket, job_id: str) -> None:
+    """The job's progress events, as the SSE stream carries them (:mod:`tradesweep.api.ws`);
+    authorised by ``?token=`` (``POST .../progress-token``), a key header, or the session
+    cookie from this site's own pages."""
+    await ws.stream_progress(
+        websocket,
+        job_id,
+        find_job=orchestrator.find_job,
+        poll_seconds=websocket.app.state.settings.sse_poll_seconds,
+    )
+
+
 def _optimize_results(
     session: Session, tenant_id: int, job: Job, request: dict[str, Any]
 ) -> OptimizeResultsOut:
@@ -352,5 +387,6 @@ def _links(job: Job) -> dict[str, str]:
     return {
         "status": f"{base}/status",
         "results": f"{base}/results",
+        "progress_token": f"{base}/progress-token",
         "job": f"/api/v1/jobs/{job.id}",
     }
