@@ -133,14 +133,8 @@ def test_the_session_cookie_only_from_this_sites_pages(
         ws_url(api, job_id), additional_headers={"Cookie": cookie}, origin=own, open_timeout=30
     ) as socket:
         socket.close()  # opened: the job is queued, nothing sent yet
-    assert (
-        refused(
-            ws_url(api, job_id),
-            additional_headers={"Cookie": cookie},
-            origin="https://evil.example",
-        )  # fmt: skip
-        == 403
-    )
+    evil = {"additional_headers": {"Cookie": cookie}, "origin": "https://evil.example"}
+    assert refused(ws_url(api, job_id), **evil) == 403
 
 
 def test_what_does_not_open_it(
