@@ -464,8 +464,8 @@ def _sweep_spec(
 ) -> SweepSpec:
     strategy = resolve_strategy(request.strategy_name, strategies_dir)
     check_strategy(strategy, request.strategy_name, {})
-    ranges: dict[str, Any] = {name: value for name, value in request.parameters.items()}
-    for name, values in request.optimize_params.items():
+    ranges: dict[str, Any] = dict(request.parameters)
+    for name, tried in request.optimize_params.items():
         key = SETTING_AXES.get(name, name)
         if key in ranges:
             raise ParameterError(
@@ -474,7 +474,7 @@ def _sweep_spec(
                 field="optimize_params",
                 path=f"optimize_params.{name}",
             )
-        ranges[key] = {"values": list(values)}
+        ranges[key] = {"values": list(tried)}
     values: dict[str, Any] = {
         "data": request.symbol,
         "strategy": strategy,
