@@ -68,9 +68,17 @@ def test_existing_ticker_needs_overwrite(
     assert len(list(data_dir.glob("*.parquet"))) == 1
 
 
-def test_bundled_tickers_cannot_be_replaced(write_csv: WriteCsv, data_dir: Path) -> None:
+def test_bundled_tickers_are_shadowed_only_with_overwrite(
+    write_csv: WriteCsv, data_dir: Path
+) -> None:
     with pytest.raises(DataError, match="bundled sample"):
-        DatasetRegistry().import_file(write_csv(), "googl", overwrite=True)
+        DatasetRegistry().import_file(write_csv(), "googl")
+    with pytest.raises(DataError, match="bundled sample"):  # a tenant may not (yet)
+        DatasetRegistry(tenant="acme").import_file(write_csv(), "googl", overwrite=True)
+    info = DatasetRegistry().import_file(write_csv(), "googl", overwrite=True)
+    assert info.scope == "shared"
+    assert DatasetRegistry().info("GOOGL").scope == "shared"  # the operator's data shadows it
+    assert len(DatasetRegistry().load("GOOGL")) == info.rows
 
 
 def test_invalid_ticker_names(write_csv: WriteCsv, data_dir: Path) -> None:
