@@ -5,6 +5,7 @@ real server and worker on SQLite and PostgreSQL: the best parameters equal what
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -45,7 +46,13 @@ def eurusd(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def worker(sessions: sessionmaker[Session], eurusd: Path) -> Iterator[None]:
     stop = threading.Event()
     run = Worker(
-        sessions, poll_interval=0.1, compute_workers=1, retry=RetryPolicy(max_delay=0.2)
+        sessions,
+        poll_interval=0.1,
+        compute_workers=1,
+        retry=RetryPolicy(max_delay=0.2),
+        # spawn, not the per-process forkserver: a forkserver started by an earlier test keeps
+        # the TRADESWEEP_DATA_DIR of its start, and its children read the datasets there
+        context=multiprocessing.get_context("spawn"),
     ).run
     thread = threading.Thread(target=run, args=(stop,), name="test-worker")
     thread.start()
@@ -87,7 +94,8 @@ def test_optimize_finds_what_the_cli_sweep_finds(
     answer = acme.client.post("/api/backtest/optimize", json=OPTIMIZE | {"objective": objective})
     assert answer.status_code == 202, answer.text
     job_id = answer.json()["id"]
-    assert wait_done(acme.client, job_id)["status"] == "completed"
+    status = wait_done(acme.client, job_id)
+    assert status["status"] == "completed", status
     got = acme.client.get(f"/api/backtest/{job_id}/results")
     assert got.status_code == 200, got.text
     body = got.json()
