@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format system-deps bench sweep-bench service-bench clean clean-cache
+.PHONY: run test lint format system-deps bench sweep-bench service-bench indicator-compare clean clean-cache
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ sweep-bench: $(DEVSTAMP)
 
 service-bench: system-deps $(DEVSTAMP)
 	$(PY) bench/service_bench.py
+
+## the figures of docs/indicators.md: tradesweep's indicators next to TA-Lib
+indicator-compare: $(DEVSTAMP)
+	$(PY) bench/indicator_compare.py
 
 ## numba's on-disk kernel cache (stale after editing a kernel another module's kernel calls)
 clean-cache:

@@ -179,3 +179,13 @@ def test_each_tenants_sweep_reads_its_own_dataset_of_the_same_name(
         shared = {**sweep, "ticker": "GOOGL"}
         job = _finished(b, b.post("/api/v1/strategy/sweep", json=shared).json()["job_id"])
         assert job["status"] == "completed" and job["metrics"]["bars"] == len(googl)
+
+
+def test_an_upload_of_pandas_to_csv_output_needs_no_renaming(acme: Caller) -> None:
+    bars = synthetic_bars(40, seed=8)
+    frame = bars[["open", "high", "low", "close", "volume"]].rename(columns=str.title)
+    content = frame.rename_axis(None).to_csv().encode()
+    assert content.startswith(b",Open,High,Low,Close,Volume")
+    response = _upload(acme.client, "FRAME", content, "frame.csv")
+    assert response.status_code == 201, response.text
+    assert _listed(acme.client)["FRAME"]["bars"] == 40

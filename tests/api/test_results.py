@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradesweep.data import load_sample
 from tradesweep.engine.enums import trade_dt
 from tradesweep.store import BacktestRepository, JobRepository, JobType, SweepResultRepository
 from tradesweep.sweep.runner import SweepResult, run_sweep
@@ -165,6 +166,16 @@ def test_full_table_in_pages_and_as_csv(
     assert len(table) == len(swept.results)
     assert {"fast", "slow", "score", "sharpe_ratio", "rank"} <= set(table[0])
     assert float(table[0]["score"]) == pytest.approx(seen[0]["score"])
+    googl = load_sample("GOOGL")
+    for row in (table[0], table[-1]):
+        assert pd.Timestamp(row["start"]) == googl.index[0]
+        assert pd.Timestamp(row["end"]) == googl.index[-1]
+
+
+def test_every_stored_row_names_the_window_it_was_tested_on(swept: SweepResult) -> None:
+    first, last = (t.isoformat() for t in load_sample("GOOGL").index[[0, -1]])
+    for row in (*swept.all_rows(), *swept.rows()):
+        assert (row["metrics"]["start"], row["metrics"]["end"]) == (first, last)
 
 
 def test_sweep_run_summary(acme: Caller, stored: dict[str, str], swept: SweepResult) -> None:

@@ -207,6 +207,17 @@ def test_a_data_file(runner: CliRunner, tmp_path: Path, googl: pd.DataFrame) -> 
     assert _no_nan(result.stdout)["metrics"]["bars"] == 500
 
 
+def test_a_data_file_written_by_pandas_defaults(
+    runner: CliRunner, tmp_path: Path, googl: pd.DataFrame
+) -> None:
+    path = tmp_path / "g.csv"
+    googl.tail(300).rename_axis(None).rename(columns=str.title).to_csv(path)
+    assert path.read_text().startswith(",Open,High,Low,Close,Volume")
+    result = runner.invoke(app, ["backtest", "--data", str(path), "-s", "sma_crossover", "--json"])
+    assert result.exit_code == 0, result.output
+    assert _no_nan(result.stdout)["metrics"]["bars"] == 300
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -280,3 +291,23 @@ def test_the_cli_imports_neither_plotly_without_html_nor_the_oracles() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_indicator_convention_flag_reaches_the_spec(runner: CliRunner) -> None:
+    macd = ["backtest", "--data", "GOOGL", "--strategy", "macd", "--json"]
+    pandas = runner.invoke(app, macd)
+    talib = runner.invoke(app, [*macd, "--indicator-convention", "talib"])
+    assert pandas.exit_code == 0 and talib.exit_code == 0, talib.output
+    p, t = _no_nan(pandas.stdout), _no_nan(talib.stdout)
+    assert "indicator_convention" not in p["config"]["spec"]
+    assert t["config"]["spec"]["indicator_convention"] == "talib"
+    assert t["config"]["spec_id"] != p["config"]["spec_id"]
+    spec = BacktestSpec.from_dict(t["config"]["spec"])
+    assert t["metrics"]["total_return_pct"] == run_backtest_spec(spec).metrics["total_return_pct"]
+    assert t["metrics"]["total_return_pct"] != p["metrics"]["total_return_pct"]
+
+
+def test_an_unknown_indicator_convention_is_one_line(runner: CliRunner) -> None:
+    result = runner.invoke(app, [*BASE, "--indicator-convention", "ta-lib"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "did you mean 'talib'" in result.stderr

@@ -226,8 +226,9 @@ def test_make_run_starts_the_service_and_prints_the_url_and_a_key(tmp_path: Path
     with serving(command, _env(tmp_path / "data", None)) as served:
         assert served.url == f"http://127.0.0.1:{port}"
         assert served.key is not None
-        health = httpx.get(f"{served.url}/health").json()
-        assert health["status"] == "healthy"
+        assert httpx.get(f"{served.url}/health").json() == {"status": "healthy"}
+        # the checks are for callers with a key (or the metrics token)
+        health = httpx.get(f"{served.url}/health", headers={"X-API-Key": served.key}).json()
         assert health["checks"]["database"]["backend"] == "sqlite"
 
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from tradesweep.cli.backtest import engine_parameters, engine_settings
 from tradesweep.cli.main import app
+from tradesweep.data import load_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -136,6 +137,9 @@ def test_csv_and_parquet_hold_every_row(runner: CliRunner, tmp_path: Path) -> No
     assert len(rows) == 8 and len(pd.read_parquet(parquet)) == 8
     assert {"fast", "slow", "sharpe_ratio", "score", "rank", "below_min_trades"} <= set(rows)
     assert len(json.loads(result.stdout)["results"]) == 2
+    googl = load_sample("GOOGL")
+    assert set(rows["start"]) == {googl.index[0].isoformat()}
+    assert set(rows["end"]) == {googl.index[-1].isoformat()}
 
 
 @pytest.mark.parametrize(
@@ -300,3 +304,18 @@ def test_sweep_html_renders_offline_in_chromium(runner: CliRunner, tmp_path: Pat
     assert traces == ["heatmap", "scatter"]
     assert cells == 10
     assert heading == "GOOGL · sma_crossover sweep"
+
+
+def test_indicator_convention_flag_reaches_sweep_and_walkforward(runner: CliRunner) -> None:
+    ema = ["sweep", "-d", "GOOGL", "-s", "ema_crossover", "--no-progress", *SMALL, "--json"]
+    pandas = run_json(runner, ema)
+    talib = run_json(runner, [*ema, "--indicator-convention", "talib"])
+    assert talib["spec"]["indicator_convention"] == "talib"
+    assert "indicator_convention" not in pandas["spec"]
+    assert (pandas["path"], talib["path"]) == ("fused", "fused")
+    assert talib["results"][0]["metrics"] != pandas["results"][0]["metrics"]
+    assert talib["spec_id"] != pandas["spec_id"]
+    wf = [*WF, "--train", "600", "--test", "400", "--json", "--indicator-convention", "talib"]
+    out = run_json(runner, wf)
+    assert out["spec"]["indicator_convention"] == "talib"
+    one_line_error(runner, [*BASE, *SMALL, "--indicator-convention", "tlib"], "talib")

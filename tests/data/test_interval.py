@@ -23,7 +23,17 @@ def test_too_few_bars() -> None:
     ("spacing", "label"),
     [
         ("1D", "1D"),
-        ("7D", "7D"),
+        ("7D", "1W"),
+        ("14D", "2W"),
+        ("28D", "4W"),
+        ("30D", "1M"),
+        ("31D", "1M"),
+        ("30D12h", "1M"),
+        ("61D", "2M"),
+        ("91D", "3M"),
+        ("365D", "1Y"),
+        ("366D", "1Y"),
+        ("10D", "10D"),
         ("4h", "4h"),
         ("15min", "15min"),
         ("30s", "30s"),
@@ -57,3 +67,10 @@ def test_rule_spellings(rule: str, freq: str) -> None:
 def test_bad_rules(rule: str) -> None:
     with pytest.raises(DataError):
         parse_rule(rule)
+
+
+@pytest.mark.parametrize(("freq", "label"), [("W-FRI", "1W"), ("MS", "1M"), ("ME", "1M")])
+def test_weekly_and_monthly_bars_are_labelled_as_such(freq: str, label: str) -> None:
+    for periods in (24, 25, 156):
+        index = pd.date_range("2012-01-01", periods=periods, freq=freq, tz="UTC")
+        assert interval_label(infer_interval(index)) == label

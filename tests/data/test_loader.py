@@ -153,3 +153,34 @@ def test_min_bars(write_csv: WriteCsv) -> None:
     with pytest.raises(DataError, match="6 bars, fewer than the 7 required") as info:
         load_bars(path, min_bars=7)
     assert info.value.details["file"] == str(path)
+
+
+@pytest.mark.parametrize("tz", [None, "UTC"])
+def test_pandas_default_to_csv_output_loads_as_is(tmp_path: Path, tz: str | None) -> None:
+    """``df.to_csv()`` writes the unnamed index as a first column with an empty header
+    (``,Open,High,Low,Close,Volume``); that column is the time."""
+    frame = pd.DataFrame(
+        {
+            "Open": [10.0, 10.5, 11.5],
+            "High": [11.0, 12.0, 11.8],
+            "Low": [9.0, 10.0, 10.9],
+            "Close": [10.5, 11.5, 11.0],
+            "Volume": [1000, 1100, 900],
+        },
+        index=pd.date_range("2020-01-01", periods=3, freq="D", tz=tz),
+    )
+    path = tmp_path / "frame.csv"
+    frame.to_csv(path)
+    assert path.read_text().splitlines()[0] == ",Open,High,Low,Close,Volume"
+    bars = load_bars(path)
+    assert list(bars.columns) == list(BAR_COLUMNS)
+    assert bars.index.equals(FIRST_DAYS[:3].as_unit("ns").rename("timestamp"))
+    assert bars["close"].tolist() == [10.5, 11.5, 11.0]
+
+
+def test_an_unnamed_first_column_is_not_the_time_when_a_time_column_exists(
+    write_csv: WriteCsv, good_rows: list[str]
+) -> None:
+    rows = [f"{i},{row}" for i, row in enumerate(good_rows)]
+    bars = load_bars(write_csv(rows, header=",Date,Open,High,Low,Close,Volume"))
+    assert bars.index.equals(FIRST_DAYS.as_unit("ns").rename("timestamp"))

@@ -68,6 +68,53 @@ def test_existing_ticker_needs_overwrite(
     assert len(list(data_dir.glob("*.parquet"))) == 1
 
 
+def test_a_bundled_name_is_shadowed_only_with_overwrite(
+    write_csv: WriteCsv, data_dir: Path
+) -> None:
+    registry = DatasetRegistry()
+    with pytest.raises(DatasetExists, match="bundled sample") as refused:
+        registry.import_file(write_csv(), "googl")
+    assert "--overwrite" in str(refused.value)
+    info = registry.import_file(write_csv(), "googl", overwrite=True)
+    assert (info.ticker, info.scope, info.shadows_sample) == ("GOOGL", "shared", True)
+    assert registry.info("GOOGL").rows == 6
+    assert registry.load("GOOGL").shape[0] == 6
+    assert [i.ticker for i in registry.list()].count("GOOGL") == 1
+    assert registry.tenants() == []
+    tenant = registry.for_tenant(4)
+    assert tenant.info("GOOGL").rows == 6  # the operator's data, for every tenant
+    assert not DatasetRegistry().info("EURUSD").shadows_sample
+
+
+def test_removing_a_shadowing_dataset_brings_the_sample_back(
+    write_csv: WriteCsv, data_dir: Path, googl: pd.DataFrame
+) -> None:
+    registry = DatasetRegistry()
+    registry.import_file(write_csv(), "GOOGL", overwrite=True)
+    removed = registry.remove("googl")
+    assert removed.rows == 6 and removed.shadows_sample
+    info = registry.info("GOOGL")
+    assert (info.scope, info.rows) == ("bundled", len(googl))
+    assert list(data_dir.glob("*.parquet")) == []
+
+
+def test_remove_refuses_samples_unknown_and_others_tickers(
+    write_csv: WriteCsv, data_dir: Path
+) -> None:
+    shared = DatasetRegistry(data_dir)
+    with pytest.raises(DatasetReadOnly, match="bundled sample"):
+        shared.remove("EURUSD")
+    with pytest.raises(DatasetNotFound, match="unknown ticker"):
+        shared.remove("NOPE")
+    shared.import_file(write_csv(), "OPS")
+    tenant = shared.for_tenant(5)
+    with pytest.raises(DatasetReadOnly, match="shared data"):
+        tenant.remove("OPS")
+    tenant.import_file(write_csv(), "MINE")
+    assert tenant.remove("MINE").ticker == "MINE"
+    assert tenant.tickers() == ["EURUSD", "GOOGL", "OPS"]
+
+
 def test_bundled_tickers_are_shadowed_only_with_overwrite(
     write_csv: WriteCsv, data_dir: Path
 ) -> None:

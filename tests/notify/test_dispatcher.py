@@ -297,6 +297,8 @@ def test_a_row_leased_by_a_dead_dispatcher_is_retried_after_the_lease_expires(
         pass
 
     class DiesMidSend:
+        timeout = 1.0
+
         def send(self, *args: object) -> None:
             raise Crash("the process died here")
 

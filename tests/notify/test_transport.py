@@ -44,8 +44,7 @@ def test_https_requests_carry_the_name_for_sni_and_the_certificate() -> None:
         captured.append(req)
         return httpx.Response(200)
 
-    client = httpx.Client(transport=httpx.MockTransport(handler))
-    assert HttpTransport(client=client).send(dest, b"{}", {}).ok
+    assert HttpTransport(transport=httpx.MockTransport(handler)).send(dest, b"{}", {}).ok
     assert captured[0].extensions["sni_hostname"] == "hooks.example.com"
 
 

@@ -221,3 +221,23 @@ def test_walkforward_spec() -> None:
         100,
         False,
     )
+
+
+def test_indicator_convention_reaches_every_spec() -> None:
+    sweep = sweep_spec(_sweep(strategy_type="EMA", indicator_convention="talib"))
+    assert sweep.indicator_convention == "talib"
+    assert sweep_spec(_sweep()).indicator_convention == "pandas"
+    walk = parse_request(
+        WalkForwardRequest,
+        {**CLIENT, "train_bars": 500, "test_bars": 100, "indicator_convention": "talib"},
+        tickers=TICKERS,
+    )
+    assert walkforward_spec(walk).sweep.indicator_convention == "talib"
+    backtest = parse_request(
+        BacktestRequest,
+        {"ticker": "GOOGL", "strategy_type": "MACD", "indicator_convention": "talib"},
+        tickers=TICKERS,
+    )
+    assert backtest_spec(backtest).indicator_convention == "talib"
+    with pytest.raises(ValidationError, match="indicator_convention"):
+        _sweep(indicator_convention="ta-lib")

@@ -201,3 +201,42 @@ def test_instances_pickle_for_worker_processes(examples_dir, googl):
     copy = pickle.loads(pickle.dumps(strategy))
     assert copy.params == strategy.params and copy.execution == strategy.execution
     assert np.array_equal(copy.signals(googl).flags(), strategy.signals(googl).flags())
+
+
+ATR_MACD = """
+name: atr_macd
+indicators:
+  m: {type: macd, fast: 5, slow: 12, signal: 4, output: line}
+  a: {type: atr, period: 10}
+rules:
+  long: {entry: {crosses_above: [m, a]}, exit: {crosses_below: [m, 0]}}
+"""
+
+
+def test_yaml_indicators_follow_the_talib_convention(samples):
+    import tradesweep.indicators as ti
+
+    macd = build(ATR_MACD)(indicator_convention="talib")
+    bars = samples["GOOGL"]
+    values = macd._indicator_values()
+    m = KINDS["macd"].compute(bars, values["m"])
+    a = KINDS["atr"].compute(bars, values["a"])
+    close = bars["close"].to_numpy()
+    want = ti.macd(close, 5, 12, 4, convention="talib")
+    assert all(np.array_equal(x, y, equal_nan=True) for x, y in zip(m, want, strict=True))
+    assert np.array_equal(a[0], ti.atr(bars, 10, convention="talib").to_numpy(), equal_nan=True)
+    # the line starts with the signal under talib; ATR one bar later than under pandas
+    assert macd.warmup_period() == build(ATR_MACD)().warmup_period() + 3
+    for frame in samples.values():
+        np.testing.assert_array_equal(macd.signals(frame).flags(), macd.stream(frame))
+    yaml_hist = build(
+        """
+name: m
+indicators: {m: {type: macd, output: hist}}
+rules:
+  long: {entry: {crosses_above: [m, 0]}, exit: {crosses_below: [m, 0]}}
+  short: {entry: {crosses_below: [m, 0]}, exit: {crosses_above: [m, 0]}}
+"""
+    )(indicator_convention="talib")
+    builtin = get_strategy("macd", indicator_convention="talib")
+    assert np.array_equal(yaml_hist.signals(bars).flags(), builtin.signals(bars).flags())

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.base import Strategy
@@ -53,3 +56,38 @@ def test_stream_restarts_from_reset(samples):
     first = strategy.stream(bars)
     assert np.array_equal(strategy.stream(bars), first)
     assert np.array_equal(strategy.stream(bars.iloc[:100]), first[:100])
+
+
+TALIB_CASES = {
+    "ema_crossover": [{}, {"fast": 5, "slow": 13}],
+    "macd": [{}, {"fast": 5, "slow": 35, "signal": 5}],
+    "bollinger": [{}, {"period": 10, "num_std": 1.5, "min_bandwidth": 0.01}],
+}
+
+
+@pytest.mark.parametrize("name", list(TALIB_CASES))
+def test_talib_convention_streaming_equals_vectorised(name, samples):
+    for bars in samples.values():
+        for params in TALIB_CASES[name]:
+            strategy = get_strategy(name, params, indicator_convention="talib")
+            assert np.count_nonzero(assert_parity(strategy, bars)) > 0
+
+
+def test_talib_convention_changes_the_signals_of_ema_macd_bollinger(samples):
+    bars = samples["GOOGL"]
+    for name in ("ema_crossover", "macd", "bollinger"):
+        pandas = get_strategy(name).signals(bars).flags()
+        talib = get_strategy(name, indicator_convention="talib").signals(bars).flags()
+        assert not np.array_equal(pandas, talib), name
+    for name in ("sma_crossover", "rsi"):  # one definition: the convention changes nothing
+        pandas = get_strategy(name).signals(bars).flags()
+        talib = get_strategy(name, indicator_convention="talib").signals(bars).flags()
+        assert np.array_equal(pandas, talib), name
+
+
+def test_declarative_talib_convention_parity(declarative_file, samples):
+    strategy = get_strategy(declarative_file, indicator_convention="talib")
+    for bars in samples.values():
+        assert_parity(strategy, bars)
+    clone = pickle.loads(pickle.dumps(strategy))
+    assert clone.indicator_convention == "talib"

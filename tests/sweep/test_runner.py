@@ -203,7 +203,7 @@ def test_json_is_strict_and_holds_the_top_rows(medium: Any) -> None:
     first = out["results"][0]
     assert set(first) >= {"params", "metrics", "score", "rank"}
     assert first["params"] == medium.winner
-    assert set(first["metrics"]) == set(METRIC_COLUMNS)
+    assert set(first["metrics"]) == {"start", "end", *METRIC_COLUMNS}
     assert isinstance(first["metrics"]["total_trades"], int | float)
     assert len(medium.to_json()["results"]) == min(medium.spec.top, len(medium.ranked))
 
@@ -299,6 +299,20 @@ def test_cancel_stops_the_sweep(search: str) -> None:
         )
     with pytest.raises(SweepCancelled):
         run_sweep(spec(ranges=SMALL), cancel=lambda: True)
+
+
+def test_a_cancel_during_the_last_chunk_skips_ranking_and_diagnostics() -> None:
+    """The compute's last chunk is no reason to go on: a cancel that arrives while it runs
+    stops the sweep before the ranking and the diagnostics (which take seconds on a large
+    grid), so a cancelled job never ends as if it had not been cancelled."""
+    stop = threading.Event()
+
+    def progress(info: Any) -> None:
+        if info.done == info.total:
+            stop.set()
+
+    with pytest.raises(SweepCancelled):
+        run_sweep(spec(ranges={"fast": "2:40", "slow": "20:120:5"}), progress=progress, cancel=stop)
 
 
 def test_settings_reach_the_engine() -> None:

@@ -84,7 +84,11 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     # Each API key's submissions, in this process (see api.limits).
     app.state.submit_buckets = TokenBuckets(settings.submit_rate_per_second, settings.submit_burst)
     install_error_handlers(app, retry_after_seconds=settings.retry_after_seconds)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        timeout_seconds=settings.body_timeout_seconds,
+    )
     app.add_middleware(NulGuard)
     app.add_middleware(CsrfGuard)  # before any body is read or transaction begun
     app.add_middleware(RequestObserver, metrics=app.state.metrics)  # outermost: sees every answer

@@ -1,13 +1,15 @@
-"""ASGI middleware: refuse request bodies over the size limit before reading them; give
-every request an id, a log line and its metrics."""
+"""ASGI middleware: read each request body whole, within a size limit and a deadline,
+before the app runs; give every request an id, a log line and its metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,12 +26,25 @@ _access = get_logger("tradesweep.api.access")
 
 
 class BodyLimit:
-    """413 for a body over ``max_bytes``: at once when ``Content-Length`` says so (nothing is
-    read), else as soon as the chunks received pass the limit (a chunked upload)."""
+    """Read every request body whole, before the app sees the request, so no route (and no
+    database transaction or SQLite write gate it takes) ever waits on the client's network.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    - 413 for a body over ``max_bytes``: at once when ``Content-Length`` says so (nothing is
+      read), else as soon as the chunks received pass the limit (a chunked upload).
+    - 408 with ``Connection: close`` when the whole body has not arrived ``timeout_seconds``
+      after the headers: one wall-clock deadline for the body, not a timeout per read, so a
+      client trickling a byte at a time is cut off too.
+
+    The app then receives the body as one message (at most ``max_bytes`` held per request);
+    later ``receive`` calls (a disconnect while streaming a response) go to the server. A
+    request without a body (no ``Content-Length`` above 0, no ``Transfer-Encoding``) passes
+    through untouched.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_seconds: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_seconds = timeout_seconds
 
     def _too_large(self, size: str) -> PayloadTooLarge:
         return PayloadTooLarge(
@@ -42,7 +57,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        length: int | None = None
         if declared is not None:
             try:
                 length = int(declared)
@@ -57,19 +74,68 @@ class BodyLimit:
                 too_large = self._too_large(f"{length:,} bytes")
                 await domain_error_response(too_large)(scope, receive, send)
                 return
+        if not (length or "transfer-encoding" in headers):
+            await self.app(scope, receive, send)
+            return
 
+        chunks: list[bytes] = []
         received = 0
 
-        async def limited() -> Message:
+        async def read_all() -> bool:
+            """True once the body is complete, False when the client went away."""
             nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return False
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_bytes:
                     raise self._too_large(f"more than {received:,} bytes")
-            return message
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return True
 
-        await self.app(scope, limited, send)
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                complete = await read_all()
+        except PayloadTooLarge as exc:
+            await domain_error_response(exc)(scope, receive, send)
+            return
+        except TimeoutError:
+            await self._timed_out(received, length)(scope, receive, send)
+            return
+        if not complete:
+            return  # nobody to answer
+
+        body = b"".join(chunks)
+        chunks.clear()
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    def _timed_out(self, received: int, length: int | None) -> JSONResponse:
+        of = f" of {length:,}" if length is not None else ""
+        return error_response(
+            408,
+            "body_timeout",
+            f"the request body did not arrive within {self.timeout_seconds:g} s "
+            f"({received:,}{of} bytes received)",
+            {
+                "timeout_seconds": self.timeout_seconds,
+                "received_bytes": received,
+                "content_length": length,
+                "fix": "send the whole body at once, right after the headers",
+            },
+            Connection="close",
+        )
 
 
 REQUEST_ID_HEADER = "X-Request-ID"

@@ -20,6 +20,8 @@ NumberT = TypeVar("NumberT", int, float)
 SESSION_SECRET_ENV = "TRADESWEEP_SESSION_SECRET"
 SESSION_SECRET_FILE = "session-secret"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+BODY_TIMEOUT_ENV = "TRADESWEEP_BODY_TIMEOUT_SECONDS"
+DEFAULT_BODY_TIMEOUT_SECONDS = 30.0
 DEFAULT_SESSION_SECONDS = 7 * 24 * 3600
 SSE_HEARTBEAT_ENV = "TRADESWEEP_SSE_HEARTBEAT_SECONDS"
 SSE_POLL_ENV = "TRADESWEEP_SSE_POLL_SECONDS"
@@ -109,8 +111,11 @@ def load_metrics_token(directory: Path) -> str:
 class ApiSettings:
     """``database_url``: SQLAlchemy URL of the store. ``data_dir``: the dataset registry the
     workers read (tickers are checked against it). ``max_body_bytes``: larger request bodies
-    get 413 before they are read. ``session_secret`` signs the browser session cookie;
-    ``cookie_secure`` marks it HTTPS-only (None: when the request came over HTTPS).
+    get 413 before they are read; ``body_timeout_seconds``: the longest a request body may
+    take to arrive, all of it, before 408 and a closed connection (bodies are read whole
+    before a route runs, so a slow client holds no database transaction).
+    ``session_secret`` signs the browser session cookie; ``cookie_secure`` marks it
+    HTTPS-only (None: when the request came over HTTPS).
     ``sse_poll_seconds``: how often a progress stream looks for new job events;
     ``sse_heartbeat_seconds``: the longest silence on a stream before a keep-alive comment.
     ``metrics_token``: ``/metrics`` needs ``Authorization: Bearer <token>`` (None:
@@ -129,6 +134,7 @@ class ApiSettings:
     data_dir: Path
     session_secret: bytes
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
     session_seconds: int = DEFAULT_SESSION_SECONDS
     cookie_secure: bool | None = None
     retry_after_seconds: int = 5
@@ -153,6 +159,7 @@ class ApiSettings:
     ) -> ApiSettings:
         """Settings from the environment: ``$TRADESWEEP_DATABASE_URL`` (or the default SQLite
         file), ``$TRADESWEEP_DATA_DIR``, ``$TRADESWEEP_SESSION_SECRET`` (or the secret file),
+        ``$TRADESWEEP_BODY_TIMEOUT_SECONDS``,
         ``$TRADESWEEP_SSE_POLL_SECONDS``, ``$TRADESWEEP_SSE_HEARTBEAT_SECONDS``,
         ``$TRADESWEEP_METRICS_TOKEN`` (or the token file), ``$TRADESWEEP_COOKIE_SECURE``,
         ``$TRADESWEEP_SUBMIT_RATE``, ``$TRADESWEEP_SUBMIT_BURST``,
@@ -163,6 +170,7 @@ class ApiSettings:
             data_dir=default_data_dir(),
             session_secret=load_session_secret(state_dir()),
             max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+            body_timeout_seconds=_seconds(BODY_TIMEOUT_ENV, DEFAULT_BODY_TIMEOUT_SECONDS),
             sse_poll_seconds=_seconds(SSE_POLL_ENV, 0.5),
             sse_heartbeat_seconds=_seconds(SSE_HEARTBEAT_ENV, 15.0),
             cookie_secure=cookie_secure_from_env(),

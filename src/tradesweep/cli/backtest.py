@@ -36,6 +36,16 @@ _ENGINE = "Engine settings (only the flags given override a YAML strategy's own)
 _OUTPUT = "Output"
 
 
+ConventionOpt = Annotated[
+    str,
+    typer.Option(
+        "--indicator-convention",
+        help="How EMA, MACD, ATR and Bollinger are computed: pandas (default) or talib "
+        "(TA-Lib's seeding and ddof); see docs/indicators.md.",
+    ),
+]
+
+
 _FLAG_SETTINGS = {"whole_units": ("fractional", False), "keep_open": ("close_at_end", False)}
 """Engine flags of ``tradesweep backtest`` that are not named after their setting."""
 
@@ -212,6 +222,7 @@ def backtest(
             help="Plugin .py file or directory whose strategies --strategy may name (repeatable).",
         ),
     ] = None,
+    indicator_convention: ConventionOpt = "pandas",
     as_json: Annotated[
         bool,
         typer.Option(
@@ -266,6 +277,7 @@ def backtest(
         periods_per_year=periods_per_year,
         risk_free_rate=risk_free,
         plugins=tuple(str(p) for p in plugins or ()),
+        indicator_convention=indicator_convention,  # type: ignore[arg-type]  # checked by the spec
     )
     report = run_backtest_spec(spec)
 

@@ -1,12 +1,18 @@
-"""``tradesweep data ...``: list, import, show and synthesise datasets in the registry.
+"""``tradesweep data ...``: list, import, show, remove and synthesise datasets in the registry.
 
 The registry lives in ``$TRADESWEEP_DATA_DIR`` (default: the user data directory). Bad
 input raises a :class:`~tradesweep.errors.TradesweepError`, which the main app prints as
 one line with exit code 2.
+
+Data imported under a bundled sample's name (``--overwrite``) shadows the sample; ``remove``
+brings it back. ``remove`` is refused while a queued or running job of the service names the
+ticker: it looks in the database of ``--url``, ``$TRADESWEEP_DATABASE_URL`` or the default
+SQLite file of the data dir, when there is one and the service extra is installed.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,9 +22,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tradesweep.cli.db import UrlOption
 from tradesweep.data import DatasetInfo, DatasetRegistry, synthetic_bars
+from tradesweep.errors import TradesweepError
 
-app = typer.Typer(no_args_is_help=True, help="Market data: list, import, show, synth.")
+app = typer.Typer(no_args_is_help=True, help="Market data: list, import, show, remove, synth.")
+
+
+class DatasetInUse(TradesweepError):
+    """A dataset that a queued or running job still reads."""
+
+    code = "dataset_in_use"
 
 
 @app.command("list")
@@ -54,6 +68,58 @@ def import_(
     """Validate FILE and store it in the registry as Parquet."""
     info = DatasetRegistry().import_file(file, ticker, overwrite=overwrite)
     typer.echo(f"imported {info.ticker}: {info.rows:,} rows, {_span(info)}")
+    if info.shadows_sample:
+        typer.echo(
+            f"{info.ticker} shadows the bundled sample of that name; "
+            f"`tradesweep data remove {info.ticker}` brings the sample back"
+        )
+
+
+@app.command("remove")
+def remove(
+    ticker: Annotated[str, typer.Argument(help="A ticker imported with `data import`.")],
+    url: UrlOption = None,
+) -> None:
+    """Delete an imported dataset; a bundled sample it shadowed is seen again. Refused while
+    a queued or running job uses it."""
+    registry = DatasetRegistry()
+    key = ticker.strip().upper()
+    if key in {i.ticker for i in registry.owned()}:
+        _refuse_if_in_use(key, url)
+    info = registry.remove(ticker)
+    back = f"; the bundled sample {info.ticker} is back" if info.shadows_sample else ""
+    typer.echo(f"removed {info.ticker} ({info.rows:,} rows){back}")
+
+
+def _refuse_if_in_use(key: str, url: str | None) -> None:
+    from tradesweep.cli.main import service_installed
+
+    if not service_installed():
+        return  # no service can run from this install
+    from tradesweep.cli.db import database
+    from tradesweep.store import JobRepository, current_revision, session_factory
+    from tradesweep.store.db import DATABASE_URL_ENV, default_database_url
+
+    url = url or os.environ.get(DATABASE_URL_ENV)
+    if url is None:
+        default = default_database_url()
+        if not Path(default.removeprefix("sqlite:///")).is_file():
+            return  # no service has run on this data dir's default database
+        url = default
+    with database(url) as engine:
+        if current_revision(engine) is None:
+            return
+        with session_factory(engine)() as session:
+            jobs = JobRepository(session).active_on(key)
+            if jobs:
+                first = jobs[0]
+                raise DatasetInUse(
+                    f"{key} is in use: {first.status.value} job {first.id}"
+                    + (f" and {len(jobs) - 1} more" if len(jobs) > 1 else ""),
+                    fix="wait for the job(s) to finish or cancel them, then remove it",
+                    ticker=key,
+                    jobs=[j.id for j in jobs],
+                )
 
 
 @app.command("show")
@@ -124,9 +190,8 @@ def _span(info: DatasetInfo) -> str:
 
 
 def _kind(info: DatasetInfo) -> str:
-    if info.synthetic:
-        return "synthetic"
-    return "bundled" if info.source == "bundled" else "market"
+    kind = "synthetic" if info.synthetic else "bundled" if info.source == "bundled" else "market"
+    return f"{kind}, shadows bundled" if info.shadows_sample else kind
 
 
 def _console() -> Console:

@@ -1,4 +1,5 @@
-"""``tradesweep db ...``: create or upgrade the schema, show the revision in the database.
+"""``tradesweep db ...``: create or upgrade the schema, show the revision in the database,
+prune old finished jobs.
 
 The database is ``--url``, else ``$TRADESWEEP_DATABASE_URL``, else the SQLite file
 ``tradesweep.db`` in the data directory.
@@ -6,13 +7,15 @@ The database is ``--url``, else ``$TRADESWEEP_DATABASE_URL``, else the SQLite fi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradesweep.errors import TradesweepError
+from tradesweep.errors import TradesweepError, did_you_mean
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
 # SQLAlchemy and the store load inside the commands: the rest of the CLI works without the
 # `service` extra installed.
 
-app = typer.Typer(no_args_is_help=True, help="Database schema: upgrade, current.")
+app = typer.Typer(no_args_is_help=True, help="Database schema: upgrade, current; prune old jobs.")
 
 UrlOption = Annotated[
     str | None,
@@ -53,6 +56,90 @@ def current(url: UrlOption = None) -> None:
         typer.echo(f"not migrated (newest is {head}): run `tradesweep db upgrade`")
     else:
         typer.echo(f"{revision} ({'head' if revision == head else f'newest is {head}'})")
+
+
+_AGE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+_AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+_FINISHED = ("completed", "failed", "cancelled")
+
+
+@app.command()
+def prune(
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Age of the jobs to delete: 30d, 12h or 4w.")
+    ],
+    status: Annotated[
+        str,
+        typer.Option(help="Comma-separated statuses to delete (queued and running: never)."),
+    ] = ",".join(_FINISHED),
+    url: UrlOption = None,
+) -> None:
+    """Delete jobs finished longer ago than --older-than, with their results, events and
+    webhook deliveries. Queued and running jobs are never deleted.
+
+    Example: tradesweep db prune --older-than 30d --status completed,failed
+    """
+    from tradesweep.store import JobStatus, session_factory
+    from tradesweep.store.retention import prune_jobs
+
+    age = parse_age(older_than)
+    statuses = _statuses(status)
+    with database(url, migrated=True) as engine:
+        pruned = prune_jobs(
+            session_factory(engine), older_than=age, statuses=[JobStatus(s) for s in statuses]
+        )
+    typer.echo(
+        f"pruned {pruned.jobs} job(s) finished more than {_age_text(older_than)} ago "
+        f"({', '.join(statuses)}): {pruned.sweep_runs} sweep run(s), "
+        f"{pruned.backtest_runs} backtest(s), {pruned.deliveries} webhook delivery(ies), "
+        f"{pruned.events} event(s)"
+    )
+
+
+def parse_age(text: str, field: str = "--older-than") -> timedelta:
+    """``30d``, ``12h`` or ``4w`` as a positive duration, else a one-line error."""
+    match = _AGE.match(text)
+    if not match:
+        raise TradesweepError(
+            f"{field} {text!r} is not an age",
+            fix="a whole number and a unit: h, d or w, e.g. 30d",
+            field=field,
+        )
+    count, unit = int(match.group(1)), match.group(2)
+    if count <= 0:
+        raise TradesweepError(
+            f"{field} must be positive, got {text!r}", fix="e.g. 30d", field=field
+        )
+    return timedelta(**{_AGE_UNITS[unit]: count})
+
+
+def _age_text(text: str) -> str:
+    match = _AGE.match(text)
+    assert match is not None
+    count, unit = int(match.group(1)), _AGE_UNITS[match.group(2)]
+    return f"{count} {unit[:-1] if count == 1 else unit}"
+
+
+def _statuses(text: str) -> list[str]:
+    chosen = [s.strip().lower() for s in text.split(",") if s.strip()]
+    for name in chosen:
+        if name in ("queued", "running"):
+            raise TradesweepError(
+                f"--status {name}: {name} jobs are never pruned",
+                fix=f"choose among {', '.join(_FINISHED)}",
+                field="status",
+            )
+        if name not in _FINISHED:
+            raise TradesweepError(
+                f"--status: unknown status {name!r}",
+                fix=f"{did_you_mean(name, _FINISHED)}choose among {', '.join(_FINISHED)}",
+                field="status",
+            )
+    if not chosen:
+        raise TradesweepError(
+            "--status is empty", fix=f"e.g. {','.join(_FINISHED)}", field="status"
+        )
+    return list(dict.fromkeys(chosen))
 
 
 @contextmanager

@@ -2,10 +2,15 @@
 
 Every :class:`~tradesweep.errors.TradesweepError` raised below becomes one line on stderr
 (``error: what ... (how to fix)``) and exit code 2, never a traceback.
+
+The research commands need only the core install (``pip install tradesweep``). The service
+commands are mounted only when the ``service`` extra is installed; without it each of them
+(``--help`` included) says in one line which extra to install, and exits 2.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import typer
@@ -32,30 +37,82 @@ app = typer.Typer(
 )
 
 
-def _mount() -> None:
-    from tradesweep.cli import (
-        backtest,
-        data,
-        db,
-        demo,
-        keys,
-        serve,
-        strategies,
-        sweep,
-        webhooks,
-        worker,
+SERVICE_EXTRA = "pip install 'tradesweep[service]'"
+_SERVICE_MODULES = (
+    "structlog",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "fastapi",
+    "uvicorn",
+    "httpx",
+    "multipart",
+    "standardwebhooks",
+    "prometheus_client",
+    "tenacity",
+)
+"""Top-level modules of the ``service`` extra's packages (pyproject.toml)."""
+_SERVICE_COMMANDS = {
+    "serve": "Run the API server and its workers.",
+    "worker": "Run job workers against the database.",
+    "db": "Database schema: upgrade, current.",
+    "keys": "API keys: create, list, revoke, rotate.",
+    "webhooks": "Webhooks: signing secret, default URL, delivery loop.",
+}
+
+
+class MissingExtra(TradesweepError):
+    """A command whose optional dependencies are not installed."""
+
+    code = "missing_extra"
+
+
+def service_installed() -> bool:
+    """Whether every package of the ``service`` extra can be imported (none is imported)."""
+    for name in _SERVICE_MODULES:
+        try:
+            if importlib.util.find_spec(name) is None:
+                return False
+        except (ImportError, ValueError):
+            return False
+    return True
+
+
+def _needs_service(name: str, help_text: str) -> None:
+    @app.command(
+        name,
+        help=f"{help_text} Needs the service extra: {SERVICE_EXTRA}.",
+        add_help_option=False,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     )
+    def missing(ctx: typer.Context) -> None:
+        raise MissingExtra(
+            f"'tradesweep {name}' needs the service extra, which is not installed",
+            fix=f"{SERVICE_EXTRA}; the research commands (data, strategies, backtest, sweep, "
+            "walkforward, demo) need only the core install",
+            extra="service",
+        )
+
+
+def _mount() -> None:
+    from tradesweep.cli import backtest, data, demo, strategies, sweep
 
     app.add_typer(data.app, name="data")
     app.add_typer(strategies.app, name="strategies")
-    app.add_typer(db.app, name="db")
-    app.add_typer(keys.app, name="keys")
-    app.add_typer(webhooks.app, name="webhooks")
     demo.register(app)
     backtest.register(app)
     sweep.register(app)
-    serve.register(app)
-    worker.register(app)
+    if service_installed():
+        from tradesweep.cli import db, keys, serve, webhooks, worker
+
+        app.add_typer(db.app, name="db")
+        app.add_typer(keys.app, name="keys")
+        app.add_typer(webhooks.app, name="webhooks")
+        serve.register(app)
+        worker.register(app)
+    else:
+        for name, help_text in _SERVICE_COMMANDS.items():
+            _needs_service(name, help_text)
 
 
 _mount()

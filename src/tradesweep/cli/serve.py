@@ -15,6 +15,11 @@ An embedded SQLite database is created or upgraded on start; a PostgreSQL databa
 already be at the newest revision (``tradesweep db upgrade``). When the database has no API
 key yet, serve creates one (tenant ``default``) and prints it: the only time it is shown.
 
+With ``--retention-days N`` (or ``$TRADESWEEP_RETENTION_DAYS``; off by default) a thread of
+this process deletes jobs finished more than N days ago, with their results, events and
+deliveries, on start and then daily (:mod:`tradesweep.store.retention`); it logs
+``jobs_pruned`` each time.
+
 Logs go through :func:`tradesweep.observe.configure_logging` (``$TRADESWEEP_LOG_FORMAT``
 json or console), uvicorn's included. Webhooks are delivered by a
 :class:`~tradesweep.notify.WebhookDispatcher` on a thread of this process, counted in the
@@ -23,6 +28,7 @@ app's metrics, from start-up until the API has stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -32,6 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -57,6 +64,7 @@ WORKER_RESTART_ENV = "TRADESWEEP_WORKER_RESTART_SECONDS"
 
 
 _log = get_logger("tradesweep.serve")
+RETENTION_DAYS_ENV = "TRADESWEEP_RETENTION_DAYS"
 
 
 def register(app: typer.Typer) -> None:
@@ -84,6 +92,15 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    retention_days: Annotated[
+        str | None,
+        typer.Option(
+            "--retention-days",
+            help="Delete jobs finished more than N days ago, daily "
+            f"(default: ${RETENTION_DAYS_ENV}, else never).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the REST API and N workers against the same database.
 
@@ -95,7 +112,9 @@ def serve(
     from tradesweep.notify import WebhookDispatcher
     from tradesweep.observe import configure_logging
     from tradesweep.store import default_database_url, make_engine
+    from tradesweep.store.retention import start_retention
 
+    keep = _retention(retention_days)
     configure_logging(level=log_level.upper() if log_level else None)
     database_url = url or default_database_url()
     _check_port(host, port)
@@ -130,10 +149,17 @@ def serve(
                 "API keys exist already; make another with `tradesweep keys create --tenant NAME`"
             )
         typer.echo(f"metrics: {base}/metrics needs 'Authorization: Bearer <token>'; {_token()}")
+        typer.echo(
+            f"retention: jobs finished more than {keep.days} days ago are deleted daily"
+            if keep is not None
+            else f"retention: off (set {RETENTION_DAYS_ENV} or --retention-days to prune jobs)"
+        )
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         stop_webhooks = threading.Event()
         webhooks = WebhookDispatcher(app.state.sessions, metrics=app.state.metrics)
         webhooks_thread = webhooks.start(stop_webhooks)
+        if keep is not None:
+            start_retention(app.state.sessions, keep=keep, stop=stop_webhooks, report=_pruned)
         try:
             # log_config=None: uvicorn's records go through configure_logging's chain; the
             # API's own http_request line (with request_id) replaces uvicorn's access log.
@@ -154,6 +180,36 @@ def serve(
             webhooks_thread.join(WEBHOOK_STOP_SECONDS)
     finally:
         engine.dispose()
+
+
+def _retention(option: str | None) -> timedelta | None:
+    """``--retention-days``, else ``$TRADESWEEP_RETENTION_DAYS``, as a duration (None: off)."""
+    text, source = (
+        (option, "--retention-days")
+        if option is not None
+        else (os.environ.get(RETENTION_DAYS_ENV), RETENTION_DAYS_ENV)
+    )
+    if text is None or not text.strip():
+        return None
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if days <= 0:
+        raise TradesweepError(
+            f"{source} must be a whole number of days above 0, got {text!r}",
+            fix=f"e.g. {source}{' ' if source.startswith('-') else '='}30, or unset it to keep "
+            "every job",
+            field=source,
+        )
+    return timedelta(days=days)
+
+
+def _pruned(outcome: Any) -> None:
+    if isinstance(outcome, Exception):
+        _log.warning("jobs_prune_failed", error=f"{type(outcome).__name__}: {outcome}")
+    else:
+        _log.info("jobs_pruned", **dataclasses.asdict(outcome))
 
 
 def _server(config: uvicorn.Config, stopping: threading.Event) -> uvicorn.Server:

@@ -170,6 +170,7 @@ def _spec_dict(
     periods_per_year: float | None,
     risk_free: float | None,
     plugins: list[Path] | None,
+    indicator_convention: str,
     engine: dict[str, Any],
 ) -> dict[str, Any]:
     return {
@@ -188,6 +189,7 @@ def _spec_dict(
         "periods_per_year": periods_per_year,
         "risk_free_rate": risk_free,
         "plugins": [str(p) for p in plugins or ()],
+        "indicator_convention": indicator_convention,
         "settings": backtest_cli.engine_settings(engine),
     }
 
@@ -211,6 +213,7 @@ def sweep(
     periods_per_year: PeriodsOpt = None,
     risk_free: RiskFreeOpt = None,
     plugins: PluginsOpt = None,
+    indicator_convention: backtest_cli.ConventionOpt = "pandas",
     workers: WorkersOpt = None,
     no_progress: NoProgressOpt = False,
     as_json: JsonOpt = False,
@@ -261,6 +264,7 @@ def sweep(
             periods_per_year=periods_per_year,
             risk_free=risk_free,
             plugins=plugins,
+            indicator_convention=indicator_convention,
             engine=engine,
         )
     )
@@ -307,6 +311,7 @@ def walkforward(
     periods_per_year: PeriodsOpt = None,
     risk_free: RiskFreeOpt = None,
     plugins: PluginsOpt = None,
+    indicator_convention: backtest_cli.ConventionOpt = "pandas",
     workers: WorkersOpt = None,
     no_progress: NoProgressOpt = False,
     as_json: JsonOpt = False,
@@ -345,6 +350,7 @@ def walkforward(
         periods_per_year=periods_per_year,
         risk_free=risk_free,
         plugins=plugins,
+        indicator_convention=indicator_convention,
         engine=engine,
     )
     spec = WalkForwardSpec.from_dict(

@@ -31,6 +31,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "adj_close": ("adjclose", "adjustedclose", "adjcloseprice"),
 }
 REQUIRED: tuple[str, ...] = ("timestamp", *BAR_COLUMNS)
+UNNAMED_FIRST = ("", "Unnamed: 0")
+"""An empty first header, as ``DataFrame.to_csv()`` writes an unnamed index (pandas reads it
+back as ``Unnamed: 0``): that column is the time when no other column is."""
 
 
 def header_key(name: object) -> str:
@@ -55,6 +58,7 @@ def match_columns(headers: Iterable[object], *, file: str, has_time_index: bool)
 
     A separate ``Date`` and ``Time`` pair is combined into one timestamp. Unknown columns
     are ignored. ``has_time_index`` means a Parquet ``DatetimeIndex`` supplies the time.
+    With no time header, an unnamed first column (``df.to_csv()``'s index) is the time.
     """
     names = [str(h) for h in headers]
     found: dict[str, list[str]] = {}
@@ -63,6 +67,8 @@ def match_columns(headers: Iterable[object], *, file: str, has_time_index: bool)
         for column, aliases in ALIASES.items():
             if key in aliases:
                 found.setdefault(column, []).append(header)
+    if "timestamp" not in found and not has_time_index and names and names[0] in UNNAMED_FIRST:
+        found["timestamp"] = [names[0]]
     columns: dict[str, str] = {}
     for column, candidates in found.items():
         if column == "timestamp":

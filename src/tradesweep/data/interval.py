@@ -52,19 +52,44 @@ def infer_interval(index: pd.DatetimeIndex) -> pd.Timedelta:
             fix="use at least 2 bars",
             rows=len(index),
         )
-    steps = np.diff(index.asi8)
+    steps = np.diff(index.as_unit("ns").asi8)
     return pd.Timedelta(int(np.median(steps)), unit="ns")
 
 
+_DAY = 86400
+_MONTH_DAYS = 365.2425 / 12
+_CALENDAR_SLACK_DAYS = 1.5
+"""How far a spacing may sit from n average months (or years) and still be n months: calendar
+months are 28-31 days long and the median of an even count of them may fall half-way."""
+
+
 def interval_label(interval: pd.Timedelta) -> str:
-    """A short name such as ``1D``, ``4h``, ``15min`` or ``30s`` for a spacing."""
-    seconds = int(interval.total_seconds())
-    if seconds <= 0 or interval != pd.Timedelta(seconds=seconds):
+    """A short name such as ``1M``, ``1W``, ``1D``, ``4h``, ``15min`` or ``30s`` for a spacing.
+
+    Calendar periods read as such: a spacing near a whole number of years is ``1Y``, near a
+    whole number of months (30, 30.5 or 31 days) ``1M``..``11M``, a whole number of weeks
+    ``1W``.
+    """
+    seconds = interval.total_seconds()
+    days = seconds / _DAY
+    for size, unit, most in ((365.2425, "Y", 1000), (_MONTH_DAYS, "M", 11)):
+        count = round(days / size)
+        if 1 <= count <= most and abs(days - count * size) <= _CALENDAR_SLACK_DAYS:
+            return f"{count}{unit}"
+    whole = int(seconds)
+    if whole <= 0 or interval != pd.Timedelta(seconds=whole):
         return str(interval)
-    for size, unit in ((86400, "D"), (3600, "h"), (60, "min"), (1, "s")):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
+    for size, unit in ((7 * _DAY, "W"), (_DAY, "D"), (3600, "h"), (60, "min"), (1, "s")):
+        if whole % size == 0:
+            return f"{whole // size}{unit}"
     return str(interval)
+
+
+def relabel(label: str | None) -> str | None:
+    """A label written by an older version (``31D``, ``7D``) in today's spelling."""
+    if label is None or not re.fullmatch(r"\d+D", label):
+        return label
+    return interval_label(pd.Timedelta(label))
 
 
 def parse_rule(rule: str) -> pd.DateOffset:

@@ -27,9 +27,10 @@ def load_bars(
 
     Headers are matched case-insensitively (``Open``/``o``, ``Close``/``c``/``Last``,
     ``Volume``/``vol``/``v``, ``Adj Close``/``adj_close``; the time from ``Date``, ``Time``,
-    ``Datetime``, ``timestamp``, ``date_time``, a ``Date`` + ``Time`` pair, or a Parquet
-    ``DatetimeIndex``); other columns are ignored. Times may be ISO 8601 (naive = UTC),
-    day-first ``01.01.2017 22:00:00.000``, or epoch s/ms/us/ns (told apart by magnitude).
+    ``Datetime``, ``timestamp``, ``date_time``, a ``Date`` + ``Time`` pair, a Parquet
+    ``DatetimeIndex``, or an unnamed first column as ``df.to_csv()`` writes it); other columns
+    are ignored. Times may be ISO 8601 (naive = UTC), day-first ``01.01.2017 22:00:00.000``,
+    or epoch s/ms/us/ns (told apart by magnitude).
 
     A volume column is required: files without one are refused (add a column of 0 if the
     source has no volume), so a missing volume is never mistaken for a quiet market.

@@ -6,6 +6,9 @@ puts the new Parquet file in place under a fresh name, then swaps the index with
 entry readable. Writes to one index take turns through a lock file beside it. The bundled
 samples are always listed and never copied.
 
+The shared registry may store a dataset under a bundled sample's name (with ``overwrite``): it
+shadows the sample until :meth:`DatasetRegistry.remove` brings the sample back.
+
 Tenants: ``<data_dir>`` itself holds the shared datasets (``tradesweep data import``, the
 operator's). A registry made with ``tenant=`` is that tenant's view: its own datasets live in
 ``<data_dir>/tenants/<tenant>/`` (same layout), and a ticker resolves there first, then in the
@@ -32,7 +35,7 @@ from typing import Any, Literal
 import pandas as pd
 import platformdirs
 
-from tradesweep.data.interval import infer_interval, interval_label
+from tradesweep.data.interval import infer_interval, interval_label, relabel
 from tradesweep.data.loader import load_bars
 from tradesweep.data.samples import load_sample, sample_tickers
 from tradesweep.data.validate import validate_bars
@@ -93,6 +96,11 @@ class DatasetInfo:
             return BUNDLED
         return SHARED if self.tenant is None else TENANT
 
+    @property
+    def shadows_sample(self) -> bool:
+        """Stored data under a bundled sample's name, read instead of the sample."""
+        return self.scope != BUNDLED and self.ticker in sample_tickers()
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         del data["tenant"]
@@ -101,9 +109,9 @@ class DatasetInfo:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DatasetInfo:
-        return cls(
-            **{**data, "first": pd.Timestamp(data["first"]), "last": pd.Timestamp(data["last"])}
-        )
+        first, last = pd.Timestamp(data["first"]), pd.Timestamp(data["last"])
+        interval = relabel(data.get("interval"))
+        return cls(**{**data, "first": first, "last": last, "interval": interval})
 
     @classmethod
     def describe(cls, bars: pd.DataFrame, ticker: str, source: str, **extra: Any) -> DatasetInfo:
@@ -224,8 +232,10 @@ class DatasetRegistry:
 
     def check_writable(self, ticker: str, *, overwrite: bool = False) -> str:
         """The stored spelling of ``ticker`` if this registry may write it, else the reason:
-        :class:`DataError` (not a valid name), :class:`DatasetReadOnly` (a bundled sample, or
-        shared data seen from a tenant) or :class:`DatasetExists` (without ``overwrite``)."""
+        :class:`DataError` (not a valid name), :class:`DatasetReadOnly` (a bundled sample seen
+        from a tenant, or shared data seen from a tenant) or :class:`DatasetExists` (without
+        ``overwrite``; in the shared registry a bundled sample's name is taken with
+        ``overwrite``, shadowing the sample)."""
         key = ticker.strip().upper()
         if not _TICKER.match(key):
             raise DataError(
@@ -233,12 +243,18 @@ class DatasetRegistry:
                 fix="use 1-40 letters, digits or . _ - = ^, starting with a letter or digit",
                 ticker=ticker,
             )
-        if key in sample_tickers() and not (overwrite and self.tenant is None):
-            # the operator may shadow a sample with its own data (overwrite), a tenant not yet
+        if key in sample_tickers() and self.tenant is not None:
             raise DatasetReadOnly(
                 f"{key} is a bundled sample and read-only",
-                fix=f"choose another ticker, e.g. {key}_MY"
-                + ("" if self.tenant is not None else ", or shadow it: --overwrite"),
+                fix=f"choose another ticker, e.g. {key}_MY",
+                ticker=key,
+            )
+        if key in sample_tickers() and key not in self._own() and not overwrite:
+            raise DatasetExists(
+                f"{key} is a bundled sample",
+                fix=f"use --overwrite (overwrite=True) to shadow it with this data "
+                f"(`tradesweep data remove {key}` brings the sample back), or choose another "
+                f"ticker, e.g. {key}_MY",
                 ticker=key,
             )
         if self.tenant is not None and key in self._shared():
@@ -254,6 +270,39 @@ class DatasetRegistry:
                 ticker=key,
             )
         return key
+
+    def remove(self, ticker: str) -> DatasetInfo:
+        """Delete this registry's own dataset ``ticker`` (its index entry, then its file) and
+        return what it was; a bundled sample it shadowed is seen again. A bundled sample, or
+        shared data seen from a tenant: :class:`DatasetReadOnly`; else unknown:
+        :class:`DatasetNotFound`. Whether a job still reads it is the caller's to check."""
+        key = ticker.strip().upper()
+        with _locked(self.root) if self.root.is_dir() else contextlib.nullcontext():
+            entries = self._own()
+            info = entries.pop(key, None)
+            if info is None:
+                self._refuse_removal(ticker, key)
+            self._write_entries(entries)
+        assert info is not None
+        if info.file:
+            (self.root / info.file).unlink(missing_ok=True)
+        return info
+
+    def _refuse_removal(self, ticker: str, key: str) -> None:
+        if self.tenant is not None and key in self._shared():
+            raise DatasetReadOnly(
+                f"{key} is shared data of this server and read-only",
+                fix="only the operator removes it, with `tradesweep data remove`",
+                ticker=key,
+            )
+        if key in sample_tickers():
+            raise DatasetReadOnly(
+                f"{key} is a bundled sample and cannot be removed",
+                fix="only data imported under its name can be removed",
+                ticker=key,
+            )
+        self._known(ticker)  # raises DatasetNotFound with a did-you-mean
+        raise DatasetNotFound(f"unknown ticker '{ticker}'", ticker=ticker)
 
     def _store(
         self, bars: pd.DataFrame, key: str, *, source: str, synthetic: bool, overwrite: bool

@@ -10,7 +10,8 @@ from tradesweep.engine.inputs import atr_input, engine_inputs
 from tradesweep.engine.nb import KernelParams, simulate_nb
 from tradesweep.engine.result import BacktestResult
 from tradesweep.engine.settings import EngineSettings
-from tradesweep.indicators.nb import atr_nb
+from tradesweep.indicators.api import atr_values
+from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConvention
 from tradesweep.strategies.base import Signals
 
 
@@ -48,22 +49,24 @@ def run_backtest(
     settings: EngineSettings | None = None,
     *,
     atr: np.ndarray | None = None,
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
 ) -> BacktestResult:
     """Simulate ``signals`` (computed on each bar's close) over ``bars``.
 
     ``bars`` is the OHLCV contract frame (UTC DatetimeIndex, float64 open/high/low/close).
     ``atr`` is only read by ATR-multiple stops; when they are set and ``atr`` is None it is
-    computed with Wilder's ATR over ``settings.atr_period`` bars. Conventions: docs/engine.md.
+    computed with Wilder's ATR over ``settings.atr_period`` bars, in ``indicator_convention``
+    (``talib``: TA-Lib's ATR, one bar later). Conventions: docs/engine.md.
     """
     settings = settings or EngineSettings()
     x = engine_inputs(bars, signals)
     n = len(x.index)
     if atr is not None:
-        atr_values = atr_input(atr, n)
+        stop_atr = atr_input(atr, n)
     elif settings.uses_atr:
-        atr_values = atr_nb(x.high, x.low, x.close, settings.atr_period)
+        stop_atr = atr_values(x.high, x.low, x.close, settings.atr_period, indicator_convention)
     else:
-        atr_values = np.full(n, np.nan)
+        stop_atr = np.full(n, np.nan)
     equity, position, trades, same_bar, total_fees = simulate_nb(
         x.open,
         x.high,
@@ -73,7 +76,7 @@ def run_backtest(
         x.long_exit,
         x.short_entry,
         x.short_exit,
-        atr_values,
+        stop_atr,
         kernel_params(settings),
     )
     return BacktestResult(

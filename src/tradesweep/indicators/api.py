@@ -3,6 +3,9 @@
 Each wrapper validates its parameters (raising :class:`~tradesweep.errors.ParameterError`),
 hands float64 arrays to the kernel, and gives pandas back for pandas in (same index) and
 numpy back for numpy in. Warm-up, seeding and NaN rules are documented on the kernels.
+
+EMA, MACD, ATR and Bollinger take ``convention``: ``"pandas"`` (the default) or ``"talib"``
+(TA-Lib's seeding and ddof; see :mod:`tradesweep.indicators.convention`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ import pandas as pd
 
 from tradesweep.errors import DataError, ParameterError
 from tradesweep.indicators import nb
+from tradesweep.indicators.convention import (
+    DEFAULT_CONVENTION,
+    IndicatorConvention,
+    check_convention,
+)
 
 SeriesOrArray = TypeVar("SeriesOrArray", pd.Series, np.ndarray)
 Bars = pd.DataFrame | Mapping[str, np.ndarray]
@@ -126,9 +134,28 @@ def sma(x: SeriesOrArray, window: int) -> SeriesOrArray:
     return _series(x, nb.sma_nb(as_float_array(x), check_window("window", window)))
 
 
-def ema(x: SeriesOrArray, span: int) -> SeriesOrArray:
-    """Exponential moving average (``adjust=False``); :func:`~tradesweep.indicators.nb.ema_nb`."""
-    return _series(x, nb.ema_nb(as_float_array(x), check_window("span", span)))
+def ema_values(x: np.ndarray, span: int, convention: str = DEFAULT_CONVENTION) -> np.ndarray:
+    """The EMA of a float64 array with its warm-up masked: NaN before the ``span``-th value
+    from the first non-NaN one, under either convention (TA-Lib's NaN positions)."""
+    if convention == "talib":
+        return nb.ema_talib_nb(x, span)
+    out = nb.ema_nb(x, span)
+    out[: nb.first_valid(x) + span - 1] = np.nan
+    return out
+
+
+def ema(
+    x: SeriesOrArray, span: int, *, convention: IndicatorConvention = DEFAULT_CONVENTION
+) -> SeriesOrArray:
+    """Exponential moving average, NaN for its first ``span - 1`` values (counted from the
+    first non-NaN input) like the other indicators' warm-up.
+
+    ``convention="pandas"``: :func:`~tradesweep.indicators.nb.ema_nb` (``ewm(span,
+    adjust=False)``, seeded with the first value) masked; ``"talib"``:
+    :func:`~tradesweep.indicators.nb.ema_talib_nb` (seeded with the mean of the first ``span``
+    values). The unmasked pandas EMA is ``nb.ema_nb``."""
+    span = check_window("span", span)
+    return _series(x, ema_values(as_float_array(x), span, check_convention(convention)))
 
 
 def rsi(x: SeriesOrArray, period: int = 14) -> SeriesOrArray:
@@ -141,9 +168,15 @@ def macd(x: pd.Series, fast: int = ..., slow: int = ..., signal: int = ...) -> p
 @overload
 def macd(x: np.ndarray, fast: int = ..., slow: int = ..., signal: int = ...) -> Triple: ...
 def macd(
-    x: pd.Series | np.ndarray, fast: int = 12, slow: int = 26, signal: int = 9
+    x: pd.Series | np.ndarray,
+    fast: int = 12,
+    slow: int = 26,
+    signal: int = 9,
+    *,
+    convention: IndicatorConvention = DEFAULT_CONVENTION,
 ) -> pd.DataFrame | Triple:
-    """MACD columns ``line, signal, hist``; :func:`~tradesweep.indicators.nb.macd_nb`."""
+    """MACD columns ``line, signal, hist``; :func:`~tradesweep.indicators.nb.macd_nb`, or
+    :func:`~tradesweep.indicators.nb.macd_talib_nb` with ``convention="talib"``."""
     fast = check_window("fast", fast)
     slow = check_window("slow", slow)
     signal = check_window("signal", signal)
@@ -153,7 +186,8 @@ def macd(
             fix="pass fast < slow, e.g. fast=12, slow=26",
             parameter="fast",
         )
-    out = nb.macd_nb(as_float_array(x), fast, slow, signal)
+    kernel = nb.macd_talib_nb if check_convention(convention) == "talib" else nb.macd_nb
+    out = kernel(as_float_array(x), fast, slow, signal)
     return _frame(_index_of(x), MACD_COLUMNS, out)
 
 
@@ -162,12 +196,18 @@ def bollinger(x: pd.Series, window: int = ..., num_std: float = ...) -> pd.DataF
 @overload
 def bollinger(x: np.ndarray, window: int = ..., num_std: float = ...) -> Triple: ...
 def bollinger(
-    x: pd.Series | np.ndarray, window: int = 20, num_std: float = 2.0
+    x: pd.Series | np.ndarray,
+    window: int = 20,
+    num_std: float = 2.0,
+    *,
+    convention: IndicatorConvention = DEFAULT_CONVENTION,
 ) -> pd.DataFrame | Triple:
-    """Bollinger columns ``middle, upper, lower``; see :func:`.nb.bollinger_nb`."""
+    """Bollinger columns ``middle, upper, lower``; see :func:`.nb.bollinger_nb` (sample std)
+    or, with ``convention="talib"``, :func:`.nb.bollinger_talib_nb` (population std)."""
     window = check_window("window", window)
     num_std = check_real("num_std", num_std, low=0.0, high=math.inf, low_open=False)
-    out = nb.bollinger_nb(as_float_array(x), window, num_std)
+    kernel = nb.bollinger_talib_nb if check_convention(convention) == "talib" else nb.bollinger_nb
+    out = kernel(as_float_array(x), window, num_std)
     return _frame(_index_of(x), BOLLINGER_COLUMNS, out)
 
 
@@ -180,11 +220,27 @@ def _bars_result(bars: Bars, values: np.ndarray, name: str) -> pd.Series | np.nd
     return values
 
 
-def atr(bars: Bars, period: int = 14) -> pd.Series | np.ndarray:
-    """Wilder's average true range; :func:`~tradesweep.indicators.nb.atr_nb`."""
+def atr_values(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    period: int,
+    convention: str = DEFAULT_CONVENTION,
+) -> np.ndarray:
+    """The ATR of float64 columns in ``convention`` (``atr_nb`` or ``atr_talib_nb``)."""
+    kernel = nb.atr_talib_nb if convention == "talib" else nb.atr_nb
+    return kernel(high, low, close, period)
+
+
+def atr(
+    bars: Bars, period: int = 14, *, convention: IndicatorConvention = DEFAULT_CONVENTION
+) -> pd.Series | np.ndarray:
+    """Wilder's average true range; :func:`~tradesweep.indicators.nb.atr_nb`, or
+    :func:`~tradesweep.indicators.nb.atr_talib_nb` with ``convention="talib"``."""
     period = check_window("period", period)
+    convention = check_convention(convention)
     high, low, close = bar_columns(bars, "high", "low", "close")
-    return _bars_result(bars, nb.atr_nb(high, low, close, period), "atr")
+    return _bars_result(bars, atr_values(high, low, close, period, convention), "atr")
 
 
 def vwap(

@@ -90,6 +90,45 @@ def wilder_step(avg: float, x: float, period: int) -> float:
     return (avg * (period - 1) + x) / period
 
 
+@njit(cache=True)
+def first_valid(x: np.ndarray) -> int:
+    """Index of the first non-NaN value of ``x``, or ``len(x)`` if there is none."""
+    for t in range(x.shape[0]):
+        if x[t] == x[t]:
+            return t
+    return x.shape[0]
+
+
+@njit(cache=True)
+def first_valid_bar(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> int:
+    """Index of the first bar whose high, low and close are all non-NaN, or ``len(close)``."""
+    for t in range(close.shape[0]):
+        if high[t] == high[t] and low[t] == low[t] and close[t] == close[t]:
+            return t
+    return close.shape[0]
+
+
+@njit(cache=True)
+def talib_k(period: int) -> float:
+    """TA-Lib's EMA factor ``2 / (period + 1)`` (its ``PER_TO_K``)."""
+    return 2.0 / (period + 1)
+
+
+@njit(cache=True)
+def talib_ema_step(prev: float, x: float, k: float) -> float:
+    """One TA-Lib EMA step, ``(x - prev) * k + prev``, in TA-Lib's order of operations."""
+    return (x - prev) * k + prev
+
+
+@njit(cache=True)
+def mean_of(x: np.ndarray, start: int, stop: int) -> float:
+    """``sum(x[start:stop]) / (stop - start)``, summed in order (TA-Lib's SMA seed)."""
+    total = 0.0
+    for i in range(start, stop):
+        total += x[i]
+    return total / (stop - start)
+
+
 # --- moving averages ----------------------------------------------------------------------
 
 
@@ -335,6 +374,159 @@ def atr_nb(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) ->
             total += tr
             continue
         atr = (total + tr) / period if seen == period else wilder_step(atr, tr, period)
+        out[t] = atr
+    return out
+
+
+# --- the TA-Lib convention ---------------------------------------------------------------
+# TA-Lib (C library 0.6+, Python ``talib``) seeds EMA, MACD and ATR with a simple mean and
+# computes Bollinger's std with ddof=0. These kernels follow its definitions (and its order of
+# operations) so that ``indicator_convention="talib"`` equals ``talib.*`` to 1e-10 from
+# TA-Lib's first value, with TA-Lib's NaN positions. Like TA-Lib's Python wrapper they start
+# at the first non-NaN input; a NaN after it makes every later value NaN (TA-Lib's
+# arithmetic), except for the bands, which are NaN only where a window holds a NaN.
+
+
+@njit(cache=True)
+def ema_talib_nb(x: np.ndarray, period: int) -> np.ndarray:
+    """TA-Lib's EMA (oracle: ``talib.EMA(x, period)``).
+
+    With ``f`` the first non-NaN bar: NaN before ``f + period - 1``; there the mean of
+    ``x[f : f + period]``; after it ``ema = (x - ema) * k + ema`` with ``k = 2 / (period + 1)``
+    (the same ``alpha`` as :func:`ema_nb`; only the seed and the warm-up differ).
+    """
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    first = first_valid(x) + period - 1
+    if first >= n:
+        return out
+    k = talib_k(period)
+    prev = mean_of(x, first - period + 1, first + 1)
+    out[first] = prev
+    for t in range(first + 1, n):
+        prev = talib_ema_step(prev, x[t], k)
+        out[t] = prev
+    return out
+
+
+@njit(cache=True)
+def macd_talib_nb(
+    close: np.ndarray, fast: int, slow: int, signal: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TA-Lib's MACD ``(line, signal_line, hist)`` (oracle: ``talib.MACD``). As TA-Lib does,
+    ``fast`` and ``slow`` are swapped when ``slow < fast``.
+
+    With ``f`` the first non-NaN bar and ``a = f + slow - 1``: both EMAs start at ``a``, the
+    slow one seeded with the mean of ``close[f : a + 1]``, the fast one with the mean of its
+    last ``fast`` values ``close[a - fast + 1 : a + 1]`` (not :func:`ema_talib_nb` of ``fast``,
+    which would start earlier); ``line = fast - slow`` from ``a``. The signal is the TA-Lib
+    EMA of the line (seeded with the mean of its first ``signal`` values), first at
+    ``b = a + signal - 1``; ``hist = line - signal_line``. All three are NaN before ``b``.
+    """
+    n = close.shape[0]
+    line = np.full(n, np.nan)
+    sig = np.full(n, np.nan)
+    hist = np.full(n, np.nan)
+    if slow < fast:
+        fast, slow = slow, fast
+    a = first_valid(close) + slow - 1
+    b = a + signal - 1
+    if b >= n:
+        return line, sig, hist
+    k_fast = talib_k(fast)
+    k_slow = talib_k(slow)
+    k_sig = talib_k(signal)
+    ema_fast = mean_of(close, a - fast + 1, a + 1)
+    ema_slow = mean_of(close, a - slow + 1, a + 1)
+    raw = np.empty(n)
+    raw[a] = ema_fast - ema_slow
+    for t in range(a + 1, n):
+        ema_fast = talib_ema_step(ema_fast, close[t], k_fast)
+        ema_slow = talib_ema_step(ema_slow, close[t], k_slow)
+        raw[t] = ema_fast - ema_slow
+    prev = mean_of(raw, a, b + 1)
+    for t in range(b, n):
+        if t > b:
+            prev = talib_ema_step(prev, raw[t], k_sig)
+        line[t] = raw[t]
+        sig[t] = prev
+        hist[t] = raw[t] - prev
+    return line, sig, hist
+
+
+@njit(cache=True)
+def window_pop_std(x: np.ndarray, start: int, stop: int, mean: float) -> float:
+    """Population std (ddof=0) of ``x[start:stop]`` by the corrected two-pass formula around
+    ``mean``; 0 when all values are equal or for a single value."""
+    m = stop - start
+    first = x[start]
+    same = True
+    ssd = 0.0
+    dev = 0.0
+    for i in range(start, stop):
+        d = x[i] - mean
+        ssd += d * d
+        dev += d
+        if x[i] != first:
+            same = False
+    if same:
+        return 0.0
+    var = (ssd - dev * dev / m) / m
+    if var < 0.0:
+        var = 0.0
+    return np.sqrt(var)
+
+
+@njit(cache=True)
+def bollinger_talib_nb(
+    close: np.ndarray, window: int, num_std: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TA-Lib's Bollinger bands ``(middle, upper, lower)`` (oracle: ``talib.BBANDS(close,
+    window, num_std, num_std)``, SMA middle band).
+
+    As :func:`bollinger_nb` with the population std (ddof=0) instead of the sample std: the
+    bands are ``sqrt(window / (window - 1))`` times narrower. TA-Lib computes the variance as
+    ``mean(x**2) - mean**2``; this kernel keeps the two-pass formula, which agrees with it to
+    ~1e-13 relative on prices and stays accurate where that one cancels (a std below ~1e-6 of
+    the price level). ``window == 1`` gives bands equal to the middle band.
+    """
+    n = close.shape[0]
+    middle = sma_nb(close, window)
+    upper = np.full(n, np.nan)
+    lower = np.full(n, np.nan)
+    for t in range(window - 1, n):
+        m = middle[t]
+        if m != m:
+            continue
+        sd = window_pop_std(close, t - window + 1, t + 1, m)
+        upper[t] = m + num_std * sd
+        lower[t] = m - num_std * sd
+    return middle, upper, lower
+
+
+@njit(cache=True)
+def atr_talib_nb(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) -> np.ndarray:
+    """TA-Lib's ATR (oracle: ``talib.ATR(high, low, close, period)``).
+
+    With ``g`` the first bar whose high, low and close are all non-NaN: the true range starts
+    at ``g + 1`` (TA-Lib has no TR for the first bar, where :func:`atr_nb` takes ``h - l``);
+    the ATR is seeded at ``g + period`` with the mean of ``TR[g + 1 : g + period + 1]`` and
+    smoothed ``atr = (atr * (period - 1) + tr) / period`` after it. NaN before ``g + period``;
+    ``period == 1`` gives the true range itself.
+    """
+    n = close.shape[0]
+    out = np.full(n, np.nan)
+    g = first_valid_bar(high, low, close)
+    first = g + period
+    if first >= n:
+        return out
+    total = 0.0
+    for t in range(g + 1, first + 1):
+        total += true_range(high[t], low[t], close[t - 1])
+    atr = total / period
+    out[first] = atr
+    for t in range(first + 1, n):
+        atr = wilder_step(atr, true_range(high[t], low[t], close[t - 1]), period)
         out[t] = atr
     return out
 

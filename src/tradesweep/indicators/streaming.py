@@ -8,6 +8,9 @@ construction the scalar steps are the kernels' own helpers run as plain Python
 fastmath), and the O(window) steps call the compiled window helpers on a buffer that holds
 the window contiguously. ``reset()`` returns an object to its freshly built state.
 
+EMA, MACD, ATR and Bollinger take ``convention`` (``"pandas"`` or ``"talib"``) and then equal
+the matching kernel (``ema_nb`` or ``ema_talib_nb``, ...).
+
 Cost per update: O(1) for SMA, EMA, MACD, RSI, ATR and VWAP; O(window) for Bollinger (the std
 is recomputed over the window for accuracy); O(lookback + bins) for the volume profile.
 """
@@ -22,6 +25,7 @@ import numpy as np
 
 from tradesweep.indicators import nb
 from tradesweep.indicators.api import check_real, check_window
+from tradesweep.indicators.convention import DEFAULT_CONVENTION, check_convention
 
 _neumaier_add = nb.neumaier_add.py_func
 _ewm_alpha = nb.ewm_alpha.py_func
@@ -30,6 +34,17 @@ _wilder_step = nb.wilder_step.py_func
 _rsi_step = nb.rsi_step.py_func
 _true_range = nb.true_range.py_func
 _typical_price = nb.typical_price.py_func
+_talib_k = nb.talib_k.py_func
+_talib_ema_step = nb.talib_ema_step.py_func
+
+
+def mean_in_order(values: list[float] | deque[float]) -> float:
+    """``sum / len`` summed left to right, as :func:`~tradesweep.indicators.nb.mean_of`."""
+    total = 0.0
+    for v in values:
+        total += v
+    return total / len(values)
+
 
 NAN = math.nan
 Triple = tuple[float, float, float]
@@ -96,32 +111,63 @@ class StreamingSMA:
 
 
 class StreamingEMA:
-    """Bar-by-bar :func:`~tradesweep.indicators.nb.ema_nb` (pandas ``adjust=False``)."""
+    """Bar-by-bar :func:`~tradesweep.indicators.nb.ema_nb` (pandas ``adjust=False``, defined
+    from the first value), or :func:`~tradesweep.indicators.nb.ema_talib_nb` with
+    ``convention="talib"`` (NaN until ``span`` values are seen, then seeded with their mean)."""
 
-    def __init__(self, span: int) -> None:
+    def __init__(self, span: int, *, convention: str = DEFAULT_CONVENTION) -> None:
         self.span = check_window("span", span)
+        self.convention = check_convention(convention, "convention")
         self._alpha = _ewm_alpha(self.span)
+        self._k = _talib_k(self.span)
         self.reset()
 
     def reset(self) -> None:
         self._weighted = NAN
         self._old_wt = 1.0
+        self._seen = 0
+        self._total = 0.0
 
     def update(self, value: float) -> float:
+        if self.convention == "talib":
+            return self._update_talib(float(value))
         self._weighted, self._old_wt = _ewm_step(
             self._weighted, self._old_wt, float(value), self._alpha
         )
         return float(self._weighted)
 
+    def _update_talib(self, v: float) -> float:
+        if self._seen == 0 and v != v:
+            return NAN
+        self._seen += 1
+        if self._seen < self.span:
+            self._total += v
+            return NAN
+        if self._seen == self.span:
+            self._weighted = (self._total + v) / self.span
+        else:
+            self._weighted = _talib_ema_step(self._weighted, v, self._k)
+        return float(self._weighted)
+
 
 class StreamingMACD:
-    """Bar-by-bar :func:`~tradesweep.indicators.nb.macd_nb`; ``update`` returns
-    ``(line, signal, hist)``."""
+    """Bar-by-bar :func:`~tradesweep.indicators.nb.macd_nb` (or ``macd_talib_nb`` with
+    ``convention="talib"``); ``update`` returns ``(line, signal, hist)``."""
 
-    def __init__(self, fast: int = 12, slow: int = 26, signal: int = 9) -> None:
+    def __init__(
+        self,
+        fast: int = 12,
+        slow: int = 26,
+        signal: int = 9,
+        *,
+        convention: str = DEFAULT_CONVENTION,
+    ) -> None:
         self.fast = check_window("fast", fast)
         self.slow = check_window("slow", slow)
         self.signal = check_window("signal", signal)
+        self.convention = check_convention(convention, "convention")
+        self._short, self._long = sorted((self.fast, self.slow))  # TA-Lib swaps them
+        self._k = (_talib_k(self._short), _talib_k(self._long), _talib_k(self.signal))
         self._fast = StreamingEMA(self.fast)
         self._slow = StreamingEMA(self.slow)
         self._signal = StreamingEMA(self.signal)
@@ -134,8 +180,16 @@ class StreamingMACD:
         self._slow.reset()
         self._signal.reset()
         self._t = 0
+        self._closes: deque[float] = deque()  # talib: the first ``slow`` closes
+        self._lines: deque[float] = deque()  # talib: the first ``signal`` lines
+        self._ema_fast = NAN
+        self._ema_slow = NAN
+        self._ema_signal = NAN
+        self._seeded = False
 
     def update(self, value: float) -> Triple:
+        if self.convention == "talib":
+            return self._update_talib(float(value))
         line = self._fast.update(value) - self._slow.update(value)
         signal = self._signal.update(line)
         t = self._t
@@ -145,6 +199,31 @@ class StreamingMACD:
         if t < self._signal_warm:
             return line, NAN, NAN
         return line, signal, line - signal
+
+    def _update_talib(self, c: float) -> Triple:
+        k_fast, k_slow, k_signal = self._k
+        if self._seeded:
+            self._ema_fast = _talib_ema_step(self._ema_fast, c, k_fast)
+            self._ema_slow = _talib_ema_step(self._ema_slow, c, k_slow)
+        else:
+            if not self._closes and c != c:
+                return NAN, NAN, NAN
+            self._closes.append(c)
+            if len(self._closes) < self._long:
+                return NAN, NAN, NAN
+            closes = list(self._closes)
+            self._ema_fast = mean_in_order(closes[self._long - self._short :])
+            self._ema_slow = mean_in_order(closes)
+            self._seeded = True
+        line = self._ema_fast - self._ema_slow
+        if len(self._lines) < self.signal:
+            self._lines.append(line)
+            if len(self._lines) < self.signal:
+                return NAN, NAN, NAN
+            self._ema_signal = mean_in_order(self._lines)
+        else:
+            self._ema_signal = _talib_ema_step(self._ema_signal, line, k_signal)
+        return line, self._ema_signal, line - self._ema_signal
 
 
 class StreamingRSI:
@@ -194,12 +273,17 @@ class StreamingRSI:
 
 
 class StreamingBollinger:
-    """Bar-by-bar :func:`~tradesweep.indicators.nb.bollinger_nb`; ``update`` returns
-    ``(middle, upper, lower)``. O(window) per update."""
+    """Bar-by-bar :func:`~tradesweep.indicators.nb.bollinger_nb` (or ``bollinger_talib_nb``
+    with ``convention="talib"``); ``update`` returns ``(middle, upper, lower)``. O(window) per
+    update."""
 
-    def __init__(self, window: int = 20, num_std: float = 2.0) -> None:
+    def __init__(
+        self, window: int = 20, num_std: float = 2.0, *, convention: str = DEFAULT_CONVENTION
+    ) -> None:
         self.window = check_window("window", window)
         self.num_std = check_real("num_std", num_std, low=0.0, high=math.inf, low_open=False)
+        self.convention = check_convention(convention, "convention")
+        self._std = nb.window_pop_std if self.convention == "talib" else nb.window_std
         self._sma = StreamingSMA(self.window)
         self._buffer = WindowBuffer(self.window)
 
@@ -214,15 +298,17 @@ class StreamingBollinger:
         if m != m:
             return NAN, NAN, NAN
         start = self._buffer.start
-        sd = nb.window_std(self._buffer.buf, start, start + self.window, m)
+        sd = self._std(self._buffer.buf, start, start + self.window, m)
         return m, m + self.num_std * sd, m - self.num_std * sd
 
 
 class StreamingATR:
-    """Bar-by-bar :func:`~tradesweep.indicators.nb.atr_nb` (Wilder, simple-mean seed)."""
+    """Bar-by-bar :func:`~tradesweep.indicators.nb.atr_nb` (Wilder, simple-mean seed), or
+    ``atr_talib_nb`` with ``convention="talib"`` (no true range on the first bar)."""
 
-    def __init__(self, period: int = 14) -> None:
+    def __init__(self, period: int = 14, *, convention: str = DEFAULT_CONVENTION) -> None:
         self.period = check_window("period", period)
+        self.convention = check_convention(convention, "convention")
         self.reset()
 
     def reset(self) -> None:
@@ -230,11 +316,16 @@ class StreamingATR:
         self._seen = 0
         self._total = 0.0
         self._atr = 0.0
+        self._started = False
 
     def update(self, high: float, low: float, close: float) -> float:
         h, lo, c = float(high), float(low), float(close)
-        if self._seen == 0:
+        if not self._started:
             if h != h or lo != lo or c != c:
+                return NAN
+            self._started = True
+            if self.convention == "talib":
+                self._prev = c  # TA-Lib has no true range on the first bar
                 return NAN
             tr = h - lo
         else:

@@ -71,6 +71,12 @@ class Lease:
     seconds: float
     clock: Clock
 
+    def cancel_requested(self) -> bool:
+        """Whether a cancel was asked for: one read, cheaper than a renewal, so the supervisor
+        can ask between renewals."""
+        with self.sessions() as session:
+            return bool(session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id)))
+
     def renew(self, progress: tuple[int, int] | None = None) -> bool:
         """Extend the lease by ``seconds`` from now; with ``progress`` (done, total) also set
         ``jobs.progress`` and log a ``progress`` event, in the same transaction. Returns

@@ -1,8 +1,10 @@
 """One attempt of one job: the compute runs in a child process, the worker thread watches it.
 
 Every tick (a fraction of a second) the supervisor reads what the child sent, renews the
-lease when due (which also says whether a cancel was asked for) and writes progress at most
-every ``progress_interval`` (the 100 % report always). It ends the attempt with an
+lease when due (which also says whether a cancel was asked for), reads the cancel flag every
+``cancel_poll`` in between (so a cancel reaches the compute within about half a second, however
+large the sweep) and writes progress at most every ``progress_interval`` (the 100 % report
+always). It ends the attempt with an
 :data:`Ending`, or raises :class:`~tradesweep.jobs.lease.LeaseLost`; in every case the child's
 process group is killed before it returns. A failure's reason goes to the job's tenant, so
 it names files without their server folders (:func:`public_reason`); the log has it whole.
@@ -48,6 +50,7 @@ class Timings:
 
     renew_interval: float = 1.0
     progress_interval: float = 0.5
+    cancel_poll: float = 0.25
     cancel_grace: float = 2.0
     shutdown_grace: float = 5.0
 
@@ -121,7 +124,7 @@ class Supervisor:
         t = self.timings
         started = time.monotonic()
         deadline = started + self.job.timeout_seconds
-        last_renew = last_progress = started
+        last_renew = last_progress = last_poll = started
         pending: tuple[int, int] | None = None
         cancel_deadline: float | None = None
         stop_deadline: float | None = None
@@ -174,6 +177,13 @@ class Supervisor:
                     _ask(conn, "cancel")
                     cancel_deadline = now + t.cancel_grace
 
+            if cancel_deadline is None and now - last_poll >= t.cancel_poll:
+                last_poll = now
+                if self._cancel_requested():
+                    log.info("job %s: cancel requested, stopping the compute", self.job.id)
+                    _ask(conn, "cancel")
+                    cancel_deadline = now + t.cancel_grace
+
             if cancel_deadline is not None and now >= cancel_deadline:
                 return Cancelled()
             if now >= deadline:
@@ -189,6 +199,12 @@ class Supervisor:
                     stop_deadline = now + t.shutdown_grace
                 elif now >= stop_deadline:
                     return Released()
+
+    def _cancel_requested(self) -> bool:
+        try:
+            return self.lease.cancel_requested()
+        except SQLAlchemyError:  # the database is away: the next renewal says so
+            return False
 
     def _renew(self, progress: tuple[int, int] | None) -> bool | None:
         """Renew the lease (see :meth:`Lease.renew`); None when the database did not answer.

@@ -4,12 +4,19 @@ A round (:meth:`WebhookDispatcher.deliver_due`):
 
 1. **claim** due PENDING rows under a lease, in one short transaction (``FOR UPDATE SKIP
    LOCKED`` on PostgreSQL so several dispatchers share the work; SQLite's ``BEGIN IMMEDIATE``
-   serialises claimers). A dispatcher that dies leaves its lease to expire; the row is then
-   claimed again, so nothing is lost.
+   serialises claimers). A dispatcher claims only as many rows as it has free workers, so
+   each claimed row is sent at once. A dispatcher that dies leaves its lease to expire; the
+   row is then claimed again, so nothing is lost.
 2. **check** the URL with the SSRF guard and the host's circuit breaker; an open breaker
    reschedules the row for when the breaker half-opens, without counting an attempt.
-3. **send** outside any transaction: Standard Webhooks headers signed with the tenant's
-   secret, the same ``webhook-id`` every time, pinned to the checked address.
+3. **send** outside any transaction, each delivery in a worker thread of its own (at most
+   ``concurrency`` at once): Standard Webhooks headers signed with the tenant's secret, the
+   same ``webhook-id`` every time, pinned to the checked address. The transport's
+   ``timeout`` is one deadline for the whole attempt, so a slow receiver holds one worker
+   for at most that long and never delays the others' deliveries; one tenant holds at most
+   ``concurrency - 1`` workers, so another tenant's webhook always finds one. The lease is
+   always longer than that deadline plus :data:`LEASE_MARGIN` (checked when the dispatcher
+   is made), so no second dispatcher takes a row while its attempt is still open.
 4. **record** a :class:`~tradesweep.store.WebhookAttempt` for every try, then: 2xx ->
    DELIVERED; 410 -> GONE (no more tries); anything else (other status, timeout, connection
    error, refused by the guard) -> PENDING again after the :class:`RetryPolicy` delay, or
@@ -23,14 +30,15 @@ import random
 import socket
 import threading
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Collection
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.notify.breaker import BreakerState, CircuitBreaker
@@ -52,7 +60,10 @@ from tradesweep.store.types import utcnow
 
 log = get_logger(__name__)
 
-DEFAULT_LEASE = timedelta(minutes=2)  # well above one attempt (10 s timeout + signing + DB)
+DEFAULT_LEASE = timedelta(minutes=2)
+"""The lease of a claimed row, unless the transport's deadline needs a longer one."""
+LEASE_MARGIN = timedelta(seconds=15)
+"""What a lease holds beyond the attempt's deadline: the DNS check, signing, recording."""
 
 
 class DeliveryOutcome(str, Enum):  # noqa: UP042
@@ -86,15 +97,22 @@ class _Claimed:
     secret: str
 
 
+_Running = dict[Future[DeliveryReport | None], int]
+"""Attempts in flight: each one's future and the tenant it is for."""
+
+
 class WebhookDispatcher:
     """Delivers the outbox. Collaborators are passed in: ``sessions`` (a session factory),
     ``clock`` (aware UTC now; it also stamps ``webhook-timestamp``), ``transport`` (default
-    :class:`HttpTransport`, 10 s timeout), ``policy`` (retry schedule), ``breaker`` (per-host
-    circuit breaker, in this process), ``resolver`` (the DNS step of the SSRF guard),
-    ``allow_private`` (default ``$TRADESWEEP_WEBHOOK_ALLOW_PRIVATE``), ``metrics``.
+    :class:`HttpTransport`, a 10 s deadline per attempt), ``policy`` (retry schedule),
+    ``breaker`` (per-host circuit breaker, in this process), ``resolver`` (the DNS step of the
+    SSRF guard), ``allow_private`` (default ``$TRADESWEEP_WEBHOOK_ALLOW_PRIVATE``),
+    ``metrics``. ``lease``: how long a claimed row is ours (default: :data:`DEFAULT_LEASE`, or
+    the transport's deadline + :data:`LEASE_MARGIN` when that is longer); a shorter lease
+    than that is refused (ValueError).
 
-    ``concurrency`` deliveries of a round are sent in parallel threads (1: in the caller's
-    thread, in order).
+    Up to ``concurrency`` deliveries are sent at once, each in its own worker thread
+    (``deliver_due`` with 1: in the caller's thread, in order).
     """
 
     def __init__(
@@ -108,7 +126,7 @@ class WebhookDispatcher:
         resolver: Resolver = system_resolver,
         allow_private: bool | None = None,
         metrics: Metrics | None = None,
-        lease: timedelta = DEFAULT_LEASE,
+        lease: timedelta | None = None,
         concurrency: int = 4,
         owner: str | None = None,
         rng: random.Random | None = None,
@@ -121,7 +139,7 @@ class WebhookDispatcher:
         self.resolver = resolver
         self.allow_private = allow_private_from_env() if allow_private is None else allow_private
         self.metrics = metrics
-        self.lease = lease
+        self.lease = _lease(lease, self.transport.timeout)
         self.concurrency = max(1, concurrency)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.rng = rng or random.Random()
@@ -130,17 +148,30 @@ class WebhookDispatcher:
     # -- the loop -------------------------------------------------------------------------
 
     def run(self, stop: threading.Event, *, poll_interval: float = 1.0, batch: int = 50) -> None:
-        """Deliver until ``stop`` is set: a round, then a pause of ``poll_interval`` seconds
-        unless the round was full. Errors are logged and the loop goes on (leases expire)."""
+        """Deliver until ``stop`` is set. Whenever a worker is free, due rows are claimed (at
+        most ``batch`` at a time, never more than the free workers) and each is sent in its
+        own worker, so a slow receiver holds one worker (for at most the transport's deadline)
+        and the other deliveries go on. With nothing due, or every worker busy, it waits up
+        to ``poll_interval`` seconds (less when a worker frees up). Errors are logged and the
+        loop goes on (leases expire). Once stopped, the attempts in flight end (each within
+        its deadline) and are recorded."""
         log.info("webhook_dispatcher_started", owner=self.owner, allow_private=self.allow_private)
-        while not stop.is_set():
-            try:
-                reports = self.deliver_due(batch)
-            except Exception:
-                log.exception("webhook_round_failed")
-                reports = []
-            if len(reports) < batch:
-                stop.wait(poll_interval)
+        freed = threading.Event()
+        running: _Running = {}
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook") as pool:
+            while not stop.is_set():
+                freed.clear()
+                running = {f: tenant for f, tenant in running.items() if not f.done()}
+                try:
+                    started = self._start_due(pool, running, batch)
+                except Exception:
+                    log.exception("webhook_round_failed")
+                    started = []
+                for future in started:
+                    future.add_done_callback(lambda _: freed.set())
+                if started and len(running) < self.concurrency:
+                    continue  # more may be due
+                freed.wait(poll_interval)
         log.info("webhook_dispatcher_stopped", owner=self.owner)
 
     def start(self, stop: threading.Event, **kwargs: Any) -> threading.Thread:
@@ -152,17 +183,59 @@ class WebhookDispatcher:
         return thread
 
     def deliver_due(self, limit: int = 50) -> list[DeliveryReport]:
-        """One round: claim up to ``limit`` due deliveries, try each, record each."""
-        claimed = self._claim(limit)
-        if self.concurrency == 1 or len(claimed) <= 1:
-            return [r for r in map(self._safely, claimed) if r is not None]
+        """One round: try up to ``limit`` due deliveries, each at most once, and wait for
+        them. Rows are claimed only as workers free up (``concurrency`` sent at once), so a
+        claimed row is sent at once and never waits for its turn while its lease runs."""
+        reports: list[DeliveryReport] = []
+        tried: set[str] = set()
+        if self.concurrency == 1:
+            while len(tried) < limit and (claimed := self._claim(1, skip=tried)):
+                tried.add(claimed[0].id)
+                if (report := self._safely(claimed[0])) is not None:
+                    reports.append(report)
+            return reports
+        running: _Running = {}
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook") as pool:
-            return [r for r in pool.map(self._safely, claimed) if r is not None]
+            while True:
+                self._start_due(pool, running, limit - len(tried), tried)
+                if not running:
+                    return reports
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    del running[future]
+                    if (report := future.result()) is not None:
+                        reports.append(report)
+
+    def _start_due(
+        self, pool: ThreadPoolExecutor, running: _Running, most: int, tried: set[str] | None = None
+    ) -> list[Future[DeliveryReport | None]]:
+        """Claim up to ``most`` due rows, no more than the free workers, and start each in a
+        worker (added to ``running``, and to ``tried``). One tenant holds at most
+        ``concurrency - 1`` workers, so another tenant's webhook always finds one."""
+        free = min(self.concurrency - len(running), most)
+        if free <= 0:
+            return []
+        held = Counter(running.values())
+        started = []
+        for delivery in self._claim(free, skip=tried or (), held=held):
+            if tried is not None:
+                tried.add(delivery.id)
+            started.append(pool.submit(self._safely, delivery))
+            running[started[-1]] = delivery.tenant_id
+        return started
 
     # -- claim ----------------------------------------------------------------------------
 
-    def _claim(self, limit: int) -> list[_Claimed]:
+    def _claim(
+        self, limit: int, *, skip: Collection[str] = (), held: Counter[int] | None = None
+    ) -> list[_Claimed]:
+        """Lease up to ``limit`` due rows (not those in ``skip``). With ``held`` (workers in
+        use per tenant), no tenant is given more than ``concurrency - 1`` workers in all; the
+        rows left over stay unleased for the next claim."""
         now = self.clock()
+        held = Counter(held or {})
+        cap = max(1, self.concurrency - 1)
+        full = [tenant for tenant, n in held.items() if n >= cap]
         with self.sessions.begin() as session:
             rows = list(
                 session.scalars(
@@ -174,12 +247,16 @@ class WebhookDispatcher:
                             WebhookDelivery.lease_expires_at.is_(None),
                             WebhookDelivery.lease_expires_at <= now,
                         ),
+                        WebhookDelivery.id.not_in(skip) if skip else true(),
+                        WebhookDelivery.tenant_id.not_in(full) if full else true(),
                     )
                     .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)  # not rendered on SQLite
                 )
             )
+            if self.concurrency > 1:
+                rows = [row for row in rows if _take(held, row.tenant_id, cap)]
             secrets: dict[int, str] = {}
             for row in rows:
                 row.lease_owner = self.owner
@@ -346,6 +423,28 @@ class WebhookDispatcher:
                 previous(host, old, new)
 
         self.breaker.listener = on_change
+
+
+def _take(held: Counter[int], tenant_id: int, cap: int) -> bool:
+    """Count one more worker for ``tenant_id`` unless it already holds ``cap``."""
+    if held[tenant_id] >= cap:
+        return False
+    held[tenant_id] += 1
+    return True
+
+
+def _lease(lease: timedelta | None, timeout: float) -> timedelta:
+    """The lease for attempts of at most ``timeout`` seconds: ``lease`` when it outlives one
+    (with :data:`LEASE_MARGIN`), else ValueError; by default :data:`DEFAULT_LEASE` or longer."""
+    least = timedelta(seconds=timeout) + LEASE_MARGIN
+    if lease is None:
+        return max(DEFAULT_LEASE, least)
+    if lease < least:
+        raise ValueError(
+            f"a delivery lease of {lease.total_seconds():g} s would expire while an attempt "
+            f"(up to {timeout:g} s) is still open: give at least {least.total_seconds():g} s"
+        )
+    return lease
 
 
 def _is_failure(result: SendResult) -> bool:

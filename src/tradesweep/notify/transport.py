@@ -10,6 +10,7 @@ response are read and then dropped: response bodies are never stored or shown.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -37,6 +38,9 @@ class SendResult:
 
 
 class Transport(Protocol):
+    timeout: float
+    """The most seconds one :meth:`send` takes, all of it (the dispatcher's lease outlives it)."""
+
     def send(self, destination: Destination, body: bytes, headers: dict[str, str]) -> SendResult:
         """POST ``body`` to ``destination``; never raises for network trouble."""
         ...
@@ -45,8 +49,15 @@ class Transport(Protocol):
 class HttpTransport:
     """The real transport: httpx, pinned to ``destination.address``.
 
-    ``timeout`` bounds each network step (connect, send, each read) and the whole response
-    read; ``max_body`` caps how much of the response is read before the connection is closed.
+    ``timeout`` is one wall-clock deadline for the whole attempt: connecting, sending, and
+    reading the status line and headers. A receiver that trickles its headers a line at a
+    time is cut off at the deadline like one that says nothing (per-read timeouts would let it
+    hold the attempt for ever). The response body is read, at most ``max_body`` bytes, until
+    the same deadline; then the connection is closed and the status stands.
+
+    Each send runs on an event loop of its own in the calling thread (the dispatcher's
+    worker threads), so the deadline cancels the attempt wherever it is. ``transport``: an
+    httpx transport to send through instead of the network (tests: ``httpx.MockTransport``).
     """
 
     def __init__(
@@ -54,27 +65,34 @@ class HttpTransport:
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         max_body: int = DEFAULT_MAX_BODY,
-        client: httpx.Client | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be above 0 seconds, got {timeout!r}")
         self.timeout = timeout
         self.max_body = max_body
-        self._client = client or httpx.Client(
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            trust_env=False,
-            limits=httpx.Limits(max_keepalive_connections=0),
-        )
+        self._transport = transport
 
     def send(self, destination: Destination, body: bytes, headers: dict[str, str]) -> SendResult:
-        request = build_request(destination, body, headers)
+        return asyncio.run(self._send(build_request(destination, body, headers)))
+
+    def close(self) -> None:
+        """Nothing is kept between sends (each has its own client and connection)."""
+
+    async def _send(self, request: httpx.Request) -> SendResult:
         started = time.monotonic()
-        deadline = started + self.timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
         try:
-            response = self._client.send(request, stream=True, follow_redirects=False)
-            try:
-                read = self._drain(response, deadline)
-            finally:
-                response.close()
+            async with self._client() as client:
+                async with asyncio.timeout_at(deadline):
+                    response = await client.send(request, stream=True, follow_redirects=False)
+                try:
+                    read = await self._drain(response, deadline)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            return SendResult(None, f"timeout after {self.timeout:g} s", _ms(started))
         except httpx.TimeoutException:
             return SendResult(None, f"timeout after {self.timeout:g} s", _ms(started))
         except httpx.ConnectError as exc:
@@ -83,19 +101,29 @@ class HttpTransport:
             return SendResult(None, f"{type(exc).__name__} ({_reason(exc)})", _ms(started))
         return SendResult(response.status_code, None, _ms(started), read)
 
-    def close(self) -> None:
-        self._client.close()
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=self._transport,
+            timeout=httpx.Timeout(self.timeout),  # each step too, the deadline bounds all
+            follow_redirects=False,
+            trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
 
-    def _drain(self, response: httpx.Response, deadline: float) -> int:
+    async def _drain(self, response: httpx.Response, deadline: float) -> int:
         # Read a little of the body so a well-behaved receiver sees its response consumed,
         # never more than max_body, never past the deadline. The bytes are dropped.
         if response.is_stream_consumed:  # an in-memory response (httpx.MockTransport)
             return min(len(response.content), self.max_body)
         read = 0
-        for chunk in response.iter_raw(chunk_size=1024):
-            read += len(chunk)
-            if read >= self.max_body or time.monotonic() >= deadline:
-                break
+        try:
+            async with asyncio.timeout_at(deadline):
+                async for chunk in response.aiter_raw(chunk_size=1024):
+                    read += len(chunk)
+                    if read >= self.max_body:
+                        break
+        except (TimeoutError, httpx.TimeoutException):
+            pass  # the status arrived in time: the attempt has its answer
         return min(read, self.max_body)
 
 

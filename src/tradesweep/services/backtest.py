@@ -37,6 +37,12 @@ import pandas as pd
 from tradesweep.data import DatasetRegistry, load, window
 from tradesweep.engine import BacktestResult, EngineSettings, run_backtest
 from tradesweep.errors import TradesweepError, reject_unknown_fields
+from tradesweep.indicators.convention import (
+    DEFAULT_CONVENTION,
+    IndicatorConvention,
+    check_spec_convention,
+    convention_field,
+)
 from tradesweep.metrics import drawdown_series, metrics_from_result, monthly_returns, to_json_safe
 from tradesweep.metrics.periods import check_periods_per_year, check_risk_free_rate
 from tradesweep.strategies import Signals, Strategy, apply_execution, get_strategy
@@ -73,8 +79,9 @@ class BacktestSpec:
     the timestamps when None; ``risk_free_rate`` is an annual fraction. ``start`` and ``end``
     (ISO dates or timestamps, UTC, both inclusive: a date means the whole day) keep only the
     bars between them; ``timeframe`` then resamples them (``"1d"``, ``"4h"``, ``"1w"``: see
-    :func:`~tradesweep.data.resample_bars`). Treat ``params`` as read-only: :attr:`spec_id`
-    hashes it.
+    :func:`~tradesweep.data.resample_bars`). ``indicator_convention`` (``pandas`` or ``talib``,
+    docs/indicators.md) says how EMA, MACD, ATR and Bollinger are computed, ATR stops
+    included. Treat ``params`` as read-only: :attr:`spec_id` hashes it.
     """
 
     data: str
@@ -88,6 +95,7 @@ class BacktestSpec:
     timeframe: str | None = None
     start: str | None = None
     end: str | None = None
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION
 
     def __post_init__(self) -> None:
         for name in ("data", "strategy"):
@@ -119,6 +127,7 @@ class BacktestSpec:
             explicit = frozenset(k for k, v in given.items() if v != _DEFAULT_SETTINGS[k])
         object.__setattr__(self, "explicit_settings", _explicit(explicit))
         _check_window(self.timeframe, self.start, self.end)
+        check_spec_convention(self.indicator_convention, SpecError)
 
     def __hash__(self) -> int:
         return hash(self.spec_id)
@@ -175,6 +184,7 @@ class BacktestSpec:
             "plugins": list(self.plugins),
             # only when set, so the spec_id of a spec without a window is unchanged
             **{k: v for k in _WINDOW_FIELDS if (v := getattr(self, k)) is not None},
+            **convention_field(self.indicator_convention),
         }
 
     def canonical_json(self) -> str:
@@ -293,11 +303,16 @@ def run_backtest_spec(
     missing file, an unknown strategy, a bad parameter, an invalid setting, or too few bars.
     """
     bars = window_bars(load(spec.data, registry=registry), spec)
-    strategy = get_strategy(spec.strategy, spec.params, plugins=list(spec.plugins) or None)
+    strategy = get_strategy(
+        spec.strategy,
+        spec.params,
+        plugins=list(spec.plugins) or None,
+        indicator_convention=spec.indicator_convention,
+    )
     settings = effective_settings(spec, strategy)
     _check_warmup(spec, strategy, settings, len(bars))
     signals = strategy.signals(bars)
-    result = run_backtest(bars, signals, settings)
+    result = run_backtest(bars, signals, settings, indicator_convention=spec.indicator_convention)
     metrics = metrics_from_result(
         result,
         bars,

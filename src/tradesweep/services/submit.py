@@ -44,6 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradesweep.errors import ParameterError, SettingsError, TradesweepError
+from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConvention
 from tradesweep.jsontext import TooDeep, loads
 from tradesweep.metrics.periods import MAX_PERIODS_PER_YEAR
 from tradesweep.notify.ssrf import UnsafeWebhookURL, allow_private_from_env, validate_webhook_url
@@ -244,6 +245,10 @@ class _Request(BaseModel):
 
     ticker: str = Field(description="A registered ticker, 3-20 characters, e.g. GOOGL")
     webhook_url: str | None = Field(None, description="Called when the job finishes")
+    indicator_convention: IndicatorConvention | None = Field(
+        None,
+        description="pandas (default) or talib: how EMA, MACD, ATR and Bollinger are computed",
+    )
 
     check_ticker = field_validator("ticker")(_check_ticker)
     check_webhook = field_validator("webhook_url")(_check_webhook)
@@ -474,6 +479,7 @@ def sweep_spec_dict(
         "objective": request.objective,
         "preset": request.config_path,
         "settings": dict(request.settings or {}),
+        "indicator_convention": request.indicator_convention or DEFAULT_CONVENTION,
     }
     if max_combinations is not None:
         values["max_combinations"] = max_combinations
@@ -530,6 +536,7 @@ def backtest_spec(request: BacktestRequest) -> BacktestSpec:
         "params": params,
         "settings": settings,
         "periods_per_year": request.periods_per_year,
+        "indicator_convention": request.indicator_convention or DEFAULT_CONVENTION,
     }
     if request.risk_free_rate is not None:
         values["risk_free_rate"] = request.risk_free_rate

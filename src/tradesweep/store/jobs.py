@@ -115,6 +115,15 @@ class JobRepository:
         """The job, or None when it does not exist or belongs to another tenant."""
         return self.session.scalar(select(Job).where(Job.id == job_id, Job.tenant_id == tenant_id))
 
+    def active_on(self, ticker: str) -> list[Job]:
+        """Queued or running jobs of any tenant that name ``ticker``, oldest first."""
+        query = (
+            select(Job)
+            .where(Job.ticker == ticker, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
+            .order_by(Job.created_at, Job.id)
+        )
+        return list(self.session.scalars(query))
+
     def list(
         self,
         tenant_id: int,

@@ -24,6 +24,11 @@ import numpy as np
 import pandas as pd
 
 from tradesweep.errors import ParameterError
+from tradesweep.indicators.convention import (
+    DEFAULT_CONVENTION,
+    IndicatorConvention,
+    check_convention,
+)
 
 
 class SignalFlag(IntFlag):
@@ -139,14 +144,24 @@ class Strategy(ABC):
     """Base class for every strategy. Subclasses set ``name``, ``description`` and ``schema``
     and implement :meth:`signals`, :meth:`on_candle`, :meth:`reset` and :meth:`warmup_period`.
 
-    Subclasses may override :meth:`check` for rules across parameters (fast < slow)."""
+    Subclasses may override :meth:`check` for rules across parameters (fast < slow).
+
+    ``indicator_convention`` (``"pandas"`` or ``"talib"``, see
+    :mod:`tradesweep.indicators.convention`) says which definition of EMA, MACD, ATR and
+    Bollinger bands the strategy computes, in both forms; the built-ins honour it."""
 
     name: ClassVar[str]
     description: ClassVar[str]
     schema: ClassVar[tuple[Param, ...]]
 
-    def __init__(self, params: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
+    ) -> None:
         self.params: dict[str, int | float] = self.validate_params(params)
+        self.indicator_convention: IndicatorConvention = check_convention(indicator_convention)
         self.reset()
 
     @classmethod

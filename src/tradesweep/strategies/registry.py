@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tradesweep.errors import StrategyError
+from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConvention
 from tradesweep.strategies.base import Strategy
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.strategies.declarative import load_declarative
@@ -115,6 +116,21 @@ def get_strategy(
     *,
     plugins: PluginPaths = None,
     defaults: Defaults = None,
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
 ) -> Strategy:
-    """An instance bound to ``params`` (validated: unknown names, types, bounds, cross rules)."""
-    return strategy_class(name_or_path, plugins=plugins, defaults=defaults)(params)
+    """An instance bound to ``params`` (validated: unknown names, types, bounds, cross rules)
+    computing its indicators in ``indicator_convention``."""
+    cls = strategy_class(name_or_path, plugins=plugins, defaults=defaults)
+    return instantiate(cls, params, indicator_convention)
+
+
+def instantiate(
+    cls: type[Strategy],
+    params: Mapping[str, Any] | None,
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
+) -> Strategy:
+    """``cls(params)`` in ``indicator_convention``. The keyword is passed only when it is not
+    the default, so a plugin whose ``__init__`` predates it keeps working in the default."""
+    if indicator_convention == DEFAULT_CONVENTION:
+        return cls(params)
+    return cls(params, indicator_convention=indicator_convention)

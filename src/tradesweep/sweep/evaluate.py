@@ -10,7 +10,10 @@ Two paths give the same numbers (tested to 1e-9 relative against ``compute_metri
 * ``"general"`` (:mod:`tradesweep.sweep.general`): any strategy; one full backtest per
   combination in a process pool.
 
-``path="auto"`` takes the fused path when the strategy has one.
+``path="auto"`` takes the fused path when the strategy has one. Under the ``talib`` indicator
+convention the fused kernel reads TA-Lib's EMA and band-std rows (and ATR for ATR stops);
+``macd`` (:data:`~tradesweep.sweep.fused.PANDAS_ONLY`) has no such rows and takes the general
+path.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ import pandas as pd
 from tradesweep.engine.inputs import EngineInputs, engine_inputs
 from tradesweep.engine.settings import EngineSettings
 from tradesweep.errors import ParameterError, SettingsError, StrategyError
+from tradesweep.indicators.convention import (
+    DEFAULT_CONVENTION,
+    IndicatorConvention,
+    check_convention,
+)
 from tradesweep.metrics import KEYS, infer_periods_per_year
 from tradesweep.metrics.periods import as_utc_index, day_clock
 from tradesweep.metrics.summary import _buy_and_hold_pct as buy_and_hold_pct
@@ -107,6 +115,7 @@ def evaluate(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: Cancel | None = None,
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
 ) -> EvaluationResult:
     """Backtest every combination of ``strategy``'s parameters on ``bars``.
 
@@ -128,6 +137,9 @@ def evaluate(
             at least once a second, last with ``done == total``.
         cancel: a callable or ``threading.Event``, checked between chunks; when it fires
             :class:`SweepCancelled` is raised.
+        indicator_convention: ``"pandas"`` or ``"talib"``: how EMA, MACD, ATR and Bollinger
+            are computed (the strategies' and the ATR stops'); see the module docstring for
+            the path it takes.
 
     Raises:
         TradesweepError: bad bars, strategy, parameters or settings (saying which and how to
@@ -153,8 +165,9 @@ def evaluate(
         block_start=block_starts(len(index), n_blocks),
         workers=_workers(workers),
         tracker=ProgressTracker(len(row_index), progress, cancel),
+        indicator_convention=check_convention(indicator_convention),
     )
-    chosen = _choose_path(cls, path)
+    chosen = _choose_path(cls, path, run.indicator_convention)
     if chosen == "fused":
         values, blocks = _evaluate_fused(run, cls, columns)
     else:
@@ -180,6 +193,7 @@ class _Run:
     block_start: np.ndarray
     workers: int | None
     tracker: ProgressTracker
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION
 
 
 def _evaluate_fused(
@@ -189,7 +203,15 @@ def _evaluate_fused(
     assert name is not None
     n = run.x.close.shape[0]
     out = fused_.run_fused(
-        run.x, name, columns, run.settings, run.days, run.block_start, run.tracker, run.workers
+        run.x,
+        name,
+        columns,
+        run.settings,
+        run.days,
+        run.block_start,
+        run.tracker,
+        run.workers,
+        indicator_convention=run.indicator_convention,
     )
     metrics = fused_.metrics_from_acc(
         out.acc,
@@ -220,6 +242,7 @@ def _evaluate_general(
         risk_free_rate=run.risk_free_rate,
         block_start=run.block_start,
         columns=METRIC_COLUMNS,
+        indicator_convention=run.indicator_convention,
     )
     names = list(columns)
     rows = [dict(zip(names, row, strict=True)) for row in zip(*_lists(columns), strict=True)]
@@ -247,8 +270,18 @@ def _strategy_class(strategy: str | type[Strategy]) -> type[Strategy]:
     )
 
 
-def _choose_path(cls: type[Strategy], path: str) -> str:
-    fusable = fused_.fused_name(cls) is not None
+def _choose_path(cls: type[Strategy], path: str, convention: str = DEFAULT_CONVENTION) -> str:
+    name = fused_.fused_name(cls)
+    if convention != DEFAULT_CONVENTION and name in fused_.PANDAS_ONLY:
+        if path == "fused":
+            raise StrategyError(
+                f"strategy '{cls.name}' has no fused form under the '{convention}' indicator "
+                "convention",
+                fix="use path='general' or 'auto' (auto takes the general path)",
+                strategy=cls.name,
+            )
+        name = None
+    fusable = name is not None
     if path == "auto":
         return "fused" if fusable else "general"
     if path == "general" or (path == "fused" and fusable):

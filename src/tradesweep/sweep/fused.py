@@ -24,7 +24,9 @@ import numpy as np
 from tradesweep.engine.backtest import kernel_params
 from tradesweep.engine.inputs import EngineInputs
 from tradesweep.engine.settings import EngineSettings
-from tradesweep.indicators.nb import atr_nb, ewm_alpha
+from tradesweep.indicators.api import atr_values
+from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConvention
+from tradesweep.indicators.nb import ewm_alpha
 from tradesweep.metrics.returns import ZERO_STD, per_bar_risk_free
 from tradesweep.metrics.trades import DAYS_PER_MONTH
 from tradesweep.strategies.base import Strategy
@@ -127,6 +129,21 @@ PLANNERS: dict[str, Callable[[Params], FusedPlan]] = {
 """Built-ins with a fused form, by name."""
 
 
+TALIB_ROWS = {k.IND_EMA_FROM_SPAN: k.IND_EMA_TALIB, k.IND_ROLLING_STD: k.IND_ROLLING_POP_STD}
+"""The ``talib`` convention's row for each ``pandas`` row that differs (SMA and RSI do not)."""
+PANDAS_ONLY: tuple[str, ...] = ("macd",)
+"""Fused built-ins with no ``talib`` rows: TA-Lib's MACD seeds its fast EMA from the slow
+period (a row per (fast, slow) pair) and its signal EMA with a mean of the line."""
+
+
+def talib_rows(plan: FusedPlan) -> FusedPlan:
+    """``plan`` with its EMA and band-std rows in the ``talib`` convention."""
+    if k.IND_EMA in plan.ind_kinds:
+        raise ValueError("the fused MACD has no talib rows: run it on the general path")
+    kinds = np.array([TALIB_ROWS.get(int(i), int(i)) for i in plan.ind_kinds], dtype=np.int64)
+    return FusedPlan(plan.kind, kinds, plan.windows, plan.rows, plan.fpar)
+
+
 def fused_name(cls: type[Strategy]) -> str | None:
     """The built-in name whose fused form computes ``cls``'s signals, or None. A subclass
     that only changes the schema (a defaults override) keeps the fused form; one that
@@ -171,14 +188,19 @@ def run_fused(
     block_start: np.ndarray,
     tracker: ProgressTracker,
     workers: int | None = None,
+    *,
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
 ) -> FusedOutput:
     """Simulate every combination of ``params`` (validated parameter columns of built-in
-    ``name``)."""
+    ``name``), with indicator rows and the ATR of ATR stops in ``indicator_convention``
+    (``talib`` is refused for :data:`PANDAS_ONLY`)."""
     plan = PLANNERS[name](params)
+    if indicator_convention == "talib":
+        plan = talib_rows(plan)
     n_comb = plan.rows.shape[0]
     n = x.close.shape[0]
     if settings.uses_atr:
-        atr = atr_nb(x.high, x.low, x.close, settings.atr_period)
+        atr = atr_values(x.high, x.low, x.close, settings.atr_period, indicator_convention)
     else:
         atr = np.full(n, np.nan)
     acc = np.empty((n_comb, a.N_ACC))

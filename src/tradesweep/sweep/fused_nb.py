@@ -34,7 +34,15 @@ from tradesweep.engine.nb import (
     new_state_nb,
     uses_stops_nb,
 )
-from tradesweep.indicators.nb import ema_nb, ewm_step, rsi_nb, sma_nb, window_std
+from tradesweep.indicators.nb import (
+    ema_nb,
+    ema_talib_nb,
+    ewm_step,
+    rsi_nb,
+    sma_nb,
+    window_pop_std,
+    window_std,
+)
 from tradesweep.sweep.stats_nb import (
     CHUNK,
     N_BLOCK_ROWS,
@@ -250,17 +258,25 @@ IND_EMA = 1  # ema_nb(close, w)
 IND_EMA_FROM_SPAN = 2  # ema_nb(close, w) masked before bar w - 1 (EmaCrossover)
 IND_RSI = 3  # rsi_nb(close, w)
 IND_ROLLING_STD = 4  # the std of bollinger_nb(close, w, k): (upper - middle) / k
+IND_EMA_TALIB = 5  # ema_talib_nb(close, w) (EmaCrossover, talib convention)
+IND_ROLLING_POP_STD = 6  # the std of bollinger_talib_nb(close, w, k) (talib convention)
 
 
 @njit(cache=True)
-def rolling_std_nb(close: np.ndarray, window: int, middle: np.ndarray, out: np.ndarray) -> None:
-    """The band width ``sd`` of ``bollinger_nb`` (``upper = middle + num_std * sd``): the same
-    ``window_std`` calls on the same bars, NaN where ``bollinger_nb`` leaves the bands NaN."""
+def rolling_std_nb(
+    close: np.ndarray, window: int, middle: np.ndarray, out: np.ndarray, population: bool
+) -> None:
+    """The band width ``sd`` of ``bollinger_nb`` (``upper = middle + num_std * sd``), or of
+    ``bollinger_talib_nb`` with ``population``: the same ``window_std`` / ``window_pop_std``
+    calls on the same bars, NaN where the kernel leaves the bands NaN."""
     out[:] = np.nan
     for t in range(window - 1, close.shape[0]):
         m = middle[t]
         if m == m:
-            out[t] = window_std(close, t - window + 1, t + 1, m)
+            if population:
+                out[t] = window_pop_std(close, t - window + 1, t + 1, m)
+            else:
+                out[t] = window_std(close, t - window + 1, t + 1, m)
 
 
 @njit(parallel=True, cache=True)
@@ -274,7 +290,11 @@ def indicator_rows_nb(close: np.ndarray, kinds: np.ndarray, windows: np.ndarray,
         elif kind == IND_RSI:
             out[k] = rsi_nb(close, w)
         elif kind == IND_ROLLING_STD:
-            rolling_std_nb(close, w, sma_nb(close, w), out[k])
+            rolling_std_nb(close, w, sma_nb(close, w), out[k], False)
+        elif kind == IND_ROLLING_POP_STD:
+            rolling_std_nb(close, w, sma_nb(close, w), out[k], True)
+        elif kind == IND_EMA_TALIB:
+            out[k] = ema_talib_nb(close, w)
         else:
             out[k] = ema_nb(close, w)
             if kind == IND_EMA_FROM_SPAN:

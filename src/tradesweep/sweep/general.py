@@ -28,11 +28,13 @@ import pandas as pd
 
 from tradesweep.engine import EngineSettings, run_backtest
 from tradesweep.errors import StrategyError
+from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConvention
 from tradesweep.metrics import bar_returns, metrics_from_result
 from tradesweep.strategies import Strategy, apply_execution
 from tradesweep.strategies.declarative import DeclarativeStrategy
 from tradesweep.strategies.declarative.strategy import declarative_class
 from tradesweep.strategies.plugins import MODULE_PREFIX, load_plugin
+from tradesweep.strategies.registry import instantiate
 from tradesweep.sweep.progress import ProgressTracker
 
 TARGET_CHUNK_SECONDS = 0.25
@@ -63,14 +65,17 @@ class Context:
     risk_free_rate: float
     block_start: np.ndarray
     columns: tuple[str, ...]
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION
 
 
 def evaluate_one(ctx: Context, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """One backtest: ``(metric values in ctx.columns order, NaN for null; block statistics
     (3, n_blocks))``."""
-    strategy = ctx.cls(params)
+    convention = ctx.indicator_convention
+    strategy = instantiate(ctx.cls, params, convention)
     settings = combination_settings(ctx.settings, strategy)
-    result = run_backtest(ctx.bars, strategy.signals(ctx.bars), settings)
+    signals = strategy.signals(ctx.bars)
+    result = run_backtest(ctx.bars, signals, settings, indicator_convention=convention)
     metrics = metrics_from_result(
         result,
         ctx.bars,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ from tradesweep.errors import ParameterError
 from tradesweep.metrics import bar_returns, infer_periods_per_year, to_json_safe
 from tradesweep.metrics.returns import per_bar_risk_free
 from tradesweep.strategies import Strategy, strategy_class
+from tradesweep.strategies.registry import instantiate
 from tradesweep.sweep.diagnostics import (
     DEFAULT_BLOCKS,
     Diagnostics,
@@ -81,13 +82,18 @@ class SweepPlan:
     space: ParameterSpace
     settings: EngineSettings
 
+    def strategy(self, params: Mapping[str, Any]) -> Strategy:
+        """The strategy bound to ``params``, in the spec's indicator convention."""
+        return instantiate(self.strategy_cls, params, self.spec.indicator_convention)
+
 
 @dataclass(frozen=True, eq=False)
 class SweepResult:
     """One sweep's rows, counts and diagnostics.
 
     ``results``: one row per evaluated combination: ``grid_index``, one column per strategy
-    parameter (schema order), every scalar metric (NaN where undefined), ``score``,
+    parameter (schema order), ``start`` and ``end`` of the bars tested (ISO 8601), every
+    scalar metric (NaN where undefined), ``score``,
     ``below_min_trades`` and ``rank`` (nullable; 1 is best), ranked rows first.
     ``valid_combinations`` is None when the grid is too large to count. ``notes`` says why a
     diagnostic was not computed, or how a Bayesian search ended early; ``search`` is the
@@ -259,10 +265,13 @@ def sweep_bars(
         if report.note:
             notes["search"] = report.note
     frame = run.frame()
+    run.cancelled()  # a cancel during the last chunk stops here, not after the diagnostics
     ranked = rank(frame, spec.objective, spec.min_trades, params=space.names)
     ranked = ranked.reset_index(drop=True)
     if diagnose:
-        diagnostics, reasons = _diagnostics(plan, bars, ranked, run.block_stats(), ppy)
+        diagnostics, reasons = _diagnostics(
+            plan, bars, ranked, run.block_stats(), ppy, check=run.cancelled
+        )
         notes.update(reasons)
     else:
         diagnostics = Diagnostics()
@@ -330,6 +339,7 @@ class _Evaluator:
             workers=self.workers,
             progress=self._progress(done_before, total),
             cancel=self.cancel,
+            indicator_convention=self.plan.spec.indicator_convention,
         )
         if len(result.metrics) != len(combos):
             raise RuntimeError(
@@ -354,7 +364,9 @@ class _Evaluator:
         return shifted
 
     def frame(self) -> pd.DataFrame:
-        """``grid_index``, parameters, metrics and ``score`` of every evaluated row."""
+        """``grid_index``, parameters, metrics and ``score`` of every evaluated row; the
+        window's ``start`` and ``end`` (ISO 8601, as ``compute_metrics`` gives them) are the
+        same for every row and lead the metrics."""
         if not self.parts:
             raise ParameterError(
                 "the search found no valid parameter combination to evaluate",
@@ -362,8 +374,9 @@ class _Evaluator:
                 strategy=self.plan.strategy_cls.name,
             )
         pieces = []
+        window = {"start": self.bars.index[0].isoformat(), "end": self.bars.index[-1].isoformat()}
         for combos, result in self.parts:
-            piece = pd.DataFrame({"grid_index": combos.index, **combos.columns})
+            piece = pd.DataFrame({"grid_index": combos.index, **combos.columns, **window})
             metrics = result.metrics.reset_index(drop=True)
             pieces.append(
                 pd.concat([piece, metrics.drop(columns=piece.columns, errors="ignore")], axis=1)
@@ -401,7 +414,11 @@ def _diagnostics(
     ranked: pd.DataFrame,
     block_stats: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     ppy: float | None,
+    *,
+    check: Callable[[], None] = lambda: None,
 ) -> tuple[Diagnostics, dict[str, str]]:
+    """The Deflated Sharpe ratio, parameter stability and PBO of a ranked sweep, with the
+    reason of each part left out; ``check`` (raising on cancel) runs before each part."""
     spec, space = plan.spec, plan.space
     notes: dict[str, str] = {}
     has_winner = not ranked.empty and not pd.isna(ranked["rank"].iloc[0])
@@ -410,6 +427,7 @@ def _diagnostics(
         f"undefined {spec.objective}"
     )
     dsr = None
+    check()
     if not has_winner:
         notes["deflated_sharpe"] = no_winner
     elif ppy is None:
@@ -430,6 +448,7 @@ def _diagnostics(
         )
 
     stability = None
+    check()
     if spec.search != "grid":
         notes["stability"] = (
             "parameter stability needs the full grid around the winner; a "
@@ -449,6 +468,7 @@ def _diagnostics(
         )
 
     pbo = None
+    check()
     if spec.search == "bayes":
         notes["pbo"] = (
             "not computed for a Bayesian search: its trials were chosen by their full-sample "
@@ -473,9 +493,10 @@ def _winner_returns(
     plan: SweepPlan, bars: pd.DataFrame, params: dict[str, Any], ppy: float
 ) -> np.ndarray:
     """The winner's per-bar returns in excess of the risk-free rate, from one plain backtest."""
-    strategy = plan.strategy_cls(params)
+    strategy = plan.strategy(params)
     settings = combination_settings(plan.settings, strategy)
-    result = run_backtest(bars, strategy.signals(bars), settings)
+    convention = plan.spec.indicator_convention
+    result = run_backtest(bars, strategy.signals(bars), settings, indicator_convention=convention)
     excess = per_bar_risk_free(plan.spec.risk_free_rate, ppy)
     return bar_returns(result.equity, settings.cash) - excess
 

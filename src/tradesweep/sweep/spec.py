@@ -19,6 +19,12 @@ from typing import Any, Literal
 from tradesweep.data.window import check_window
 from tradesweep.engine import EngineSettings
 from tradesweep.errors import TradesweepError, reject_unknown_fields
+from tradesweep.indicators.convention import (
+    DEFAULT_CONVENTION,
+    IndicatorConvention,
+    check_spec_convention,
+    convention_field,
+)
 from tradesweep.metrics.periods import check_periods_per_year, check_risk_free_rate
 from tradesweep.sweep.preset import SPEC_KEYS, load_preset
 from tradesweep.sweep.ranking import validate_objective
@@ -62,7 +68,9 @@ class SweepSpec:
     grid search is refused. A declarative strategy's own execution settings (stop_loss,
     take_profit, trailing_stop, size, max_drawdown) fill the engine settings left at their
     defaults, per combination. ``preset`` records which preset the values came from
-    (:meth:`from_dict` applies it). Treat ``ranges`` as read-only: :attr:`spec_id` hashes it.
+    (:meth:`from_dict` applies it). ``indicator_convention`` (``pandas`` or ``talib``,
+    docs/indicators.md) says how EMA, MACD, ATR and Bollinger are computed. Treat ``ranges``
+    as read-only: :attr:`spec_id` hashes it.
     """
 
     data: str
@@ -84,6 +92,7 @@ class SweepSpec:
     timeframe: str | None = None
     start: str | None = None
     end: str | None = None
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION
 
     def __post_init__(self) -> None:
         for name in ("data", "strategy"):
@@ -127,6 +136,7 @@ class SweepSpec:
         plugins = (self.plugins,) if isinstance(self.plugins, str | Path) else self.plugins
         object.__setattr__(self, "plugins", tuple(str(p) for p in plugins))
         check_window(self.timeframe, self.start, self.end, error=SweepSpecError)
+        check_spec_convention(self.indicator_convention, SweepSpecError)
 
     def _check_search(self) -> None:
         if self.search not in SEARCHES:
@@ -216,6 +226,7 @@ class SweepSpec:
             "plugins": list(self.plugins),
             # only when set, so the spec_id of a spec without a window is unchanged
             **{k: v for k in WINDOW_FIELDS if (v := getattr(self, k)) is not None},
+            **convention_field(self.indicator_convention),
         }
 
     def canonical_json(self) -> str:

@@ -42,7 +42,7 @@ from tradesweep.data import DatasetRegistry, load
 from tradesweep.data.window import window_bars
 from tradesweep.engine import BacktestResult, run_backtest, trade_dt
 from tradesweep.errors import reject_unknown_fields
-from tradesweep.indicators.nb import atr_nb
+from tradesweep.indicators.api import atr_values
 from tradesweep.metrics import (
     compute_metrics,
     infer_periods_per_year,
@@ -368,18 +368,19 @@ def backtest_test_window(
     """The winner traded on the test window: signals from all bars up to the window's end,
     simulated on the window's bars only, starting flat (module docstring)."""
     history = bars.iloc[: window.test_end]
-    strategy = plan.strategy_cls(dict(params))
+    strategy = plan.strategy(dict(params))
     settings = combination_settings(plan.settings, strategy)
     signals = strategy.signals(history)
     part = slice(window.test_start, window.test_end)
     sliced = Signals(*(np.asarray(s)[part] for s in signals))
     atr = None
     if settings.uses_atr:
-        atr = atr_nb(
+        atr = atr_values(
             history["high"].to_numpy(dtype=np.float64),
             history["low"].to_numpy(dtype=np.float64),
             history["close"].to_numpy(dtype=np.float64),
             settings.atr_period,
+            plan.spec.indicator_convention,
         )[part]
     return run_backtest(bars.iloc[part], sliced, settings, atr=atr)
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from tradesweep.indicators.nb import bollinger_nb
+from tradesweep.indicators.nb import bollinger_nb, bollinger_talib_nb
 from tradesweep.indicators.streaming import StreamingBollinger
 from tradesweep.strategies.base import Candle, SignalFlag, Signals
 from tradesweep.strategies.config import ConfiguredStrategy
@@ -21,7 +21,8 @@ def bandwidth(middle: float, upper: float, lower: float) -> float:
 
 class Bollinger(ConfiguredStrategy, config="bollinger"):
     """Long when the close crosses back above the lower band, out at the middle band; shorts
-    mirror at the upper band. Entries need bandwidth >= min_bandwidth."""
+    mirror at the upper band. Entries need bandwidth >= min_bandwidth. The bands use the sample
+    std (``bollinger_nb``), or the population std under the ``talib`` indicator convention."""
 
     def warmup_period(self) -> int:
         return int(self.params["period"]) - 1
@@ -29,7 +30,8 @@ class Bollinger(ConfiguredStrategy, config="bollinger"):
     def signals(self, bars: pd.DataFrame) -> Signals:
         p = self.params
         close = price(bars, "close")
-        middle, upper, lower = bollinger_nb(close, int(p["period"]), float(p["num_std"]))
+        kernel = bollinger_talib_nb if self.indicator_convention == "talib" else bollinger_nb
+        middle, upper, lower = kernel(close, int(p["period"]), float(p["num_std"]))
         with np.errstate(divide="ignore", invalid="ignore"):
             width = np.where(middle > 0.0, (upper - lower) / middle, np.nan)
         wide = width >= p["min_bandwidth"]
@@ -41,7 +43,9 @@ class Bollinger(ConfiguredStrategy, config="bollinger"):
 
     def reset(self) -> None:
         p = self.params
-        self._bands = StreamingBollinger(int(p["period"]), float(p["num_std"]))
+        self._bands = StreamingBollinger(
+            int(p["period"]), float(p["num_std"]), convention=self.indicator_convention
+        )
         self._lower = Crossing()
         self._upper = Crossing()
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tradesweep.errors import ParameterError
-from tradesweep.indicators.nb import ema_nb, sma_nb
+from tradesweep.indicators.nb import ema_nb, ema_talib_nb, sma_nb
 from tradesweep.indicators.streaming import StreamingEMA, StreamingSMA
 from tradesweep.strategies.base import Candle, SignalFlag, Signals
 from tradesweep.strategies.config import ConfiguredStrategy
@@ -70,7 +70,8 @@ class EmaCrossover(ConfiguredStrategy, config="ema_crossover"):
     """Long on the fast EMA crossing above the slow EMA, short on the cross below.
 
     ``ema_nb`` is defined from bar 0; an EMA of span s is only trusted from bar s - 1 on (the
-    MACD convention), otherwise both averages start equal and "cross" on bar 1.
+    MACD convention), otherwise both averages start equal and "cross" on bar 1. Under the
+    ``talib`` indicator convention the EMAs are ``ema_talib_nb`` (first value at bar s - 1).
     """
 
     @classmethod
@@ -83,13 +84,19 @@ class EmaCrossover(ConfiguredStrategy, config="ema_crossover"):
     def signals(self, bars: pd.DataFrame) -> Signals:
         close = price(bars, "close")
         fast_span, slow_span = int(self.params["fast"]), int(self.params["slow"])
-        fast = mask_before(ema_nb(close, fast_span), fast_span - 1)
-        slow = mask_before(ema_nb(close, slow_span), slow_span - 1)
+        fast = self._ema(close, fast_span)
+        slow = self._ema(close, slow_span)
         return reversal(crosses_above(fast, slow), crosses_below(fast, slow))
 
+    def _ema(self, close: np.ndarray, span: int) -> np.ndarray:
+        if self.indicator_convention == "talib":
+            return ema_talib_nb(close, span)
+        return mask_before(ema_nb(close, span), span - 1)
+
     def reset(self) -> None:
-        self._fast = StreamingEMA(int(self.params["fast"]))
-        self._slow = StreamingEMA(int(self.params["slow"]))
+        convention = self.indicator_convention
+        self._fast = StreamingEMA(int(self.params["fast"]), convention=convention)
+        self._slow = StreamingEMA(int(self.params["slow"]), convention=convention)
         self._cross = Crossing()
         self._bar = 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tradesweep.indicators.nb import macd_nb
+from tradesweep.indicators.nb import macd_nb, macd_talib_nb
 from tradesweep.indicators.streaming import StreamingMACD
 from tradesweep.strategies.base import Candle, SignalFlag, Signals
 from tradesweep.strategies.builtins.crossover import check_fast_below_slow, reversal
@@ -13,7 +13,8 @@ from tradesweep.strategies.crossing import Crossing, crosses_above, crosses_belo
 
 
 class Macd(ConfiguredStrategy, config="macd"):
-    """Long when the histogram crosses above 0, short when it crosses below 0."""
+    """Long when the histogram crosses above 0, short when it crosses below 0 (the MACD of
+    the strategy's indicator convention: ``macd_nb`` or ``macd_talib_nb``)."""
 
     @classmethod
     def check(cls, params: dict[str, int | float]) -> None:
@@ -25,12 +26,15 @@ class Macd(ConfiguredStrategy, config="macd"):
 
     def signals(self, bars: pd.DataFrame) -> Signals:
         p = self.params
-        _, _, hist = macd_nb(price(bars, "close"), int(p["fast"]), int(p["slow"]), int(p["signal"]))
+        kernel = macd_talib_nb if self.indicator_convention == "talib" else macd_nb
+        _, _, hist = kernel(price(bars, "close"), int(p["fast"]), int(p["slow"]), int(p["signal"]))
         return reversal(crosses_above(hist, 0.0), crosses_below(hist, 0.0))
 
     def reset(self) -> None:
         p = self.params
-        self._macd = StreamingMACD(int(p["fast"]), int(p["slow"]), int(p["signal"]))
+        self._macd = StreamingMACD(
+            int(p["fast"]), int(p["slow"]), int(p["signal"]), convention=self.indicator_convention
+        )
         self._cross = Crossing()
 
     def on_candle(self, candle: Candle) -> SignalFlag | None:

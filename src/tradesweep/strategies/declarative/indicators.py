@@ -4,6 +4,8 @@ An :class:`IndicatorKind` knows its parameters (with bounds and defaults), its o
 compute them over a whole bar frame with the numba kernels, how to build the streaming twin,
 and from which bar each output is defined (for ``warmup_period``). EMAs are masked before bar
 ``span - 1``, as the ``ema_crossover`` built-in does and as MACD does inside its kernel.
+Every ``Values`` carries the strategy's ``convention``; EMA, MACD, Bollinger and ATR follow it
+(:mod:`tradesweep.indicators.convention`).
 """
 
 from __future__ import annotations
@@ -108,13 +110,36 @@ def _src(bars: pd.DataFrame, v: Values) -> np.ndarray:
     return price(bars, v["source"])
 
 
+def _talib(v: Values) -> bool:
+    return v.get("convention") == "talib"
+
+
 def _ema(bars: pd.DataFrame, v: Values) -> tuple[np.ndarray, ...]:
+    if _talib(v):
+        return (nb.ema_talib_nb(_src(bars, v), v["span"]),)
     return (mask_before(nb.ema_nb(_src(bars, v), v["span"]), v["span"] - 1),)
+
+
+def _macd(bars: pd.DataFrame, v: Values) -> tuple[np.ndarray, ...]:
+    kernel = nb.macd_talib_nb if _talib(v) else nb.macd_nb
+    return kernel(_src(bars, v), v["fast"], v["slow"], v["signal"])
+
+
+def _macd_first(v: Values) -> tuple[int, ...]:
+    line = max(v["fast"], v["slow"]) - 1
+    signal = line + v["signal"] - 1
+    return (signal if _talib(v) else line, signal, signal)
+
+
+def _bollinger(bars: pd.DataFrame, v: Values) -> tuple[np.ndarray, ...]:
+    kernel = nb.bollinger_talib_nb if _talib(v) else nb.bollinger_nb
+    return kernel(_src(bars, v), v["window"], v["num_std"])
 
 
 def _atr(bars: pd.DataFrame, v: Values) -> tuple[np.ndarray, ...]:
     high, low, close = (price(bars, c) for c in ("high", "low", "close"))
-    return (nb.atr_nb(high, low, close, v["period"]),)
+    kernel = nb.atr_talib_nb if _talib(v) else nb.atr_nb
+    return (kernel(high, low, close, v["period"]),)
 
 
 def _profile(bars: pd.DataFrame, v: Values) -> tuple[np.ndarray, ...]:
@@ -142,7 +167,10 @@ KINDS: dict[str, IndicatorKind] = {
             {"span": Arg("int"), "source": SOURCE},
             ("value",),
             _ema,
-            lambda v: _Masked(_OnSource(st.StreamingEMA(v["span"]), v["source"]), v["span"] - 1),
+            lambda v: _Masked(
+                _OnSource(st.StreamingEMA(v["span"], convention=v["convention"]), v["source"]),
+                v["span"] - 1,
+            ),
             lambda v: (v["span"] - 1,),
         ),
         IndicatorKind(
@@ -162,13 +190,12 @@ KINDS: dict[str, IndicatorKind] = {
                 "source": SOURCE,
             },
             ("line", "signal", "hist"),
-            lambda bars, v: nb.macd_nb(_src(bars, v), v["fast"], v["slow"], v["signal"]),
-            lambda v: _OnSource(st.StreamingMACD(v["fast"], v["slow"], v["signal"]), v["source"]),
-            lambda v: (
-                max(v["fast"], v["slow"]) - 1,
-                max(v["fast"], v["slow"]) + v["signal"] - 2,
-                max(v["fast"], v["slow"]) + v["signal"] - 2,
+            _macd,
+            lambda v: _OnSource(
+                st.StreamingMACD(v["fast"], v["slow"], v["signal"], convention=v["convention"]),
+                v["source"],
             ),
+            _macd_first,
         ),
         IndicatorKind(
             "bollinger",
@@ -178,8 +205,11 @@ KINDS: dict[str, IndicatorKind] = {
                 "source": SOURCE,
             },
             ("middle", "upper", "lower"),
-            lambda bars, v: nb.bollinger_nb(_src(bars, v), v["window"], v["num_std"]),
-            lambda v: _OnSource(st.StreamingBollinger(v["window"], v["num_std"]), v["source"]),
+            _bollinger,
+            lambda v: _OnSource(
+                st.StreamingBollinger(v["window"], v["num_std"], convention=v["convention"]),
+                v["source"],
+            ),
             lambda v: (v["window"] - 1,) * 3,
         ),
         IndicatorKind(
@@ -187,8 +217,10 @@ KINDS: dict[str, IndicatorKind] = {
             {"period": Arg("int", 14)},
             ("value",),
             _atr,
-            lambda v: _Hlc(st.StreamingATR(v["period"]), with_volume=False),
-            lambda v: (v["period"] - 1,),
+            lambda v: _Hlc(
+                st.StreamingATR(v["period"], convention=v["convention"]), with_volume=False
+            ),
+            lambda v: (v["period"] if _talib(v) else v["period"] - 1,),
         ),
         IndicatorKind(
             "vwap",

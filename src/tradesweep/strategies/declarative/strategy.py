@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tradesweep.errors import ParameterError, StrategyError
+from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConvention
 from tradesweep.strategies.base import Candle, SignalFlag, Signals, Strategy
 from tradesweep.strategies.config import read_yaml
 from tradesweep.strategies.crossing import crosses_above, crosses_below, price, shift, to_flag
@@ -60,14 +61,22 @@ class DeclarativeStrategy(Strategy):
     spec: ClassVar[DeclarativeSpec]
     document: ClassVar[Any]  # the parsed YAML, kept so an instance can be pickled
 
-    def __init__(self, params: Mapping[str, Any] | None = None) -> None:
-        super().__init__(params)
+    def __init__(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
+    ) -> None:
+        super().__init__(params, indicator_convention=indicator_convention)
         values = {EXECUTION_FIELDS[k]: float(self._resolve(v)) for k, v in self.spec.execution}
         self.execution = Execution(**values)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # the class is made at run time, so pickle rebuilds it from its document
-        return (_rebuild, (self.document, self.spec.source, dict(self.params)))
+        return (
+            _rebuild,
+            (self.document, self.spec.source, dict(self.params), self.indicator_convention),
+        )
 
     @classmethod
     def check(cls, params: dict[str, int | float]) -> None:
@@ -97,8 +106,13 @@ class DeclarativeStrategy(Strategy):
         return self.params[value.name] if isinstance(value, ParamRef) else value
 
     def _indicator_values(self) -> dict[str, dict[str, Any]]:
+        """Each indicator's resolved arguments, with the ``convention`` it is computed in."""
         return {
-            ind.id: {name: self._resolve(v) for name, v in ind.args} for ind in self.spec.indicators
+            ind.id: {
+                **{name: self._resolve(v) for name, v in ind.args},
+                "convention": self.indicator_convention,
+            }
+            for ind in self.spec.indicators
         }
 
     def _first_valid(self, operand: Operand) -> int:
@@ -243,8 +257,14 @@ def declarative_class(data: Any, *, source: str) -> type[DeclarativeStrategy]:
     return cls
 
 
-def _rebuild(document: Any, source: str, params: dict[str, Any]) -> DeclarativeStrategy:
-    return declarative_class(document, source=source)(params)
+def _rebuild(
+    document: Any,
+    source: str,
+    params: dict[str, Any],
+    indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
+) -> DeclarativeStrategy:
+    cls = declarative_class(document, source=source)
+    return cls(params, indicator_convention=indicator_convention)
 
 
 def load_declarative(path: str | Path) -> type[DeclarativeStrategy]:

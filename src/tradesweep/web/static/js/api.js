@@ -47,10 +47,19 @@ export async function api(path, { method = "GET", json, form, query, signal } = 
 
 /**
  * The API's error as messages per form field:
- * validation errors name `details.errors[].field`; domain errors name `details.field`,
- * `details.parameter` (a strategy parameter: "param:NAME") or `details.setting` (an engine
- * setting: "setting:NAME"). Anything else is "_form".
+ * validation errors name `details.errors[].field`; domain errors name the request's field in
+ * `details.field` and the place in it in `details.path`: a strategy parameter
+ * (`parameters.NAME`, `ranges.NAME[.max]`: "param:NAME"), an engine setting (`settings.NAME`:
+ * "setting:NAME") or a top-level field (`fast_range.max`: "fast_range"). Anything else is "_form".
  */
+function slotOf(details) {
+  const path = String(details.path || details.field || "");
+  const parts = path.split(".");
+  if ((parts[0] === "parameters" || parts[0] === "ranges") && parts.length > 1) return `param:${parts[1]}`;
+  if (parts[0] === "settings" && parts.length > 1) return `setting:${parts[1]}`;
+  return parts[0];
+}
+
 export function fieldErrors(error) {
   const out = new Map();
   const add = (key, message) => {
@@ -60,12 +69,8 @@ export function fieldErrors(error) {
   const details = error.details || {};
   if (Array.isArray(details.errors) && details.errors.length && details.errors[0].field && !("line" in details.errors[0])) {
     for (const item of details.errors) add(item.field || "_form", item.message);
-  } else if (details.parameter) {
-    add(`param:${details.parameter}`, error.message);
-  } else if (details.setting) {
-    add(`setting:${details.setting}`, error.message);
-  } else if (details.field) {
-    add(details.field, error.message);
+  } else if (details.path || details.field) {
+    add(slotOf(details), error.message);
   } else {
     add("_form", error.message);
   }
