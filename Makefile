@@ -36,15 +36,15 @@ run: $(SERVICESTAMP)
 system-deps:
 	@bash scripts/system-deps.sh
 
-## make test: lint, format check and the whole suite
-test: system-deps $(DEVSTAMP)
-	$(VENV)/bin/ruff check src tests bench examples
-	$(VENV)/bin/ruff format --check src tests bench examples
+## make test: lint (ruff, format check, mypy) and the whole suite
+test: system-deps lint
 	$(VENV)/bin/pytest
 
+## make lint: ruff, the format check and mypy on src/ (zero errors)
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check src tests bench examples
 	$(VENV)/bin/ruff format --check src tests bench examples
+	$(VENV)/bin/mypy src
 
 format: $(DEVSTAMP)
 	$(VENV)/bin/ruff format src tests bench examples
@@ -69,4 +69,4 @@ clean-cache:
 	find src -name '*.nbi' -delete -o -name '*.nbc' -delete
 
 clean: clean-cache
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist
