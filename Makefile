@@ -64,9 +64,10 @@ service-bench: system-deps $(DEVSTAMP)
 indicator-compare: $(DEVSTAMP)
 	$(PY) bench/indicator_compare.py
 
-## numba's on-disk kernel cache (stale after editing a kernel another module's kernel calls)
+## numba's on-disk kernel cache; never needed after a kernel edit (import tradesweep clears
+## stale kernels, see docs/engine.md), kept as a manual extra
 clean-cache:
-	find src -name '*.nbi' -delete -o -name '*.nbc' -delete
+	find src \( -name '*.nbi' -o -name '*.nbc' -o -name 'tradesweep-kernels.stamp' \) -delete
 
 clean: clean-cache
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist
