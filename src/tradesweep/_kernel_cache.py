@@ -7,7 +7,8 @@ file is edited. numba documents this and offers no dependency tracking (numba is
 
 Guarantee: ``tradesweep/__init__`` calls :func:`refresh` before any kernel module can be
 imported. Every numba cache directory of a directory holding kernels (``*nb.py``) then carries
-a stamp, a hash of all kernel sources; where the stamp differs or is missing, the directory's
+a stamp, a hash of all kernel sources (those modules and the package modules they import);
+where the stamp differs or is missing, the directory's
 ``*.nbi`` / ``*.nbc`` files are deleted before the stamp is written, so the next call compiles
 from the current sources. The candidate directories are numba's, in its order:
 ``$NUMBA_CACHE_DIR/<dir>_<sha1>``, the in-tree ``__pycache__``, the user-wide cache.
@@ -22,8 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
-import tempfile
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
@@ -35,8 +36,26 @@ _CACHE_SUFFIXES = (".nbi", ".nbc")
 
 
 def kernel_sources(package_dir: Path) -> list[Path]:
-    """The modules that define kernels: every ``*nb.py`` below ``package_dir``."""
-    return sorted(package_dir.rglob(KERNEL_PATTERN))
+    """Every ``*nb.py`` below ``package_dir`` and the package's modules they import, at any
+    depth: numba compiles imported values (``engine/enums.py``'s ``trade_dt``) into a kernel
+    as constants, so those files are part of its source too."""
+    imports = re.compile(rf"^\s*(?:from|import)\s+({re.escape(package_dir.name)}(?:\.\w+)*)", re.M)
+    todo = sorted(package_dir.rglob(KERNEL_PATTERN))
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for module in imports.findall(path.read_text(encoding="utf-8")):
+            parts = module.split(".")[1:]
+            for candidate in (
+                package_dir.joinpath(*parts, "__init__.py"),
+                package_dir.joinpath(*parts).with_suffix(".py"),
+            ):
+                if candidate.is_file():
+                    todo.append(candidate)
+    return sorted(seen)
 
 
 def sources_digest(package_dir: Path, sources: list[Path]) -> str:
@@ -104,10 +123,9 @@ def _stamp(cache_dir: Path, digest: str, *, create: bool) -> tuple[bool, bool]:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        tmp.write_text(text)
         os.replace(tmp, path)
     except BaseException:
         with suppress(OSError):
