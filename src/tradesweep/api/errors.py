@@ -152,8 +152,8 @@ def request_validation_error(
     the model (the field's description, or the valid fields for an unknown one)."""
     fields = model.model_fields
     errors = []
-    for error in exc.errors(include_url=False, include_context=False):
-        error = dict(error)
+    for details in exc.errors(include_url=False, include_context=False):
+        error: dict[str, Any] = dict(details)
         name = str(error["loc"][0]) if error["loc"] else None
         if error["type"] == "extra_forbidden" and name is not None:
             close = difflib.get_close_matches(name, list(fields), n=1)
