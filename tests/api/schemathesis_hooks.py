@@ -46,7 +46,6 @@ UNSTATED_RULES = frozenset(
         "unsafe_webhook_url",  # the SSRF guard: no loopback, private or metadata address
         "invalid_webhook_url",
         "invalid_cursor",  # an opaque cursor that is not one the server gave
-        "unknown_timeframe",  # a bar interval the resampler knows
         "invalid_spec",  # walk-forward windows: step_bars >= test_bars, within the ticker's bars
     }
 )

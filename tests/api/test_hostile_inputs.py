@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.api import ApiSettings, create_app
+from tradesweep.services.orchestrator import (
+    BacktestRunRequest,
+    OptimizeRequest,
+    WalkForwardRunRequest,
+)
 from tradesweep.store import JobRepository, JobType, SweepResultRepository
 
 from ..servers import ServerThread
@@ -502,3 +509,84 @@ def test_odd_path_ids_are_a_4xx(acme: Caller, path: str, job_id: str) -> None:
 def test_cancel_of_an_odd_id_is_a_4xx(acme: Caller) -> None:
     for job_id in ("x" * 5_000, "%FF"):
         _error(acme.client.post(f"/api/v1/jobs/{job_id}/cancel"), (404, 422))
+
+
+# ---- 11. the orchestrator's routes -------------------------------------------------------------
+
+OPTIMIZE = "/api/backtest/optimize"
+WALK = "/api/backtest/walk-forward"
+SWEEPING = {"strategy_name": "sma_crossover", "optimize_params": {"fast": [5, 10]}}
+
+
+def test_walk_forward_over_all_of_a_long_dataset_is_queued(acme: Caller) -> None:
+    """No dates: the whole of EURUSD's hourly bars (rows x span overflowed int64 ns)."""
+    request = {**SWEEPING, "symbol": "EURUSD", "window_size_months": 1}
+    answer = acme.client.post(WALK, json=request)
+    assert answer.status_code == 202, answer.text
+
+
+OUT_OF_RANGE_DATES: list[tuple[str, Body, str]] = [
+    (COMPAT, {"end_date": "4317-01-07"}, "end_date"),
+    (COMPAT, {"start_date": "1600-01-01"}, "start_date"),
+    (COMPAT, {"end_date": "2201-01-01T00:00:00Z"}, "end_date"),
+    (COMPAT, {"start_date": "0001-01-01T00:00:00+05:00"}, "start_date"),
+    (OPTIMIZE, {"date_range": ["2000-01-01", "9999-12-31"]}, "date_range"),
+    (WALK, {"start_date": "1000-01-01", "window_size_months": 1}, "start_date"),
+    (COMPAT, {"end_date": 10**12}, "end_date"),  # a number is not a date
+]
+
+
+@pytest.mark.parametrize(("url", "fields", "field"), OUT_OF_RANGE_DATES)
+def test_dates_beyond_the_supported_years_are_a_422_naming_the_field(
+    acme: Caller, url: str, fields: Body, field: str
+) -> None:
+    base = {"strategy_name": "SMA", "symbol": "GOOGL"} | (SWEEPING if url != COMPAT else {})
+    body = _error(acme.client.post(url, json={**base, **fields}), 422)
+    assert body["details"]["field"] == field, body
+    assert "1900" in body["message"] and "2200" in body["message"], body
+    for leak in ("unit=", "overflow", "Cannot cast"):
+        assert leak not in body["message"], body
+
+
+@pytest.mark.parametrize("url", [COMPAT, OPTIMIZE, WALK])
+def test_the_schema_states_the_date_years_and_the_timeframe_rule(acme: Caller, url: str) -> None:
+    """What the schema's patterns admit is what the validation accepts."""
+    schema = acme.client.get("/openapi.json").json()["paths"][url]["post"]["requestBody"]
+    props = schema["content"]["application/json"]["schema"]["properties"]
+    timeframe = next(s for s in props["timeframe"]["anyOf"] if s.get("type") == "string")
+    base = {"strategy_name": "SMA", "symbol": "GOOGL"} | (SWEEPING if url != COMPAT else {})
+    if url == WALK:
+        base["window_size_months"] = 1
+    model = {COMPAT: BacktestRunRequest, OPTIMIZE: OptimizeRequest, WALK: WalkForwardRunRequest}
+    for value in ["1h", "4H", "15m", "1d", " 1w ", "1W-MON", "w-sun", "1M", "2Q", "1y", "min",
+                  "", "0h", "00h", "4x", "{\x06ì", "1h-abc", "1W-XYZ", "9999999999999999",
+                  "99999999999999h", "\u0661h", "1 h", "1Y-JAN", "999Y", "9999Q"]:  # fmt: skip
+        admitted = re.search(timeframe["pattern"], value) is not None
+        try:
+            model[url].model_validate({**base, "timeframe": value})
+        except ValidationError as exc:
+            codes = {e["type"] for e in exc.errors()}
+        else:
+            codes = set()
+        assert admitted == ("unknown_timeframe" not in codes), (value, codes)
+    for value in ["{\x06ì", "99999999999999h", "1w"]:  # through the server: a 4xx or accepted
+        answer = acme.client.post(url, json={**base, "timeframe": value})
+        assert answer.status_code in (202, 422), answer.text
+    dated = props["date_range"] if url == OPTIMIZE else props["start_date"]
+    text = json.dumps(dated)
+    assert "(19" in text or "19[0-9]" in text, text
+
+
+def test_a_form_body_of_a_route_with_a_required_object_field(acme: Caller) -> None:
+    """``optimize_params`` is an object: the form variant says it is required (as JSON text),
+    or the route documents no form; either way the schema never admits a form without it."""
+    for url in (OPTIMIZE, WALK):
+        schema = acme.client.get("/openapi.json").json()["paths"][url]["post"]["requestBody"]
+        form = schema["content"].get("application/x-www-form-urlencoded")
+        if form is not None:
+            assert "optimize_params" in form["schema"]["required"], form
+        fields = {"strategy_name": "sma_crossover", "symbol": "GOOGL", "window_size_months": "1"}
+        if url == OPTIMIZE:
+            fields.pop("window_size_months")
+        body = _error(acme.client.post(url, data=fields), 422)
+        assert body["details"]["field"] == "optimize_params"

@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from tradesweep.api.schemas import ErrorOut
 from tradesweep.engine import EngineSettings
+from tradesweep.services.orchestrator import TIMEFRAME_PATTERN
 from tradesweep.services.submit import (
     PERIOD_MAX,
     PERIOD_MIN,
@@ -228,6 +229,7 @@ _RULES: dict[str, dict[str, Any]] = {
     "parameters": {"type": "object", "additionalProperties": _NUMBER},
     "fast_period": {"type": "integer", **_parameter_bounds(("fast",))},
     "slow_period": {"type": "integer", **_parameter_bounds(("slow",))},
+    "timeframe": {"pattern": TIMEFRAME_PATTERN},
 }
 """Constraints the validators of :mod:`tradesweep.services.submit` check in code, for the
 schema (from the same constants)."""
@@ -237,14 +239,15 @@ def request_body(model: type[BaseModel]) -> dict[str, Any]:
     """``openapi_extra=`` for a body read by :data:`~tradesweep.api.deps.BodyDep`: the model's
     JSON Schema (with :data:`_RULES` applied) as JSON, and the same fields as a
     form (``null`` cannot be sent in a form: leave the field out; object fields are sent as
-    JSON text and are not listed)."""
+    JSON text and are not listed). A body with a required field that a form cannot list (an
+    object: ``optimize_params``) is documented as JSON only, so no form the schema admits
+    lacks it."""
     schema = body_schema(model)
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {JSON: {"schema": schema}, FORM: {"schema": form_schema(schema)}},
-        }
-    }
+    content = {JSON: {"schema": schema}}
+    form = form_schema(schema)
+    if set(form["required"]) == set(schema.get("required", [])):
+        content[FORM] = {"schema": form}
+    return {"requestBody": {"required": True, "content": content}}
 
 
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:

@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
 
@@ -79,28 +87,71 @@ its ``ema_crossover_strategy.yaml`` an EMA 12/26 crossover (those of ``ema_cross
 file's stops and position size are not part of the name's meaning."""
 
 
+FIRST_YEAR = 1900
+LAST_YEAR = 2200
+"""The years a date may name: well inside what pandas' nanosecond timestamps hold
+(1677-2262), so a day's last instant and a UTC offset stay in range too."""
+_YEARS = r"(19[0-9]{2}|2[01][0-9]{2}|2200)-"
+DATE_PATTERN = rf"^{_YEARS}"
+"""The schema's pattern for a date or datetime text: the year as written (before any offset
+is applied) within :data:`FIRST_YEAR`..:data:`LAST_YEAR`."""
+_LEAP_SECOND = re.compile(r"(?<=[Tt ][0-9]{2}:[0-9]{2}):60")
+
+
 def _date_or_time(value: Any) -> Any:
-    """``2024-02-01`` -> a date; ``2024-02-01T00:00:00Z`` -> an aware UTC datetime."""
+    """``2024-02-01`` -> a date; ``2024-02-01T00:00:00Z`` -> an aware UTC datetime; a year
+    outside :data:`FIRST_YEAR`..:data:`LAST_YEAR`, or anything but a text, is refused."""
+    if isinstance(value, date):
+        return _in_years(value, value.isoformat())
     if not isinstance(value, str):
-        return value
+        raise PydanticCustomError(
+            "invalid_date",
+            "{kind} is not a date or datetime (give a text: 2024-02-01 or "
+            "2024-02-01T00:00:00Z, in the years {first}-{last})",
+            {"kind": type(value).__name__, "first": FIRST_YEAR, "last": LAST_YEAR},
+        )
     text = value.strip()
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        stamp = datetime.fromisoformat(text)
+        # RFC 3339 also allows a lower-case t and z, and a leap second (read as the one before)
+        stamp = (
+            date.fromisoformat(text)
+            if len(text) == 10
+            else datetime.fromisoformat(_LEAP_SECOND.sub(":59", text.upper()))
+        )
     except ValueError:
         raise PydanticCustomError(
             "invalid_date",
-            "'{value}' is not a date or datetime (give 2024-02-01 or 2024-02-01T00:00:00Z)",
-            {"value": text[:40]},
+            "'{value}' is not a date or datetime (give 2024-02-01 or 2024-02-01T00:00:00Z, "
+            "in the years {first}-{last})",
+            {"value": text[:40], "first": FIRST_YEAR, "last": LAST_YEAR},
         ) from None
+    _in_years(stamp, text)
+    if not isinstance(stamp, datetime):
+        return stamp
     return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
+def _in_years(value: date, text: str) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise PydanticCustomError(
+            "date_out_of_range",
+            "'{value}' is outside the supported years {first}-{last} (give a date from "
+            "{first}-01-01 to {last}-12-31)",
+            {"value": text[:40], "first": FIRST_YEAR, "last": LAST_YEAR},
+        )
+    return value
+
+
+_DATE_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "format": "date-time", "pattern": DATE_PATTERN},
+        {"type": "string", "format": "date", "pattern": DATE_PATTERN},
+    ],
+    "description": f"A day (2024-02-01) or an ISO-8601 datetime (2024-02-01T00:00:00Z), in the "
+    f"years {FIRST_YEAR}-{LAST_YEAR}",
+}
 DateOrTime = Annotated[
-    datetime | date,
-    BeforeValidator(_date_or_time),
-    Field(description="A day (2024-02-01) or an ISO-8601 datetime (2024-02-01T00:00:00Z)"),
+    datetime | date, BeforeValidator(_date_or_time), WithJsonSchema(_DATE_SCHEMA)
 ]
 
 
@@ -125,6 +176,21 @@ def spec_bound(value: date | None) -> str | None:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     return value.isoformat()
+
+
+_BLANKS = " \t\n\r"
+_DAYS = "MON|TUE|WED|THU|FRI|SAT|SUN"
+TIMEFRAME_PATTERN = (
+    r"^[ \t\n\r]*("
+    r"([1-9][0-9]{0,3})?(s|sec|S|m|min|T|t|h|H|d|D|[wW](-(" + _DAYS + "|" + _DAYS.lower() + r"))?)"
+    r"|([1-9][0-9]{0,2})?(M|MS|ME|q|Q|QS|QE)"
+    r"|([1-9][0-9]?)?(y|Y|YS|YE|A)"
+    r")?[ \t\n\r]*$"
+)
+"""A ``timeframe`` the requests accept (and the schema states): a count and a unit of
+:func:`~tradesweep.data.interval.parse_rule`, small enough that a period stays within pandas'
+timestamps (9999 weeks, 999 quarters, 99 years); blank is none."""
+TIMEFRAME = re.compile(TIMEFRAME_PATTERN)
 
 
 # ---- requests ------------------------------------------------------------------------------
@@ -161,19 +227,23 @@ class _OrchestratorRequest(BaseModel):
             )
         return symbol
 
-    @field_validator("timeframe")
+    @field_validator("timeframe", mode="before")
     @classmethod
-    def bar_rule(cls, value: str | None) -> str | None:
-        if value:
-            try:
-                parse_rule(value)
-            except DataError:
-                raise PydanticCustomError(
-                    "unknown_timeframe",
-                    "unknown timeframe '{value}' (give a number and a unit, e.g. 4h, 1d, 1w)",
-                    {"value": value},
-                ) from None
-        return value or None
+    def bar_rule(cls, value: Any) -> Any:
+        """:data:`TIMEFRAME_PATTERN` on the text as sent (the schema states the same rule)."""
+        if not isinstance(value, str):
+            return value  # the type check names it
+        if not TIMEFRAME.fullmatch(value):
+            raise PydanticCustomError(
+                "unknown_timeframe",
+                "unknown timeframe '{value}' (give a number and a unit: s, m/min, h, d, w, "
+                "up to 9999 of them; M or Q up to 999; y up to 99; e.g. 4h, 1d, 1w)",
+                {"value": value[:20]},
+            )
+        text = value.strip(_BLANKS)
+        if text:
+            parse_rule(text)  # what the pattern admits parses; a DataError is a bug here
+        return text or None
 
     @field_validator("webhook_url")
     @classmethod
@@ -434,7 +504,7 @@ def walkforward_spec(
     lo = max(first_instant(start), info.first) if start is not None else info.first
     hi = min(last_instant(end), info.last) if end is not None else info.last
     span = max(info.last - info.first, pd.Timedelta(1))
-    available = int(info.rows * max(hi - lo, pd.Timedelta(0)) / span)
+    available = int(info.rows * (max(hi - lo, pd.Timedelta(0)) / span))  # a float: no ns overflow
     if request.timeframe and info.interval:
         ratio = pd.Timedelta(info.interval) / rule_span(parse_rule(request.timeframe))
         available = int(available * min(1.0, ratio))
