@@ -242,3 +242,28 @@ def test_cli_items_and_spec_ids_carry_the_axes() -> None:
     )
     assert a.spec_id == b.spec_id
     assert plan_sweep(a).space.grid_size == 5
+
+
+def test_api_sweep_requests_take_setting_axes() -> None:
+    from tradesweep.services.submit import SweepRequest, request_fields, sweep_spec
+
+    request = SweepRequest(
+        ticker="GOOGL",
+        strategy_type="SMA",
+        fast_range=[10, 20],
+        slow_range=[50, 50],
+        step=10,
+        ranges={"stop_loss": {"min": 0.01, "max": 0.03, "step": 0.01}, "take_profit": [0.05]},
+    )
+    spec = sweep_spec(request)
+    space = plan_sweep(spec).space
+    assert space.setting_names == ("stop_loss", "take_profit")
+    assert space.grid_size == 2 * 1 * 3 * 1
+    bad = SweepRequest(
+        ticker="GOOGL", strategy_type="SMA", fast_range=[10, 20], slow_range=[50, 60],
+        ranges={"stop_loss": [1.5]},
+    )  # fmt: skip
+    with pytest.raises(ParameterError) as err, request_fields(bad):
+        plan_sweep(sweep_spec(bad))
+    assert err.value.details["path"] == "ranges.stop_loss"
+    assert err.value.message.startswith("ranges.stop_loss: setting axis 'stop_loss'")
