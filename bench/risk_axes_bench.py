@@ -85,9 +85,8 @@ def main() -> None:
     print("-" * len(header))
     for what, count, seconds, rate, trades in rows:
         print(f"{what:<58} {count:>8,} {seconds:>8.3f} {rate:>14.3e} {trades:>7.1f}")
-    print(
-        f"(c)/(a) time: {rows[2][2] / rows[0][2]:.2f}x   (c)/(b) time: {rows[2][2] / rows[1][2]:.2f}x"
-    )
+    a, b, c = (row[2] for row in rows)
+    print(f"(c)/(a) time: {c / a:.2f}x   (c)/(b) time: {c / b:.2f}x")
 
 
 if __name__ == "__main__":
