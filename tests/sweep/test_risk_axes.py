@@ -267,3 +267,82 @@ def test_api_sweep_requests_take_setting_axes() -> None:
         plan_sweep(sweep_spec(bad))
     assert err.value.details["path"] == "ranges.stop_loss"
     assert err.value.message.startswith("ranges.stop_loss: setting axis 'stop_loss'")
+
+
+def test_cli_sweep_with_the_issue_example_names_settings_in_json_and_csv(
+    tmp_path, monkeypatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from tradesweep.cli.main import app
+
+    monkeypatch.setenv("TRADESWEEP_DATA_DIR", str(tmp_path / "datasets"))
+    out = tmp_path / "rows.csv"
+    args = [
+        "sweep", "-d", "GOOGL", "-s", "sma_crossover", "--range", "fast=10:30:5",
+        "--range", "slow=50", "--range", "stop_loss=0.01:0.05:0.01",
+        "--range", "take_profit=0.02,0.04,0.06", "--json", "--csv", str(out), "--top", "3",
+    ]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["grid_combinations"] == 5 * 5 * 3
+    assert set(payload["results"][0]["params"]) == {"fast", "slow", "stop_loss", "take_profit"}
+    frame = pd.read_csv(out)
+    assert len(frame) == 75
+    assert sorted(frame["stop_loss"].unique()) == [0.01, 0.02, 0.03, 0.04, 0.05]
+    assert sorted(frame["take_profit"].unique()) == [0.02, 0.04, 0.06]
+    bad = CliRunner().invoke(app, [*args[:5], "--range", "atr_stop=1:3:1"])
+    assert bad.exit_code == 2
+    assert "did you mean 'stop_loss_atr'" in bad.output
+
+
+@pytest.mark.parametrize("search", ["random", "bayes"])
+def test_random_and_bayes_searches_sample_setting_axes(search) -> None:
+    bars = random_bars(500, seed=11)
+    spec = SweepSpec.from_dict(
+        {
+            "data": "GOOGL",
+            "strategy": "sma_crossover",
+            "ranges": {"fast": "5:15:5", "slow": 40, "stop_loss": "0.01:0.05:0.01", "size": [0.5]},
+            "search": search,
+            "trials": 6,
+            "seed": 3,
+        }
+    )
+    swept = _Swept(spec, bars)
+    frame = swept.result.results
+    assert len(frame) == 6
+    for _, row in frame.iterrows():
+        assert_row_equals_backtest(row, bars, swept)
+
+
+def test_walkforward_trades_each_window_with_its_chosen_settings() -> None:
+    from tradesweep.engine.enums import ExitReason
+    from tradesweep.sweep.walkforward import (
+        WalkForwardSpec,
+        backtest_test_window,
+        make_windows,
+        run_walkforward,
+    )
+
+    spec = WalkForwardSpec.from_dict(
+        {
+            "data": "GOOGL",
+            "strategy": "sma_crossover",
+            "ranges": {"fast": [5, 10], "slow": 30, "take_profit": [0.01, 0.2]},
+            "train_bars": 300,
+            "test_bars": 150,
+            "min_trades": 0,
+        }
+    )
+    plan = plan_sweep(spec.sweep)
+    bars = random_bars(750, seed=5)
+    window = make_windows(len(bars), 300, 150, 150, False)[0]
+    result = backtest_test_window(plan, bars, window, {"fast": 5, "slow": 30, "take_profit": 0.01})
+    assert result.settings.take_profit == 0.01
+    assert int(ExitReason.take_profit) in {int(r) for r in result.trades["exit_reason"]}
+    walked = run_walkforward(spec, workers=1)
+    chosen = [w.params for w in walked.windows if w.params is not None]
+    assert chosen and all(p["take_profit"] in (0.01, 0.2) for p in chosen)
+    assert {p["take_profit"] for p in chosen} == {0.01, 0.2}
