@@ -245,6 +245,7 @@ def test_cli_items_and_spec_ids_carry_the_axes() -> None:
 
 
 def test_api_sweep_requests_take_setting_axes() -> None:
+    from tradesweep.services.execute import execute
     from tradesweep.services.submit import SweepRequest, request_fields, sweep_spec
 
     request = SweepRequest(
@@ -259,6 +260,14 @@ def test_api_sweep_requests_take_setting_axes() -> None:
     space = plan_sweep(spec).space
     assert space.setting_names == ("stop_loss", "take_profit")
     assert space.grid_size == 2 * 1 * 3 * 1
+    outcome = execute("sweep", spec.to_dict(), workers=1)  # what the worker runs
+    assert len(outcome.rows) == 6
+    assert {(r["params"]["stop_loss"], r["params"]["take_profit"]) for r in outcome.rows} == {
+        (0.01, 0.05),
+        (0.02, 0.05),
+        (0.03, 0.05),
+    }
+    json.dumps(outcome.rows, allow_nan=False)
     bad = SweepRequest(
         ticker="GOOGL", strategy_type="SMA", fast_range=[10, 20], slow_range=[50, 60],
         ranges={"stop_loss": [1.5]},

@@ -92,7 +92,8 @@ class BlockStats:
 @dataclass(frozen=True)
 class EvaluationResult:
     """``params``: one row per combination (the input's index), one column per parameter
-    (those given, in input order, then the schema's other parameters at their values);
+    (those given, in input order, then the schema's other parameters at their values, then
+    the setting axes given, in :data:`~tradesweep.sweep.axes.SETTING_AXES` order);
     ``metrics``: same rows, :data:`METRIC_COLUMNS` as float64, NaN where ``compute_metrics``
     gives None; ``path``: ``"fused"`` or ``"general"``."""
 

@@ -102,7 +102,8 @@ class SweepResult:
     """One sweep's rows, counts and diagnostics.
 
     ``results``: one row per evaluated combination: ``grid_index``, one column per strategy
-    parameter (schema order), ``start`` and ``end`` of the bars tested (ISO 8601), every
+    parameter (schema order) and per setting axis (``stop_loss``, ``size``, ...: ``params``
+    names them all), ``start`` and ``end`` of the bars tested (ISO 8601), every
     scalar metric (NaN where undefined), ``score``,
     ``below_min_trades`` and ``rank`` (nullable; 1 is best), ranked rows first.
     ``valid_combinations`` is None when the grid is too large to count. ``notes`` says why a
