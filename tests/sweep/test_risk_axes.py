@@ -355,3 +355,22 @@ def test_walkforward_trades_each_window_with_its_chosen_settings() -> None:
     chosen = [w.params for w in walked.windows if w.params is not None]
     assert chosen and all(p["take_profit"] in (0.01, 0.2) for p in chosen)
     assert {p["take_profit"] for p in chosen} == {0.01, 0.2}
+
+
+def test_heatmaps_take_setting_axes() -> None:
+    from tradesweep.reports.sweep_html import landscape_figure
+
+    spec = SweepSpec.from_dict(
+        {
+            "data": "GOOGL",
+            "strategy": "sma_crossover",
+            "ranges": {"fast": "10:30:10", "slow": 50, "stop_loss": "0.01:0.03:0.01"},
+            "min_trades": 0,
+        }
+    )
+    result = run_sweep(spec, workers=1)
+    figure = landscape_figure(result, heatmap=("stop_loss", "fast"))
+    assert figure is not None
+    heat = figure.data[0]
+    assert sorted(set(heat.x)) == [0.01, 0.02, 0.03]
+    assert sorted(set(heat.y)) == [10, 20, 30]
