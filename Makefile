@@ -36,15 +36,15 @@ run: $(SERVICESTAMP)
 system-deps:
 	@bash scripts/system-deps.sh
 
-## make test: lint, format check and the whole suite
-test: system-deps $(DEVSTAMP)
-	$(VENV)/bin/ruff check src tests bench examples
-	$(VENV)/bin/ruff format --check src tests bench examples
+## make test: lint (ruff, format check, mypy) and the whole suite
+test: system-deps lint
 	$(VENV)/bin/pytest
 
+## make lint: ruff, the format check and mypy on src/ (zero errors)
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check src tests bench examples
 	$(VENV)/bin/ruff format --check src tests bench examples
+	$(VENV)/bin/mypy src
 
 format: $(DEVSTAMP)
 	$(VENV)/bin/ruff format src tests bench examples
@@ -64,9 +64,10 @@ service-bench: system-deps $(DEVSTAMP)
 indicator-compare: $(DEVSTAMP)
 	$(PY) bench/indicator_compare.py
 
-## numba's on-disk kernel cache (stale after editing a kernel another module's kernel calls)
+## numba's on-disk kernel cache; never needed after a kernel edit (import tradesweep clears
+## stale kernels, see docs/engine.md), kept as a manual extra
 clean-cache:
-	find src -name '*.nbi' -delete -o -name '*.nbc' -delete
+	find src \( -name '*.nbi' -o -name '*.nbc' -o -name 'tradesweep-kernels.stamp' \) -delete
 
 clean: clean-cache
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist

@@ -107,6 +107,26 @@ def test_numbers_beyond_int64_in_ranges_are_a_422_naming_the_field(
     assert path in body["message"]
 
 
+@pytest.mark.parametrize("url", [SWEEP, "/api/v1/sweeps/estimate"])
+@pytest.mark.parametrize(
+    "step",
+    ["0:1:1e-300", {"min": 0, "max": 1, "step": 5e-324}, {"min": 0, "max": 1e9, "step": 1e-20}],
+)
+def test_a_tiny_step_of_a_float_range_is_a_422_naming_the_step(
+    acme: Caller, url: str, step: Any
+) -> None:
+    """A float range whose step gives more values than any grid holds (far more than decimal
+    arithmetic's 28 digits) is refused naming the step, not a 500."""
+    request = {
+        "ticker": "GOOGL",
+        "strategy_type": "grid",
+        "ranges": {"lower": step, "upper": [2.0], "levels": [5]},
+    }
+    body = _error(acme.client.post(url, json=request), 422)
+    assert body["details"]["field"] == "ranges"
+    assert "ranges.lower.step" in body["message"], body
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -425,6 +445,20 @@ def test_other_verbs_on_estimate_say_post(acme: Caller, path: str) -> None:
         assert response.status_code == 405, (method, response.text)
         assert response.headers["allow"] == "POST"
         assert "no sweep run" not in response.text
+
+
+def test_an_unsupported_method_names_every_method_of_the_path(acme: Caller) -> None:
+    """405's ``Allow`` lists the methods of every route of the path, not only the first route's
+    (``GET`` and ``POST /api/v1/datasets`` are two routes)."""
+    paths = acme.client.get("/openapi.json").json()["paths"]
+    for template, operations in paths.items():
+        path = template.replace("{", "").replace("}", "")  # any id: the route still matches
+        documented = {method.upper() for method in operations}
+        for method in ("PATCH", "OPTIONS"):
+            response = acme.client.request(method, path)
+            _error(response, 405)
+            allowed = {m.strip() for m in response.headers["allow"].split(",")}
+            assert allowed - {"HEAD"} == documented, (method, template, response.headers["allow"])
 
 
 # ---- generalised: query, path and header values ------------------------------------------------

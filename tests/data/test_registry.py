@@ -115,6 +115,19 @@ def test_remove_refuses_samples_unknown_and_others_tickers(
     assert tenant.tickers() == ["EURUSD", "GOOGL", "OPS"]
 
 
+def test_bundled_tickers_are_shadowed_only_with_overwrite(
+    write_csv: WriteCsv, data_dir: Path
+) -> None:
+    with pytest.raises(DataError, match="bundled sample"):
+        DatasetRegistry().import_file(write_csv(), "googl")
+    with pytest.raises(DataError, match="bundled sample"):  # a tenant may not (yet)
+        DatasetRegistry(tenant="acme").import_file(write_csv(), "googl", overwrite=True)
+    info = DatasetRegistry().import_file(write_csv(), "googl", overwrite=True)
+    assert info.scope == "shared"
+    assert DatasetRegistry().info("GOOGL").scope == "shared"  # the operator's data shadows it
+    assert len(DatasetRegistry().load("GOOGL")) == info.rows
+
+
 def test_invalid_ticker_names(write_csv: WriteCsv, data_dir: Path) -> None:
     for bad in ("", "../x", "a b", "x" * 41):
         with pytest.raises(DataError, match="not a valid name"):

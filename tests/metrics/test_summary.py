@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -279,6 +280,7 @@ def test_to_json_safe_replaces_every_non_finite_value() -> None:
         "nested": {"a": [1.0, np.nan, (np.float32(2.5), np.inf)]},
         "array": np.array([1.0, np.nan]),
         "ts": pd.Timestamp("2024-01-01", tz="UTC"),
+        "datetime": datetime(2024, 1, 2, tzinfo=UTC),
         "nat": pd.NaT,
         "text": "ok",
         "none": None,
@@ -294,6 +296,7 @@ def test_to_json_safe_replaces_every_non_finite_value() -> None:
         "nested": {"a": [1.0, None, [2.5, None]]},
         "array": [1.0, None],
         "ts": "2024-01-01T00:00:00+00:00",
+        "datetime": "2024-01-02T00:00:00+00:00",
         "nat": None,
         "text": "ok",
         "none": None,
@@ -325,6 +328,7 @@ def test_objectives_are_metric_keys_or_the_score() -> None:
         "calmar_ratio",
         "total_return_pct",
         "profit_factor",
+        "win_rate_pct",
         "score",
     )
 

@@ -80,7 +80,12 @@ def test_a_backtest_gives_its_metrics_and_trades() -> None:
     assert isinstance(outcome, BacktestOutcome)
     assert len(outcome.trades) == outcome.metrics["total_trades"] > 0
     assert len(outcome.index) == outcome.bars == 2335
-    assert outcome.job_result("bt-1") == {"backtest_run_id": "bt-1", "metrics": outcome.metrics}
+    assert outcome.job_result("bt-1") == {
+        "backtest_run_id": "bt-1",
+        "metrics": outcome.metrics,
+        "signals_generated": outcome.signals_generated,
+    }
+    assert outcome.signals_generated >= outcome.metrics["total_trades"]
     assert outcome.job_metrics()["combinations_tested"] == 1
     copy = pickle.loads(pickle.dumps(outcome))
     assert (copy.trades == outcome.trades).all()

@@ -94,6 +94,7 @@ def test_objectives() -> None:
         "calmar_ratio",
         "total_return_pct",
         "profit_factor",
+        "win_rate_pct",
     }
     assert validate_objective("calmar_ratio") == "calmar_ratio"
     with pytest.raises(SettingsError, match="did you mean 'sharpe_ratio'"):

@@ -15,6 +15,7 @@ from tradesweep.api.csrf import CsrfGuard
 from tradesweep.api.errors import install_error_handlers
 from tradesweep.api.limits import NulGuard, TokenBuckets
 from tradesweep.api.middleware import BodyLimit, RequestObserver
+from tradesweep.api.openapi import install as install_openapi
 from tradesweep.api.routers import (
     auth,
     backtest_charts,
@@ -100,4 +101,5 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     for module in (catalog, datasets, strategies, backtest_charts):  # dashboard
         app.include_router(module.router)
     mount_dashboard(app)
+    install_openapi(app)
     return app

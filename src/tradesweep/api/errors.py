@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path, get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradesweep.errors import DatasetExists, DatasetReadOnly, TradesweepError
@@ -151,8 +152,8 @@ def request_validation_error(
     the model (the field's description, or the valid fields for an unknown one)."""
     fields = model.model_fields
     errors = []
-    for error in exc.errors(include_url=False, include_context=False):
-        error = dict(error)
+    for details in exc.errors(include_url=False, include_context=False):
+        error: dict[str, Any] = dict(details)
         name = str(error["loc"][0]) if error["loc"] else None
         if error["type"] == "extra_forbidden" and name is not None:
             close = difflib.get_close_matches(name, list(fields), n=1)
@@ -210,14 +211,38 @@ async def _on_domain(_request: Request, exc: Exception) -> JSONResponse:
     return domain_error_response(exc)
 
 
-async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     phrase = HTTPStatus(exc.status_code).phrase
     code = phrase.lower().replace(" ", "_").replace("-", "_")
     message = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else phrase
     if exc.status_code == 404 and message == phrase:
         message = "no such endpoint (see /docs for the API)"
-    return error_response(exc.status_code, code, message, {}, **(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = allowed
+    return error_response(exc.status_code, code, message, {}, **headers)
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """For a 405 of the router (the method is none of the route that matched the path): every
+    method the path is documented with, as ``Allow``. Starlette names only the first matching
+    route's methods (``GET /api/v1/datasets`` and ``POST`` are two routes: ``Allow: GET``).
+    A literal path (``/api/v1/sweeps/estimate``) is routed before a template
+    (``/api/v1/sweeps/{sweep_run_id}``), so only its own methods count. None for a route's own
+    405 (it names its methods itself) and for a path outside the API's schema."""
+    route = request.scope.get("route")
+    methods = getattr(route, "methods", None)
+    if not methods or request.method in methods:
+        return None
+    path = get_route_path(request.scope)
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    matching = [(t, ops) for t, ops in paths.items() if compile_path(t)[0].match(path)]
+    chosen = [ops for t, ops in matching if "{" not in t] or [ops for _, ops in matching]
+    allowed = {method.upper() for operations in chosen for method in operations}
+    return ", ".join(sorted(allowed)) or None
 
 
 def _on_database_down(retry_after: int) -> Any:

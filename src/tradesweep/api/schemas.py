@@ -27,7 +27,6 @@ from tradesweep.store import (
 from tradesweep.store.models import TRADE_FIELDS
 
 API = "/api/v1"
-FORM = "application/x-www-form-urlencoded"
 BEST_METRICS: tuple[str, ...] = (
     "score",
     "sharpe_ratio",
@@ -297,13 +296,6 @@ class SessionOut(BaseModel):
     expires_at: datetime | None = None
 
 
-class HealthOut(BaseModel):
-    status: str = Field(description="healthy, or unhealthy when the database is unreachable")
-    version: str
-    timestamp: datetime
-    checks: dict[str, Any]
-
-
 def job_links(job: Job) -> dict[str, str]:
     links = {"self": f"{API}/jobs/{job.id}", "cancel": f"{API}/jobs/{job.id}/cancel"}
     result = job.result or {}
@@ -355,31 +347,6 @@ def accepted(submission: Submission, response: Response) -> SubmissionOut:
     if not submission.created:
         response.headers["Idempotent-Replayed"] = "true"
     return SubmissionOut.of(submission)
-
-
-def request_body(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI for a body read by :data:`~tradesweep.api.deps.BodyDep`: JSON or a form."""
-    schema = model.model_json_schema()
-    content = {media: {"schema": schema} for media in ("application/json", FORM)}
-    return {"requestBody": {"required": True, "content": content}}
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut, "description": text}
-    for status, text in (
-        (401, "missing, invalid or revoked API key"),
-        (404, "no such id for this tenant"),
-        (413, "body over the size limit"),
-        (422, "invalid request; details.field names the field"),
-        (503, "database unavailable; retry after Retry-After seconds"),
-    )
-}
-SUBMIT_ERRORS = {
-    **ERRORS,
-    400: {"model": ErrorOut, "description": "not JSON or a form, or a NUL character in it"},
-    409: {"model": ErrorOut, "description": "Idempotency-Key reused"},
-    429: {"model": ErrorOut, "description": "rate limit or active-job cap; see Retry-After"},
-}
 
 
 def trade_dict(trade: BacktestTrade) -> dict[str, Any]:

@@ -145,7 +145,7 @@ def _statuses(text: str) -> list[str]:
 @contextmanager
 def database(url: str | None, *, migrated: bool = False) -> Iterator[Engine]:
     """An engine for ``url``; database errors become one-line :class:`TradesweepError`."""
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+    from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
     from tradesweep.store import make_engine
 
@@ -162,7 +162,8 @@ def database(url: str | None, *, migrated: bool = False) -> Iterator[Engine]:
             _require_migrated(engine)
         yield engine
     except SQLAlchemyError as exc:
-        first_line = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        first_line = str(cause).splitlines()[0]
         raise TradesweepError(
             f"database error on {_safe(engine)}: {first_line}",
             fix="check the URL and that the server is up",

@@ -20,7 +20,9 @@ from tradesweep.errors import TradesweepError
 
 
 class _ErrorsToExitCode(TyperGroup):
-    def invoke(self, ctx: typer.Context) -> Any:
+    # ignore: the supertype types ctx as click's Context in older typers and as typer's vendored
+    # copy of it in newer ones, so no single annotation matches every supported typer.
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except TradesweepError as exc:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
-from typing import TypeVar, overload
+from typing import TypeAlias, TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -27,8 +27,10 @@ from tradesweep.indicators.convention import (
 )
 
 SeriesOrArray = TypeVar("SeriesOrArray", pd.Series, np.ndarray)
-Bars = pd.DataFrame | Mapping[str, np.ndarray]
-Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
+# pandas ships no type stubs, so mypy sees its classes as Any: the aliases are explicit, and
+# each overload names the numpy signature first (an Any-typed first signature would match all).
+Bars: TypeAlias = "pd.DataFrame | Mapping[str, np.ndarray]"
+Triple: TypeAlias = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 MACD_COLUMNS = ("line", "signal", "hist")
 BOLLINGER_COLUMNS = ("middle", "upper", "lower")
@@ -164,9 +166,23 @@ def rsi(x: SeriesOrArray, period: int = 14) -> SeriesOrArray:
 
 
 @overload
-def macd(x: pd.Series, fast: int = ..., slow: int = ..., signal: int = ...) -> pd.DataFrame: ...
+def macd(
+    x: np.ndarray,
+    fast: int = ...,
+    slow: int = ...,
+    signal: int = ...,
+    *,
+    convention: IndicatorConvention = ...,
+) -> Triple: ...
 @overload
-def macd(x: np.ndarray, fast: int = ..., slow: int = ..., signal: int = ...) -> Triple: ...
+def macd(
+    x: pd.Series,
+    fast: int = ...,
+    slow: int = ...,
+    signal: int = ...,
+    *,
+    convention: IndicatorConvention = ...,
+) -> pd.DataFrame: ...
 def macd(
     x: pd.Series | np.ndarray,
     fast: int = 12,
@@ -192,9 +208,13 @@ def macd(
 
 
 @overload
-def bollinger(x: pd.Series, window: int = ..., num_std: float = ...) -> pd.DataFrame: ...
+def bollinger(
+    x: np.ndarray, window: int = ..., num_std: float = ..., *, convention: IndicatorConvention = ...
+) -> Triple: ...
 @overload
-def bollinger(x: np.ndarray, window: int = ..., num_std: float = ...) -> Triple: ...
+def bollinger(
+    x: pd.Series, window: int = ..., num_std: float = ..., *, convention: IndicatorConvention = ...
+) -> pd.DataFrame: ...
 def bollinger(
     x: pd.Series | np.ndarray,
     window: int = 20,
@@ -277,12 +297,12 @@ def vwap(
 
 @overload
 def volume_profile(
-    bars: pd.DataFrame, lookback: int, bins: int = ..., value_area_pct: float = ...
-) -> pd.DataFrame: ...
-@overload
-def volume_profile(
     bars: Mapping[str, np.ndarray], lookback: int, bins: int = ..., value_area_pct: float = ...
 ) -> Triple: ...
+@overload
+def volume_profile(
+    bars: pd.DataFrame, lookback: int, bins: int = ..., value_area_pct: float = ...
+) -> pd.DataFrame: ...
 def volume_profile(
     bars: Bars, lookback: int, bins: int = 24, value_area_pct: float = 0.7
 ) -> pd.DataFrame | Triple:

@@ -383,7 +383,7 @@ class StreamingVWAP:
         p = _typical_price(float(high), float(low), float(close)) * v
         if self.window is None:
             return self._update_session(utc_day(timestamp), p, v)
-        return self._update_rolling(p, v)
+        return self._update_rolling(p, v, self.window)
 
     def _update_session(self, day: dt.date, p: float, v: float) -> float:
         if day != self._day:
@@ -403,13 +403,13 @@ class StreamingVWAP:
         else:
             self._nans += sign
 
-    def _update_rolling(self, p: float, v: float) -> float:
+    def _update_rolling(self, p: float, v: float, window: int) -> float:
         self._add(p, v, 1)
         self._bars.append((p, v))
-        if len(self._bars) > self.window:
+        if len(self._bars) > window:
             self._add(*self._bars.popleft(), -1)
         vol = self._vol + self._vol_comp
-        if len(self._bars) == self.window and self._nans == 0 and self._nonzero > 0 and vol != 0.0:
+        if len(self._bars) == window and self._nans == 0 and self._nonzero > 0 and vol != 0.0:
             return (self._pv + self._pv_comp) / vol
         return NAN
 

@@ -47,6 +47,7 @@ OBJECTIVES: tuple[str, ...] = (
     "calmar_ratio",
     "total_return_pct",
     "profit_factor",
+    "win_rate_pct",
     "score",
 )
 """What a sweep can rank by; all are higher-is-better. ``score`` is the sweep's composite."""

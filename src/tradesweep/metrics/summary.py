@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -157,7 +158,7 @@ def to_json_safe(value: Any) -> Any:
     if isinstance(value, float | np.floating):
         x = float(value)
         return x + 0.0 if math.isfinite(x) else None
-    if isinstance(value, pd.Timestamp | np.datetime64):
+    if isinstance(value, pd.Timestamp | np.datetime64 | datetime):
         return None if pd.isna(value) else pd.Timestamp(value).isoformat()
     raise TypeError(f"cannot make {type(value).__name__} JSON-safe: {value!r}")
 

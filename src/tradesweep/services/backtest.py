@@ -34,10 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradesweep.data import DatasetRegistry, load, resample_bars
-from tradesweep.data.interval import parse_rule
+from tradesweep.data import DatasetRegistry, load, window
 from tradesweep.engine import BacktestResult, EngineSettings, run_backtest
-from tradesweep.errors import DataError, TradesweepError, reject_unknown_fields
+from tradesweep.errors import TradesweepError, reject_unknown_fields
 from tradesweep.indicators.convention import (
     DEFAULT_CONVENTION,
     IndicatorConvention,
@@ -335,54 +334,15 @@ def run_backtest_spec(
 
 def window_bars(bars: pd.DataFrame, spec: BacktestSpec) -> pd.DataFrame:
     """The bars between ``spec.start`` and ``spec.end`` (inclusive), resampled to
-    ``spec.timeframe``; the bars unchanged when none is set."""
-    if spec.start is not None or spec.end is not None:
-        bars = bars.loc[spec.start : spec.end]
-        if bars.empty:
-            raise SpecError(
-                f"{spec.data} has no bars between {spec.start or 'its start'} and "
-                f"{spec.end or 'its end'}",
-                fix="choose dates inside the data's range",
-                field="start" if spec.start is not None else "end",
-            )
-    if spec.timeframe is not None:
-        bars = resample_bars(bars, spec.timeframe)
-    return bars
+    ``spec.timeframe``; the bars unchanged when none is set (:func:`~tradesweep.data.window.
+    window_bars`)."""
+    return window.window_bars(
+        bars, spec.data, spec.timeframe, spec.start, spec.end, error=SpecError
+    )
 
 
 def _check_window(timeframe: str | None, start: str | None, end: str | None) -> None:
-    if timeframe is not None:
-        try:
-            if not isinstance(timeframe, str):
-                raise DataError(f"not a string: {timeframe!r}")
-            parse_rule(timeframe)
-        except TradesweepError as exc:
-            raise SpecError(
-                f"spec field 'timeframe' {timeframe!r} is not a bar interval ({exc.message})",
-                fix="e.g. 1h, 4h, 1d, 1w",
-                field="timeframe",
-            ) from None
-    bounds = {}
-    for name, value in (("start", start), ("end", end)):
-        if value is None:
-            continue
-        try:
-            if not isinstance(value, str):
-                raise TypeError(value)
-            stamp = pd.Timestamp(value)
-            bounds[name] = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-        except (TypeError, ValueError):
-            raise SpecError(
-                f"spec field '{name}' must be an ISO date or timestamp, got {value!r}",
-                fix="e.g. 2020-01-31",
-                field=name,
-            ) from None
-    if len(bounds) == 2 and bounds["start"] > bounds["end"]:
-        raise SpecError(
-            f"start {start} is after end {end}",
-            fix="give start on or before end",
-            field="start",
-        )
+    window.check_window(timeframe, start, end, error=SpecError)
 
 
 def _check_warmup(

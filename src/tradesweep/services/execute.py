@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from tradesweep.data import DatasetRegistry, load
+from tradesweep.data.window import window_bars
 from tradesweep.errors import TradesweepError
 from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
 from tradesweep.sweep.progress import Cancel, ProgressCallback
@@ -112,7 +113,8 @@ class SweepOutcome:
 @dataclass(frozen=True)
 class BacktestOutcome:
     """What a backtest job stores: metrics and the closed trades (``trade_dt`` records with the
-    bar timestamps they index into)."""
+    bar timestamps they index into); ``signals_generated`` counts the bars on which the
+    strategy signalled an entry or an exit (taken or not)."""
 
     spec: dict[str, Any]
     spec_id: str
@@ -123,9 +125,14 @@ class BacktestOutcome:
     index: pd.DatetimeIndex
     bars: int
     duration_seconds: float
+    signals_generated: int = 0
 
     def job_result(self, backtest_run_id: str) -> dict[str, Any]:
-        return {"backtest_run_id": backtest_run_id, "metrics": self.metrics}
+        return {
+            "backtest_run_id": backtest_run_id,
+            "metrics": self.metrics,
+            "signals_generated": self.signals_generated,
+        }
 
     def job_metrics(self) -> dict[str, Any]:
         return _metrics(self.duration_seconds, 1, self.bars)
@@ -203,7 +210,9 @@ def _sweep(
 ) -> SweepOutcome:
     # run_sweep's steps, kept apart so the bars' ticker and length are at hand
     plan = plan_sweep(spec)
-    bars = load(spec.data, registry=registry)
+    bars = window_bars(
+        load(spec.data, registry=registry), spec.data, spec.timeframe, spec.start, spec.end
+    )
     result = sweep_bars(plan, bars, progress=progress, cancel=cancel, workers=workers)
     valid = result.valid_combinations
     return SweepOutcome(
@@ -226,6 +235,8 @@ def _backtest(
     spec: BacktestSpec, started: float, registry: DatasetRegistry | None
 ) -> BacktestOutcome:
     report = run_backtest_spec(spec, registry=registry)
+    signals = report.signals
+    signalled = signals.long_entry | signals.long_exit | signals.short_entry | signals.short_exit
     return BacktestOutcome(
         spec=spec.to_dict(),
         spec_id=spec.spec_id,
@@ -236,6 +247,7 @@ def _backtest(
         index=pd.DatetimeIndex(report.result.index),
         bars=len(report.bars),
         duration_seconds=time.perf_counter() - started,
+        signals_generated=int(np.count_nonzero(signalled)),
     )
 
 

@@ -7,12 +7,13 @@ need (``lease_owner``, ``lease_expires_at``, ``run_after``, ``attempts``...) liv
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -174,7 +175,7 @@ class JobRepository:
 
     def events_after(
         self, job_id: str, seq: int = 0, *, limit: int | None = None
-    ) -> list[JobEvent]:
+    ) -> builtins.list[JobEvent]:  # ``list`` in this class is the method above
         """Events with ``seq`` greater than ``seq``, oldest first (resume an SSE stream)."""
         query = (
             select(JobEvent)
@@ -194,12 +195,15 @@ class JobRepository:
             raise NotFound(f"no job {job_id!r}", fix="see GET /api/v1/jobs", field="job_id")
         now = utcnow()
         # Conditional on still being queued, so a worker claiming it meanwhile wins cleanly.
-        cancelled = self.session.execute(
+        result = self.session.execute(
             update(Job)
             .where(Job.id == job.id, Job.status == JobStatus.QUEUED)
             .values(status=JobStatus.CANCELLED, completed_at=now, cancel_requested=True)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
+        # An UPDATE's result is a CursorResult (the one with rowcount); Session.execute is
+        # typed for any statement.
+        cancelled = cast(CursorResult[Any], result).rowcount
         if not cancelled:
             self.session.execute(
                 update(Job)

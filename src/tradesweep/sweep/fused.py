@@ -166,7 +166,9 @@ def _threads(workers: int | None):
     """numba's thread count for this thread, restored afterwards."""
     before = numba.get_num_threads()
     if workers is not None:
-        numba.set_num_threads(max(1, min(int(workers), numba.config.NUMBA_NUM_THREADS)))
+        # numba.config fills its settings in at import, so its stubs do not declare them.
+        most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+        numba.set_num_threads(max(1, min(int(workers), most)))
     try:
         yield numba.get_num_threads()
     finally:

@@ -23,6 +23,7 @@ OBJECTIVES: tuple[str, ...] = (
     "calmar_ratio",
     "total_return_pct",
     "profit_factor",
+    "win_rate_pct",
 )
 SCORE_TRADES_REF = 30
 SCORE_INPUTS: tuple[str, ...] = ("sharpe_ratio", "max_drawdown_pct", "total_trades")

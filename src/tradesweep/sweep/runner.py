@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from tradesweep.data import DatasetRegistry, load
+from tradesweep.data.window import window_bars
 from tradesweep.engine import EngineSettings, run_backtest
 from tradesweep.errors import ParameterError
 from tradesweep.metrics import bar_returns, infer_periods_per_year, to_json_safe
@@ -244,7 +245,9 @@ def run_sweep(
     ``cancel`` (a callable or an Event) stops the sweep with :class:`SweepCancelled`;
     ``workers`` goes to :func:`~tradesweep.sweep.evaluate.evaluate`."""
     plan = plan_sweep(spec)
-    bars = load(spec.data, registry=registry)
+    bars = window_bars(
+        load(spec.data, registry=registry), spec.data, spec.timeframe, spec.start, spec.end
+    )
     return sweep_bars(plan, bars, progress=progress, cancel=cancel, workers=workers)
 
 

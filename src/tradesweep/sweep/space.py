@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, cast
 
 import numpy as np
@@ -38,6 +38,8 @@ Number = int | float
 
 # Flat grid indices are int64; this keeps every index and index arithmetic well inside it.
 MAX_GRID_SIZE = 2**62
+COUNT_DIGITS = 400
+"""Decimal digits :func:`build_axis` counts a range's values with (see there)."""
 INT64_MAX = 2**63 - 1
 SAMPLING_ROUNDS = 64
 CLI_SYNTAX = "write NAME=MIN:MAX:STEP (inclusive range), NAME=V1,V2,... (list) or NAME=V (fixed)"
@@ -271,13 +273,17 @@ def build_axis(param: Param | _SettingParam, spec: RangeSpec, strategy: str) -> 
             parameter=param.name,
             key="max",
         )
-    # Count with exact decimal arithmetic so 0.1:0.5:0.1 has 5 values, not 4.
-    count = int((Decimal(repr(stop)) - Decimal(repr(start))) // Decimal(repr(step))) + 1
+    # Count with exact decimal arithmetic so 0.1:0.5:0.1 has 5 values, not 4; with digits
+    # enough for any float range within int64 and any float step (5e-324 over 1.8e19 is a
+    # count of 343 digits): the default 28 digits would fail on a tiny step.
+    with localcontext() as exact:
+        exact.prec = COUNT_DIGITS
+        count = int((Decimal(repr(stop)) - Decimal(repr(start))) // Decimal(repr(step))) + 1
     if param.type is int:  # the last value, exactly, before numpy computes any
         _in_bounds(param, start + (count - 1) * step, strategy, "max")
     if count > MAX_GRID_SIZE:
         raise ParameterError(
-            f"{where}: range {spec.min}:{spec.max}:{spec.step} has {count:.3e} values",
+            f"{where}: range {spec.min}:{spec.max}:{spec.step} has {Decimal(count):.3e} values",
             fix="give a bigger step",
             parameter=param.name,
             key="step",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from tradesweep.data.window import check_window
 from tradesweep.engine import EngineSettings
 from tradesweep.errors import TradesweepError, reject_unknown_fields
 from tradesweep.indicators.convention import (
@@ -38,6 +39,9 @@ DEFAULT_MIN_TRADES = 1
 DEFAULT_TOP = 10
 DEFAULT_MAX_COMBINATIONS = 1_000_000
 SPEC_ID_LENGTH = 16
+WINDOW_FIELDS = ("timeframe", "start", "end")
+"""The bars a sweep runs on: those between ``start`` and ``end`` (inclusive, ISO dates or
+timestamps in UTC) resampled to ``timeframe``, as in a backtest spec."""
 
 _DEFAULT_SETTINGS = EngineSettings().to_dict()
 
@@ -88,6 +92,9 @@ class SweepSpec:
     risk_free_rate: float = 0.0
     max_combinations: int = DEFAULT_MAX_COMBINATIONS
     plugins: tuple[str, ...] = ()
+    timeframe: str | None = None
+    start: str | None = None
+    end: str | None = None
     indicator_convention: IndicatorConvention = DEFAULT_CONVENTION
 
     def __post_init__(self) -> None:
@@ -131,6 +138,7 @@ class SweepSpec:
             object.__setattr__(self, "preset", str(self.preset))
         plugins = (self.plugins,) if isinstance(self.plugins, str | Path) else self.plugins
         object.__setattr__(self, "plugins", tuple(str(p) for p in plugins))
+        check_window(self.timeframe, self.start, self.end, error=SweepSpecError)
         check_spec_convention(self.indicator_convention, SweepSpecError)
 
     def _check_search(self) -> None:
@@ -219,6 +227,8 @@ class SweepSpec:
             "risk_free_rate": self.risk_free_rate,
             "max_combinations": self.max_combinations,
             "plugins": list(self.plugins),
+            # only when set, so the spec_id of a spec without a window is unchanged
+            **{k: v for k in WINDOW_FIELDS if (v := getattr(self, k)) is not None},
             **convention_field(self.indicator_convention),
         }
 

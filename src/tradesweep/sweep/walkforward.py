@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from tradesweep.data import DatasetRegistry, load
+from tradesweep.data.window import window_bars
 from tradesweep.engine import BacktestResult, run_backtest, trade_dt
 from tradesweep.errors import reject_unknown_fields
 from tradesweep.indicators.api import atr_values
@@ -266,7 +267,10 @@ def run_walkforward(
     combinations over all windows; ``cancel`` stops with ``SweepCancelled``."""
     started = time.perf_counter()
     plan = plan_sweep(spec.sweep)
-    bars = load(spec.sweep.data, registry=registry)
+    sweep = spec.sweep
+    bars = window_bars(
+        load(sweep.data, registry=registry), sweep.data, sweep.timeframe, sweep.start, sweep.end
+    )
     check_fits(spec, len(bars))
     windows = make_windows(
         len(bars), spec.train_bars, spec.test_bars, int(spec.step_bars or 0), spec.anchored

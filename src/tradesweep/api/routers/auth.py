@@ -9,12 +9,15 @@ from fastapi import APIRouter, Request, Response
 
 from tradesweep.api.auth import SESSION_COOKIE, principal_for_key, session_token
 from tradesweep.api.deps import BodyDep, PrincipalDep, SessionDep, SettingsDep, validated
+from tradesweep.api.openapi import AUTHED, BODY, errors, request_body
 from tradesweep.api.schemas import LoginIn, SessionOut
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-@router.post("/login", response_model=SessionOut)
+@router.post(
+    "/login", response_model=SessionOut, responses=BODY, openapi_extra=request_body(LoginIn)
+)
 def login(
     request: Request, body: BodyDep, session: SessionDep, settings: SettingsDep, response: Response
 ) -> SessionOut:
@@ -41,7 +44,7 @@ def login(
     )
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, responses=errors())
 def logout(request: Request, settings: SettingsDep) -> Response:
     """Clear the session cookie (refused, 403 ``csrf``, from another site's page)."""
     response = Response(status_code=204)
@@ -50,7 +53,7 @@ def logout(request: Request, settings: SettingsDep) -> Response:
     return response
 
 
-@router.get("/me", response_model=SessionOut)
+@router.get("/me", response_model=SessionOut, responses=AUTHED)
 def me(principal: PrincipalDep) -> SessionOut:
     return SessionOut(
         tenant=principal.tenant_name, key_prefix=principal.key_prefix, via=principal.via

@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tradesweep.api.deps import RegistryDep
+from tradesweep.api.openapi import BY_ID
 from tradesweep.api.routers.caller import CallerDep, short_transaction
-from tradesweep.api.schemas import ERRORS
 from tradesweep.data import DatasetRegistry
 from tradesweep.services.backtest import BacktestReport, BacktestSpec, run_backtest_spec
 from tradesweep.store import BacktestRepository, NotFound
 
-router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=BY_ID)
 
 RELATIVE_TOLERANCE = 1e-9
 

@@ -1,28 +1,29 @@
 """The endpoints of the backtest orchestrator this service replaces, for its clients as they
 are: ``POST /api/backtest/run`` queues one backtest, ``GET /api/backtest/{id}/status`` follows
-it, ``GET /api/backtest/{id}/results`` reads its trades, P&L and metrics.
+it, ``GET /api/backtest/{id}/results`` reads its trades, P&L, metrics and
+``signals_generated``.
 
-``strategy_name`` is a built-in (``sma_crossover``, or ``SMA``/``EMA``/``MACD``) or a stored
-declarative strategy: ``<name>.yaml`` in the server's strategies folder
-(``<data dir>/strategies``; workers read the same file, so they must share that folder as they
-share the datasets). ``timeframe`` resamples the bars, ``start_date``/``end_date`` (inclusive)
-slice them, ``initial_capital`` is the engine's starting cash. The job is an ordinary
-``backtest`` job: ``/api/v1/jobs/{id}`` shows it too.
+``strategy_name`` is a built-in (``sma_crossover``, or ``SMA``/``EMA``/``MACD``), an
+orchestrator name (``ma_crossover_strategy``: :data:`~tradesweep.services.orchestrator.
+STRATEGY_NAMES`) or a stored declarative strategy: ``<name>.yaml`` in the server's strategies
+folder (``<data dir>/strategies``, tradesweep's format or the orchestrator's; workers read the
+same file, so they must share that folder as they share the datasets). ``timeframe``
+resamples the bars, ``start_date``/``end_date`` (days or ISO-8601 datetimes, inclusive) slice
+them, ``initial_capital`` is the engine's starting cash. The job is an ordinary ``backtest``
+job: ``/api/v1/jobs/{id}`` shows it too. This module only translates: specs and jobs are made
+and read by :mod:`tradesweep.services.orchestrator`.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
-import pandas as pd
-from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from fastapi import APIRouter, Response, WebSocket
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from tradesweep.api import ws
 from tradesweep.api.deps import (
     BodyDep,
     IdempotencyKeyDep,
@@ -34,100 +35,19 @@ from tradesweep.api.deps import (
     validated,
 )
 from tradesweep.api.errors import NotReady
-from tradesweep.api.schemas import ERRORS, SUBMIT_ERRORS, ErrorOut, request_body, trade_dict
-from tradesweep.data import DatasetRegistry
-from tradesweep.data.interval import parse_rule, rule_span
-from tradesweep.errors import DataError, ParameterError, StrategyError, TradesweepError
-from tradesweep.notify import validate_webhook_url
-from tradesweep.services import submit
-from tradesweep.services.backtest import BacktestSpec
-from tradesweep.store import BacktestRepository, Job, JobRepository, JobStatus, JobType, NotFound
-from tradesweep.strategies import get_strategy
-from tradesweep.strategies.builtins import BUILTINS
+from tradesweep.api.openapi import BY_ID, SUBMIT, request_body
+from tradesweep.api.schemas import ErrorOut, trade_dict
+from tradesweep.services import orchestrator
+from tradesweep.services.orchestrator import (
+    DEFAULT_CAPITAL,
+    BacktestRunRequest,
+    OptimizeRequest,
+    Submitted,
+    WalkForwardRunRequest,
+)
+from tradesweep.store import Job, JobStatus, JobType
 
 router = APIRouter(prefix="/api/backtest", tags=["backtest (orchestrator clients)"])
-STORED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-"""A stored strategy's name: a file name in the strategies folder, never a path."""
-DEFAULT_CAPITAL = 10_000.0
-
-
-class BacktestRunRequest(BaseModel):
-    """A backtest as orchestrator clients send it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    strategy_name: str = Field(
-        min_length=1,
-        max_length=64,
-        description="A built-in (sma_crossover, SMA, EMA, MACD, rsi, ...) or a stored YAML "
-        "strategy's name",
-    )
-    symbol: str = Field(description="A registered ticker, e.g. GOOGL")
-    timeframe: str | None = Field(
-        None, max_length=16, description="Bar interval to resample to, e.g. 1d, 4h, 1w"
-    )
-    start_date: date | None = Field(None, description="First day, e.g. 2015-01-01")
-    end_date: date | None = Field(None, description="Last day (inclusive), e.g. 2018-12-31")
-    initial_capital: submit.Real = Field(
-        DEFAULT_CAPITAL, gt=0, le=1e12, description="Starting cash, e.g. 10000"
-    )
-    parameters: dict[str, submit.Int | submit.Real] = Field(
-        default_factory=dict,
-        description='Strategy parameters, e.g. {"fast": 10, "slow": 30}; default the '
-        "strategy's defaults",
-    )
-    webhook_url: str | None = Field(None, description="Called when the job ends")
-
-    @field_validator("symbol")
-    @classmethod
-    def known_symbol(cls, value: str, info: ValidationInfo) -> str:
-        symbol = value.upper()
-        tickers = (info.context or {}).get("tickers")
-        if tickers is not None and symbol not in tickers:
-            raise PydanticCustomError(
-                "unknown_ticker",
-                "unknown symbol '{symbol}' (registered: {known})",
-                {"symbol": symbol[:40], "known": ", ".join(sorted(tickers))},
-            )
-        return symbol
-
-    @field_validator("timeframe")
-    @classmethod
-    def bar_rule(cls, value: str | None) -> str | None:
-        if value:
-            try:
-                parse_rule(value)
-            except DataError:
-                raise PydanticCustomError(
-                    "unknown_timeframe",
-                    "unknown timeframe '{value}' (give a number and a unit, e.g. 4h, 1d, 1w)",
-                    {"value": value},
-                ) from None
-        return value or None
-
-    @field_validator("end_date")
-    @classmethod
-    def end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("start_date")
-        if end is not None and start is not None and end < start:
-            raise PydanticCustomError(
-                "dates_reversed",
-                "end_date {end} is before start_date {start}",
-                {"end": end.isoformat(), "start": start.isoformat()},
-            )
-        return end
-
-    @field_validator("webhook_url")
-    @classmethod
-    def http_url(cls, value: str | None) -> str | None:
-        if value:
-            try:
-                validate_webhook_url(value, allow_private=True)  # addresses: when delivered
-            except TradesweepError as exc:
-                raise PydanticCustomError(
-                    "invalid_webhook_url", "{reason}", {"reason": exc.message}
-                ) from None
-        return value or None
 
 
 class RunOut(BaseModel):
@@ -163,9 +83,48 @@ class ResultsOut(BaseModel):
     winning_trades: int = Field(description="closed trades with pnl > 0")
     losing_trades: int = Field(description="closed trades with pnl < 0")
     total_trades: int
+    signals_generated: int | None = Field(
+        description="bars on which the strategy signalled an entry or an exit (null for "
+        "backtests run before this count was kept)"
+    )
     metrics: dict[str, Any]
     trades: list[dict[str, Any]]
     backtest_run_id: str
+
+
+class OptimizeResultsOut(BaseModel):
+    id: str
+    status: str
+    strategy_name: str
+    symbol: str | None
+    timeframe: str | None
+    date_range: list[str] | None
+    objective: str
+    best_params: dict[str, Any] | None = Field(
+        description="the best combination's parameters (null when none was ranked)"
+    )
+    best_result: dict[str, Any] | None = Field(description="the best row of all_results")
+    all_results: list[dict[str, Any]] = Field(
+        description="every combination: params, rank, sharpe_ratio, total_pnl, win_rate "
+        "(percent), total_trades and every metric; ranked rows first, best first"
+    )
+    all_results_truncated: bool
+    total_combinations: int
+    sweep_run_id: str
+
+
+class WalkForwardResultsOut(BaseModel):
+    id: str
+    status: str
+    strategy_name: str
+    symbol: str | None
+    window_size_months: int
+    results: list[dict[str, Any]] = Field(
+        description="per window: train_window and test_window ([first, last] bar), "
+        "optimized_params, in_sample and test_performance (the test window's metrics)"
+    )
+    out_of_sample: dict[str, Any] = Field(description="metrics of the stitched test windows")
+    efficiency: dict[str, Any]
 
 
 @router.post(
@@ -173,7 +132,7 @@ class ResultsOut(BaseModel):
     status_code=202,
     response_model=RunOut,
     openapi_extra=request_body(BacktestRunRequest),
-    responses=SUBMIT_ERRORS,
+    responses=SUBMIT,
     dependencies=[SubmissionLimits],
 )
 def run(
@@ -188,32 +147,83 @@ def run(
     """Queue one backtest; follow it at ``/api/backtest/{id}/status``."""
     registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(BacktestRunRequest, body, tickers=registry.tickers())
-    spec = run_spec(request, settings.strategies_dir, registry)
-    job, created = JobRepository(session).create(
-        principal.tenant_id,
-        JobType.BACKTEST,
-        {"spec": spec.to_dict(), "request": request.model_dump(mode="json", exclude_none=True)},
-        ticker=request.symbol,
-        webhook_url=request.webhook_url or submit.tenant_webhook_url(session, principal.tenant_id),
-        idempotency_key=idempotency_key,
+    spec = orchestrator.run_spec(request, settings.strategies_dir, registry)
+    submitted = orchestrator.submit_run(
+        session, principal.tenant_id, request, spec, idempotency_key=idempotency_key
     )
-    response.headers["Location"] = f"{router.prefix}/{job.id}/status"
-    if not created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return RunOut(
-        id=job.id,
-        job_id=job.id,
-        status=job.status.value,
-        message="Backtest job queued" if created else "Idempotency-Key seen before: the job",
-        created_at=job.created_at,
-        links=_links(job),
-    )
+    return _queued(submitted, response, "Backtest job queued")
 
 
-@router.get("/{job_id}/status", response_model=StatusOut, responses=ERRORS)
+@router.post(
+    "/optimize",
+    status_code=202,
+    response_model=RunOut,
+    openapi_extra=request_body(OptimizeRequest),
+    responses=SUBMIT,
+    dependencies=[SubmissionLimits],
+)
+def optimize(
+    body: BodyDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> RunOut:
+    """Queue a sweep of ``optimize_params`` ranked by ``objective``; its results hold
+    ``best_params``, ``best_result`` and ``all_results``."""
+    registry = registry.for_tenant(principal.tenant_id)
+    request = validated(OptimizeRequest, body, tickers=registry.tickers())
+    spec = orchestrator.optimize_spec(
+        request,
+        settings.strategies_dir,
+        registry,
+        max_combinations=settings.max_sweep_combinations,
+    )
+    submitted = orchestrator.submit_optimize(
+        session, principal.tenant_id, request, spec, idempotency_key=idempotency_key
+    )
+    return _queued(submitted, response, "Optimization job queued")
+
+
+@router.post(
+    "/walk-forward",
+    status_code=202,
+    response_model=RunOut,
+    openapi_extra=request_body(WalkForwardRunRequest),
+    responses=SUBMIT,
+    dependencies=[SubmissionLimits],
+)
+def walk_forward(
+    body: BodyDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> RunOut:
+    """Queue a walk-forward: optimise on a window of ``window_size_months``, test the best
+    parameters on the next one, roll on."""
+    registry = registry.for_tenant(principal.tenant_id)
+    request = validated(WalkForwardRunRequest, body, tickers=registry.tickers())
+    spec = orchestrator.walkforward_spec(
+        request,
+        settings.strategies_dir,
+        registry,
+        max_combinations=settings.max_sweep_combinations,
+    )
+    submitted = orchestrator.submit_walkforward(
+        session, principal.tenant_id, request, spec, idempotency_key=idempotency_key
+    )
+    return _queued(submitted, response, "Walk-forward job queued")
+
+
+@router.get("/{job_id}/status", response_model=StatusOut, responses=BY_ID)
 def status(job_id: str, principal: PrincipalDep, session: SessionDep) -> StatusOut:
     """Where the backtest is: queued, running, completed, failed or cancelled."""
-    job = _job(session, principal.tenant_id, job_id)
+    job = orchestrator.find_job(session, principal.tenant_id, job_id)
     return StatusOut(
         id=job.id,
         status=job.status.value,
@@ -228,27 +238,26 @@ def status(job_id: str, principal: PrincipalDep, session: SessionDep) -> StatusO
 
 @router.get(
     "/{job_id}/results",
-    response_model=ResultsOut,
-    responses={**ERRORS, 409: {"model": ErrorOut, "description": "the job has not completed"}},
+    response_model=ResultsOut | OptimizeResultsOut | WalkForwardResultsOut,
+    responses={**BY_ID, 409: {"model": ErrorOut, "description": "the job has not completed"}},
 )
-def results(job_id: str, principal: PrincipalDep, session: SessionDep) -> ResultsOut:
-    """A completed backtest's closed trades, total P&L, winning and losing trade counts and
-    metrics; 409 ``not_ready`` before it completes."""
-    job = _job(session, principal.tenant_id, job_id)
-    run_id = (job.result or {}).get("backtest_run_id")
-    repo = BacktestRepository(session)
-    stored = repo.get(principal.tenant_id, run_id) if run_id else None
-    if job.status is not JobStatus.COMPLETED or stored is None:
-        why = f" ({job.error})" if job.error else ""
-        raise NotReady(
-            f"backtest {job.id} is {job.status.value}{why}: results come when it completes",
-            fix=f"poll GET {router.prefix}/{job.id}/status until status is completed",
-            field="job_id",
-            status=job.status.value,
-        )
-    trades = repo.trades(stored.id)
-    pnls = [t.pnl for t in trades if t.pnl is not None]
+def results(
+    job_id: str, principal: PrincipalDep, session: SessionDep
+) -> ResultsOut | OptimizeResultsOut | WalkForwardResultsOut:
+    """A completed backtest's closed trades, total P&L, winning and losing trade counts,
+    metrics and ``signals_generated``; an optimization's ``best_params``, ``best_result`` and
+    ``all_results``; a walk-forward's windows. 409 ``not_ready`` before it completes."""
+    job = orchestrator.find_job(session, principal.tenant_id, job_id)
     request = (job.parameters or {}).get("request", {})
+    if job.type is JobType.SWEEP:
+        return _optimize_results(session, principal.tenant_id, job, request)
+    if job.type is JobType.WALKFORWARD:
+        return _walkforward_results(job, request)
+    found = orchestrator.backtest_run(session, principal.tenant_id, job)
+    if job.status is not JobStatus.COMPLETED or found is None:
+        raise _not_ready(job)
+    stored, trades = found
+    pnls = [t.pnl for t in trades if t.pnl is not None]
     return ResultsOut(
         id=job.id,
         status=job.status.value,
@@ -262,115 +271,116 @@ def results(job_id: str, principal: PrincipalDep, session: SessionDep) -> Result
         winning_trades=sum(1 for p in pnls if p > 0),
         losing_trades=sum(1 for p in pnls if p < 0),
         total_trades=len(trades),
+        signals_generated=(job.result or {}).get("signals_generated"),
         metrics=stored.metrics,
         trades=[trade_dict(t) for t in trades],
         backtest_run_id=stored.id,
     )
 
 
-# ---- the request as a spec ---------------------------------------------------------------
+class ProgressTokenOut(BaseModel):
+    token: str
+    expires_in: int = Field(description="seconds the token opens the WebSocket")
+    url: str = Field(description="the WebSocket's path with the token")
 
 
-def run_spec(
-    request: BacktestRunRequest, strategies_dir: Path, registry: DatasetRegistry
-) -> BacktestSpec:
-    """The backtest spec of a request: the strategy resolved, its parameters checked, the
-    window checked against the dataset (a finer timeframe than the data, or dates outside
-    it, are refused here rather than failing in the worker)."""
-    strategy = resolve_strategy(request.strategy_name, strategies_dir)
-    _check_window(request, registry)
-    spec = BacktestSpec.from_dict(
+@router.post("/{job_id}/progress-token", response_model=ProgressTokenOut, responses=BY_ID)
+def progress_token(
+    job_id: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> ProgressTokenOut:
+    """A short-lived token that opens the progress WebSocket of this job from a browser, which
+    cannot send the API key as a header (never put the key in the URL)."""
+    job = orchestrator.find_job(session, principal.tenant_id, job_id)
+    token = ws.progress_token(job.id, principal.key_prefix, settings.session_secret)
+    return ProgressTokenOut(
+        token=token,
+        expires_in=ws.TOKEN_SECONDS,
+        url=f"{router.prefix}/{job.id}/progress?token={token}",
+    )
+
+
+@router.websocket("/{job_id}/progress")
+async def progress(websocket: WebSocket, job_id: str) -> None:
+    """The job's progress events, as the SSE stream carries them (:mod:`tradesweep.api.ws`);
+    authorised by ``?token=`` (``POST .../progress-token``), a key header, or the session
+    cookie from this site's own pages."""
+    await ws.stream_progress(
+        websocket,
+        job_id,
+        find_job=orchestrator.find_job,
+        poll_seconds=websocket.app.state.settings.sse_poll_seconds,
+    )
+
+
+def _optimize_results(
+    session: Session, tenant_id: int, job: Job, request: dict[str, Any]
+) -> OptimizeResultsOut:
+    found = orchestrator.optimize_results(session, tenant_id, job)
+    if job.status is not JobStatus.COMPLETED or found is None:
+        raise _not_ready(job)
+    return OptimizeResultsOut(
+        id=job.id,
+        status=job.status.value,
+        strategy_name=request.get("strategy_name", ""),
+        symbol=job.ticker,
+        timeframe=request.get("timeframe"),
+        date_range=request.get("date_range"),
+        objective=request.get("objective", "sharpe_ratio"),
+        **found,
+    )
+
+
+def _walkforward_results(job: Job, request: dict[str, Any]) -> WalkForwardResultsOut:
+    result = job.result or {}
+    if job.status is not JobStatus.COMPLETED or "windows" not in result:
+        raise _not_ready(job)
+    windows = [
         {
-            "data": request.symbol,
-            "strategy": strategy,
-            "params": dict(request.parameters),
-            "settings": {"cash": request.initial_capital},
-            "timeframe": request.timeframe,
-            "start": request.start_date.isoformat() if request.start_date else None,
-            "end": request.end_date.isoformat() if request.end_date else None,
+            "window": w["window"],
+            "train_window": w["train"],
+            "test_window": w["test"],
+            "optimized_params": w["params"],
+            "in_sample": w["in_sample"],
+            "test_performance": w["out_of_sample"],
+            "note": w.get("note"),
         }
-    )
-    try:
-        get_strategy(spec.strategy, spec.params)  # unknown names, bounds, cross rules
-    except ParameterError as exc:
-        raise _named(exc, strategy, request.strategy_name, "parameters") from None
-    except TradesweepError as exc:  # a stored strategy's file that does not parse
-        raise _named(exc, strategy, request.strategy_name, "strategy_name") from None
-    return spec
-
-
-def _named(exc: TradesweepError, path: str, name: str, field: str) -> TradesweepError:
-    """``exc`` made fit for the client: naming ``field`` and the stored strategy ``name``,
-    never the server path of its file."""
-    exc.message = _unpathed(exc.message, path, name)
-    exc.fix = _unpathed(exc.fix, path, name)
-    details = {k: _unpathed(v, path, name) for k, v in exc.details.items() if k != "file"}
-    exc.details = {**details, "field": field}
-    return exc
-
-
-def _unpathed(value: Any, path: str, name: str) -> Any:
-    return value.replace(path, f"stored strategy '{name}'") if isinstance(value, str) else value
-
-
-def resolve_strategy(name: str, strategies_dir: Path) -> str:
-    """A built-in's name, or the path of the stored ``<name>.yaml`` / ``.yml``;
-    :class:`StrategyError` naming ``strategy_name`` otherwise."""
-    builtin = submit.strategy_name(name)
-    if builtin in BUILTINS:
-        return builtin
-    stem = re.sub(r"\.ya?ml$", "", name)
-    if STORED_NAME.match(stem):
-        for suffix in (".yaml", ".yml"):
-            path = strategies_dir / f"{stem}{suffix}"
-            if path.is_file():
-                return str(path.resolve())
-    stored = (
-        sorted(p.stem for p in strategies_dir.glob("*.y*ml")) if strategies_dir.is_dir() else []
-    )
-    choices = ", ".join([*submit.STRATEGY_ALIASES, *BUILTINS, *stored])
-    raise StrategyError(
-        f"unknown strategy '{name[:64]}'",
-        fix=f"give one of: {choices} (a stored strategy is named without its .yaml)",
-        field="strategy_name",
+        for w in result["windows"]
+    ]
+    return WalkForwardResultsOut(
+        id=job.id,
+        status=job.status.value,
+        strategy_name=request.get("strategy_name", ""),
+        symbol=job.ticker,
+        window_size_months=request.get("window_size_months", 0),
+        results=windows,
+        out_of_sample=result.get("out_of_sample") or {},
+        efficiency=result.get("efficiency") or {},
     )
 
 
-def _check_window(request: BacktestRunRequest, registry: DatasetRegistry) -> None:
-    info = registry.info(request.symbol)
-    if request.timeframe and info.interval:
-        span = rule_span(parse_rule(request.timeframe))
-        if span < pd.Timedelta(info.interval):
-            raise DataError(
-                f"timeframe '{request.timeframe}' is finer than the {info.interval} bars of "
-                f"{request.symbol}",
-                fix=f"give a timeframe of at least {info.interval}, or leave it out",
-                field="timeframe",
-            )
-    first, last = info.first.date(), info.last.date()
-    if request.start_date is not None and request.start_date > last:
-        raise DataError(
-            f"start_date {request.start_date} is after the last bar of {request.symbol} ({last})",
-            fix=f"choose dates within {first}..{last}",
-            field="start_date",
-        )
-    if request.end_date is not None and request.end_date < first:
-        raise DataError(
-            f"end_date {request.end_date} is before the first bar of {request.symbol} ({first})",
-            fix=f"choose dates within {first}..{last}",
-            field="end_date",
-        )
+def _not_ready(job: Job) -> NotReady:
+    why = f" ({job.error})" if job.error else ""
+    return NotReady(
+        f"job {job.id} is {job.status.value}{why}: results come when it completes",
+        fix=f"poll GET {router.prefix}/{job.id}/status until status is completed",
+        field="job_id",
+        status=job.status.value,
+    )
 
 
-def _job(session: Session, tenant_id: int, job_id: str) -> Job:
-    job = JobRepository(session).get(tenant_id, job_id)
-    if job is None or job.type is not JobType.BACKTEST:
-        raise NotFound(
-            f"no backtest {job_id!r}",
-            fix="use the id answered by POST /api/backtest/run",
-            field="job_id",
-        )
-    return job
+def _queued(submitted: Submitted, response: Response, message: str) -> RunOut:
+    job, created = submitted.job, submitted.created
+    response.headers["Location"] = f"{router.prefix}/{job.id}/status"
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return RunOut(
+        id=job.id,
+        job_id=job.id,
+        status=job.status.value,
+        message=message if created else "Idempotency-Key seen before: the job",
+        created_at=job.created_at,
+        links=_links(job),
+    )
 
 
 def _links(job: Job) -> dict[str, str]:
@@ -378,5 +388,6 @@ def _links(job: Job) -> dict[str, str]:
     return {
         "status": f"{base}/status",
         "results": f"{base}/results",
+        "progress_token": f"{base}/progress-token",
         "job": f"/api/v1/jobs/{job.id}",
     }

@@ -13,19 +13,17 @@ from tradesweep.api.deps import (
     SubmissionLimits,
     validated,
 )
+from tradesweep.api.openapi import AUTHED, BY_ID, SUBMIT, request_body
 from tradesweep.api.schemas import (
-    ERRORS,
-    SUBMIT_ERRORS,
     BacktestRunOut,
     SubmissionOut,
     accepted,
-    request_body,
     trade_dict,
 )
 from tradesweep.services import submit
 from tradesweep.store import BacktestRepository, NotFound
 
-router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=AUTHED)
 
 
 @router.post(
@@ -33,7 +31,7 @@ router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=ERR
     status_code=202,
     response_model=SubmissionOut,
     openapi_extra=request_body(submit.BacktestRequest),
-    responses=SUBMIT_ERRORS,
+    responses=SUBMIT,
     dependencies=[SubmissionLimits],
 )
 def submit_backtest(
@@ -53,7 +51,7 @@ def submit_backtest(
     return accepted(submission, response)
 
 
-@router.get("/{backtest_run_id}", response_model=BacktestRunOut)
+@router.get("/{backtest_run_id}", response_model=BacktestRunOut, responses=BY_ID)
 def get_backtest(
     backtest_run_id: str, principal: PrincipalDep, session: SessionDep
 ) -> BacktestRunOut:

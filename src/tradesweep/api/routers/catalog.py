@@ -13,13 +13,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tradesweep.api.deps import PrincipalDep
-from tradesweep.api.schemas import ERRORS
+from tradesweep.api.openapi import AUTHED
 from tradesweep.engine import EngineSettings
 from tradesweep.engine.enums import EXIT_REASON_NAMES, Side
 from tradesweep.metrics.names import KEYS, LABELS, NULL_REASONS, OBJECTIVES
 from tradesweep.sweep.preset import builtin_presets, load_preset
 
-router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"], responses=AUTHED)
 
 
 class MetricOut(BaseModel):

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,15 +29,15 @@ from starlette.datastructures import UploadFile
 
 from tradesweep.api.deps import PrincipalDep, RegistryDep, SettingsDep
 from tradesweep.api.errors import UnsupportedMediaType
+from tradesweep.api.openapi import AUTHED, UPLOAD, upload_body
 from tradesweep.api.routers.caller import CallerDep
-from tradesweep.api.schemas import ERRORS, ErrorOut
 from tradesweep.api.uploads import UploadLimits, check_file, unpack
 from tradesweep.data import DatasetInfo, DatasetRegistry
 from tradesweep.data.registry import BUNDLED, Scope
 from tradesweep.errors import DataError, DatasetExists
 from tradesweep.services.submit import TICKER_MAX_LEN, TICKER_MIN_LEN
 
-router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"], responses=AUTHED)
 
 _TRUE = frozenset({"1", "true", "on", "yes"})
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -87,60 +87,12 @@ def list_datasets(principal: PrincipalDep, registry: RegistryDep) -> DatasetList
     return DatasetListOut(datasets=[DatasetOut.of(info) for info in visible])
 
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file", "ticker"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "CSV (.csv, .csv.gz, .csv.bz2, .csv.xz, .csv.zip) "
-                            "or Parquet (.parquet)",
-                        },
-                        "ticker": {
-                            "type": "string",
-                            "pattern": rf"^\s*[A-Za-z0-9^][A-Za-z0-9._=^-]"
-                            rf"{{{TICKER_MIN_LEN - 1},{TICKER_MAX_LEN - 1}}}\s*$",
-                            "description": f"{TICKER_MIN_LEN}-{TICKER_MAX_LEN} letters, "
-                            "digits or . _ - = ^; stored upper-case",
-                        },
-                        "overwrite": {
-                            "type": "string",
-                            "enum": ["true", "false"],
-                            "description": "true: replace your tenant's own upload of it",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
-_UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut, "description": text}
-    for status, text in (
-        (403, "the ticker is shared or bundled data (read-only)"),
-        (409, "your tenant has this ticker already; send overwrite=true to replace it"),
-        (
-            413,
-            "body over the size limit, or the file over max_upload_decompressed_bytes "
-            "or max_upload_rows once decompressed",
-        ),
-        (415, "not multipart/form-data"),
-    )
-}
-
-
 @router.post(
     "",
     status_code=201,
     response_model=DatasetOut,
-    openapi_extra=_UPLOAD_BODY,
-    responses=_UPLOAD_ERRORS,
+    responses=UPLOAD,
+    openapi_extra=upload_body(TICKER_MIN_LEN, TICKER_MAX_LEN),
 )
 async def import_dataset(
     caller: CallerDep, request: Request, registry: RegistryDep, settings: SettingsDep

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from tradesweep.api.deps import BodyDep, RegistryDep, SettingsDep, validated
+from tradesweep.api.openapi import BODY, request_body
 from tradesweep.api.routers.caller import CallerDep
-from tradesweep.api.schemas import ERRORS, request_body
 from tradesweep.api.settings import ApiSettings
 from tradesweep.errors import ParameterError
 from tradesweep.services import submit
@@ -21,7 +21,7 @@ from tradesweep.sweep.runner import plan_sweep
 from tradesweep.sweep.spec import SweepSpec
 from tradesweep.sweep.walkforward import check_fits
 
-router = APIRouter(prefix="/api/v1", tags=["estimate"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["estimate"], responses=BODY)
 
 WALKFORWARD_WINDOWS = 5
 """The window count :func:`tradesweep.services.submit.submit_walkforward` estimates with."""
@@ -69,7 +69,8 @@ def _estimate(spec: SweepSpec, ticker: str, bars: int, windows: int = 1) -> Esti
 def estimate_sweep(
     caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
 ) -> EstimateOut:
-    """The body of ``POST /api/v1/strategy/sweep``, checked the same way; 422 names the field."""
+    """The body of ``POST /api/v1/strategy/sweep``, checked the same way; 422 names the field. Any
+    other method on this path answers 405 with ``Allow: POST``."""
     registry = registry.for_tenant(caller.tenant_id)  # its own datasets, then shared
     request = validated(submit.SweepRequest, body, tickers=registry.tickers())
     with submit.request_fields(request):
@@ -85,7 +86,8 @@ def estimate_sweep(
 def estimate_walkforward(
     caller: CallerDep, body: BodyDep, registry: RegistryDep, settings: SettingsDep
 ) -> EstimateOut:
-    """The body of ``POST /api/v1/walkforward``, checked the same way; 422 names the field."""
+    """The body of ``POST /api/v1/walkforward``, checked the same way; 422 names the field. Any
+    other method on this path answers 405 with ``Allow: POST``."""
     registry = registry.for_tenant(caller.tenant_id)  # its own datasets, then shared
     request = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
     bars = registry.info(request.ticker).rows

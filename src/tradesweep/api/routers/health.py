@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from tradesweep import __version__
 from tradesweep.api.auth import presented_key
 from tradesweep.api.deps import SessionsDep, SettingsDep
+from tradesweep.api.openapi import errors
 from tradesweep.store import ApiKeyRepository, JobRepository
 from tradesweep.store.types import utcnow
 
@@ -53,7 +54,10 @@ class HealthOut(BaseModel):
     "/health",
     response_model=HealthOut,
     response_model_exclude_none=True,
-    responses={503: {"model": HealthOut, "description": "the database is unreachable"}},
+    responses={
+        **errors(),
+        503: {"model": HealthOut, "description": "the database is unreachable (Retry-After)"},
+    },
 )
 async def health(
     request: Request, sessions: SessionsDep, settings: SettingsDep, response: Response

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Response
 
 from tradesweep.api import queries
 from tradesweep.api.deps import PrincipalDep, SessionDep
-from tradesweep.api.schemas import ERRORS, DeliveriesOut, DeliveryOut, JobOut, JobPageOut
+from tradesweep.api.openapi import AUTHED, BY_ID, CURSOR
+from tradesweep.api.schemas import DeliveriesOut, DeliveryOut, JobOut, JobPageOut
 from tradesweep.notify import delivery_view
 from tradesweep.store import JobRepository, JobStatus, JobType, NotFound, OutboxRepository
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=AUTHED)
 
 
 @router.get("", response_model=JobPageOut)
@@ -24,7 +25,7 @@ def list_jobs(
     type: JobType | None = None,
     ticker: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR)] = None,
 ) -> JobPageOut:
     """Your jobs, newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
     page = JobRepository(session).list(
@@ -46,7 +47,7 @@ def list_jobs(
     return JobPageOut(jobs=jobs, next_cursor=page.next_cursor)
 
 
-@router.get("/{job_id}", response_model=JobOut)
+@router.get("/{job_id}", response_model=JobOut, responses=BY_ID)
 def get_job(job_id: str, principal: PrincipalDep, session: SessionDep) -> JobOut:
     """Status, progress (percent and the latest message), timestamps, result, metrics, error."""
     job = JobRepository(session).get(principal.tenant_id, job_id)
@@ -55,7 +56,7 @@ def get_job(job_id: str, principal: PrincipalDep, session: SessionDep) -> JobOut
     return JobOut.of(job, queries.latest_progress(session, job.id))
 
 
-@router.post("/{job_id}/cancel", response_model=JobOut, responses={202: {"model": JobOut}})
+@router.post("/{job_id}/cancel", response_model=JobOut, responses={**BY_ID, 202: {"model": JobOut}})
 def cancel_job(
     job_id: str, principal: PrincipalDep, session: SessionDep, response: Response
 ) -> JobOut:
@@ -67,7 +68,7 @@ def cancel_job(
     return JobOut.of(job, queries.latest_progress(session, job.id))
 
 
-@router.get("/{job_id}/deliveries", response_model=DeliveriesOut)
+@router.get("/{job_id}/deliveries", response_model=DeliveriesOut, responses=BY_ID)
 def job_deliveries(job_id: str, principal: PrincipalDep, session: SessionDep) -> DeliveriesOut:
     """Every webhook delivery of the job (none without a ``webhook_url``, one when it has
     ended) with each attempt: when, the status code or error, how long it took."""

@@ -16,6 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from tradesweep.api.deps import SettingsDep
 from tradesweep.api.errors import Unauthorized, error_response
+from tradesweep.api.openapi import errors
+from tradesweep.api.schemas import ErrorOut
 from tradesweep.observe import Metrics
 
 router = APIRouter(tags=["observability"])
@@ -34,9 +36,13 @@ _NO_TOKEN_FIX = (
     "/metrics",
     response_class=Response,
     responses={
+        **errors(),
         200: {"description": "Prometheus text exposition", "content": {"text/plain": {}}},
-        401: {"description": "the metrics token is missing or wrong"},
-        403: {"description": "no metrics token is configured: /metrics is closed"},
+        401: {"model": ErrorOut, "description": "the metrics token is missing or wrong"},
+        403: {
+            "model": ErrorOut,
+            "description": "no metrics token is configured: /metrics is closed",
+        },
     },
 )
 async def metrics(request: Request, settings: SettingsDep) -> Response:

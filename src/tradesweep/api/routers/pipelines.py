@@ -23,18 +23,16 @@ from tradesweep.api.deps import (
     SubmissionLimits,
     validated,
 )
+from tradesweep.api.openapi import BY_ID, SUBMIT, request_body
 from tradesweep.api.schemas import (
     BEST_METRICS,
-    ERRORS,
-    SUBMIT_ERRORS,
     ResultRowOut,
     SubmissionOut,
-    request_body,
 )
 from tradesweep.services import submit
 from tradesweep.store import Job, JobRepository, JobType, NotFound
 
-router = APIRouter(prefix="/api/pipelines", tags=["pipelines"], responses=ERRORS)
+router = APIRouter(prefix="/api/pipelines", tags=["pipelines"])
 
 
 class TriggerOut(BaseModel):
@@ -66,7 +64,7 @@ class PipelineOut(BaseModel):
     status_code=202,
     response_model=TriggerOut,
     openapi_extra=request_body(submit.SweepRequest),
-    responses=SUBMIT_ERRORS,
+    responses=SUBMIT,
     dependencies=[SubmissionLimits],
 )
 def trigger(
@@ -102,7 +100,7 @@ def trigger(
     )
 
 
-@router.get("/{job_id}", response_model=PipelineOut)
+@router.get("/{job_id}", response_model=PipelineOut, responses=BY_ID)
 def get_pipeline(
     job_id: str,
     principal: PrincipalDep,

@@ -10,13 +10,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tradesweep.api.deps import PrincipalDep
-from tradesweep.api.schemas import ERRORS
+from tradesweep.api.openapi import AUTHED, BY_ID
 from tradesweep.services.submit import STRATEGY_ALIASES, strategy_name, strategy_type_of
 from tradesweep.store import NotFound
 from tradesweep.strategies import Strategy, strategy_classes
 from tradesweep.strategies.builtins import BUILTINS
 
-router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"], responses=AUTHED)
 
 
 class ParameterOut(BaseModel):
@@ -63,7 +63,7 @@ def list_strategies(_principal: PrincipalDep) -> StrategyListOut:
     return StrategyListOut(strategies=[StrategyOut.of(cls) for cls in _builtins().values()])
 
 
-@router.get("/{name}", response_model=StrategyOut)
+@router.get("/{name}", response_model=StrategyOut, responses=BY_ID)
 def get_strategy(name: str, _principal: PrincipalDep) -> StrategyOut:
     """One strategy by name or short strategy type (``SMA``, ``EMA``, ``MACD``)."""
     known = _builtins()

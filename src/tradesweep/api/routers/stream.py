@@ -14,11 +14,11 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from tradesweep.api.deps import PrincipalDep, SessionDep, SettingsDep
-from tradesweep.api.schemas import ERRORS
+from tradesweep.api.openapi import BY_ID
 from tradesweep.api.sse import FINISHED, HEADERS, MAX_EVENT_ID, MEDIA_TYPE, JobEventStream
 from tradesweep.store import JobRepository, NotFound
 
-router = APIRouter(tags=["jobs"], responses=ERRORS)
+router = APIRouter(tags=["jobs"], responses=BY_ID)
 
 _SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {

@@ -23,24 +23,22 @@ from tradesweep.api.deps import (
     SubmissionLimits,
     validated,
 )
+from tradesweep.api.openapi import BY_ID, CURSOR, SUBMIT, request_body
 from tradesweep.api.schemas import (
     BEST_METRICS,
-    ERRORS,
-    SUBMIT_ERRORS,
     BestOut,
     ResultPageOut,
     ResultRowOut,
     SubmissionOut,
     SweepRunOut,
     accepted,
-    request_body,
     result_row_dict,
 )
 from tradesweep.services import submit
 from tradesweep.store import METRIC_COLUMNS, SweepResultRepository
 from tradesweep.store.types import utcnow
 
-router = APIRouter(prefix="/api/v1", tags=["sweeps"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["sweeps"])
 
 TickerQuery = Annotated[
     str | None, Query(min_length=1, max_length=40, description="only this ticker's rows")
@@ -52,7 +50,7 @@ TickerQuery = Annotated[
     status_code=202,
     response_model=SubmissionOut,
     openapi_extra=request_body(submit.SweepRequest),
-    responses=SUBMIT_ERRORS,
+    responses=SUBMIT,
     dependencies=[SubmissionLimits],
 )
 def submit_sweep(
@@ -78,13 +76,13 @@ def submit_sweep(
     return accepted(submission, response)
 
 
-@router.get("/sweeps/{sweep_run_id}", response_model=SweepRunOut)
+@router.get("/sweeps/{sweep_run_id}", response_model=SweepRunOut, responses=BY_ID)
 def get_sweep(sweep_run_id: str, principal: PrincipalDep, session: SessionDep) -> SweepRunOut:
     """A sweep run (or the newest run of a sweep job): its spec, counts and diagnostics."""
     return SweepRunOut.of(queries.sweep_run(session, principal.tenant_id, sweep_run_id))
 
 
-@router.get("/sweeps/{sweep_run_id}/best", response_model=BestOut)
+@router.get("/sweeps/{sweep_run_id}/best", response_model=BestOut, responses=BY_ID)
 def best(
     sweep_run_id: str,
     principal: PrincipalDep,
@@ -112,7 +110,7 @@ def best(
 @router.get(
     "/sweeps/{sweep_run_id}/results",
     response_model=ResultPageOut,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={**BY_ID, 200: {"content": {"text/csv": {}}}},
 )
 def results(
     sweep_run_id: str,
@@ -120,7 +118,7 @@ def results(
     session: SessionDep,
     sessions: SessionsDep,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR)] = None,
     format: Annotated[Literal["json", "csv"], Query(description="csv: every row")] = "json",
 ) -> ResultPageOut | StreamingResponse:
     """Every evaluated row in stored order (rank order), ``limit`` per page; ``format=csv``

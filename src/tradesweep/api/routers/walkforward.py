@@ -14,7 +14,8 @@ from tradesweep.api.deps import (
     SubmissionLimits,
     validated,
 )
-from tradesweep.api.schemas import SUBMIT_ERRORS, SubmissionOut, accepted, request_body
+from tradesweep.api.openapi import SUBMIT, request_body
+from tradesweep.api.schemas import SubmissionOut, accepted
 from tradesweep.services import submit
 
 router = APIRouter(prefix="/api/v1/walkforward", tags=["walkforward"])
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/api/v1/walkforward", tags=["walkforward"])
     status_code=202,
     response_model=SubmissionOut,
     openapi_extra=request_body(submit.WalkForwardRequest),
-    responses=SUBMIT_ERRORS,
+    responses=SUBMIT,
     dependencies=[SubmissionLimits],
 )
 def submit_walkforward(

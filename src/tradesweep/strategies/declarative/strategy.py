@@ -22,6 +22,7 @@ from tradesweep.strategies.base import Candle, SignalFlag, Signals, Strategy
 from tradesweep.strategies.config import read_yaml
 from tradesweep.strategies.crossing import crosses_above, crosses_below, price, shift, to_flag
 from tradesweep.strategies.declarative.indicators import KINDS, Stream
+from tradesweep.strategies.declarative.orchestrator import is_orchestrator, translate
 from tradesweep.strategies.declarative.spec import (
     Combine,
     Compare,
@@ -227,7 +228,10 @@ class DeclarativeStrategy(Strategy):
 
 
 def declarative_class(data: Any, *, source: str) -> type[DeclarativeStrategy]:
-    """A DeclarativeStrategy subclass for one parsed file (its defaults checked here)."""
+    """A DeclarativeStrategy subclass for one parsed file (its defaults checked here); a file
+    in the backtest orchestrator's format is translated first (:mod:`.orchestrator`)."""
+    if is_orchestrator(data):
+        data = translate(data, source=source)
     spec = parse_declarative(data, source=source)
     cls: type[DeclarativeStrategy] = type(
         f"Declarative[{spec.name}]",

@@ -1,0 +1,719 @@
+"""The backtest orchestrator's requests as tradesweep jobs, for its clients as they are.
+
+The compat router (``tradesweep.api.routers.backtest_compat``) only validates a request into
+one of these models and calls these functions; this module resolves the orchestrator's
+strategy names, turns its dates into the spec's window, stores the job and reads it back::
+
+    request = BacktestRunRequest.model_validate(body, context={"tickers": registry.tickers()})
+    spec = run_spec(request, strategies_dir, registry)
+    submission = submit_run(session, tenant_id, request, spec, idempotency_key=None)
+
+Dates: ``start_date`` / ``end_date`` are days (``2024-02-01``: the whole day, an end day
+included) or ISO-8601 datetimes (``2024-02-07T23:59:59Z``, inclusive; a datetime without an
+offset is UTC). Strategy names: a built-in, one of :data:`STRATEGY_NAMES` (the names of the
+orchestrator's own strategy files, each mapped to the built-in with the same rule and the same
+periods), or a stored ``<name>.yaml`` in the server's strategies folder, which wins over a
+name of :data:`STRATEGY_NAMES` (store the orchestrator's own file to get its stops and size).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+from sqlalchemy.orm import Session
+
+from tradesweep.data import DatasetRegistry
+from tradesweep.data.interval import parse_rule, rule_span
+from tradesweep.errors import DataError, ParameterError, StrategyError, TradesweepError
+from tradesweep.metrics import KEYS, to_json_safe
+from tradesweep.notify import validate_webhook_url
+from tradesweep.services import submit
+from tradesweep.services.backtest import BacktestSpec
+from tradesweep.store import (
+    BacktestRepository,
+    Job,
+    JobRepository,
+    JobType,
+    NotFound,
+    SweepResultRepository,
+)
+from tradesweep.store.models import BacktestRun, BacktestTrade, SweepResultRow
+from tradesweep.strategies import get_strategy
+from tradesweep.strategies.builtins import BUILTINS
+from tradesweep.sweep.ranking import OBJECTIVES
+from tradesweep.sweep.runner import plan_sweep
+from tradesweep.sweep.spec import SweepSpec
+from tradesweep.sweep.walkforward import WalkForwardSpec
+
+DAYS_PER_MONTH = 365.25 / 12
+MAX_ALL_RESULTS = 10_000
+"""The most rows an optimize job's ``all_results`` lists (the rest: ``/api/v1/sweeps``)."""
+STORED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+"""A stored strategy's name: a file name in the strategies folder, never a path."""
+DEFAULT_CAPITAL = 10_000.0
+COMPAT = "orchestrator"
+"""``job.parameters["client"]`` of the jobs these endpoints make."""
+
+STRATEGY_NAMES: dict[str, str] = {
+    "ma_crossover_strategy": "sma_crossover",
+    "ma_crossover": "sma_crossover",
+    "sma_crossover_strategy": "sma_crossover",
+    "ema_crossover_strategy": "ema_crossover",
+    "ema_crossover": "ema_crossover",
+    "macd_strategy": "macd",
+    "macd_crossover_strategy": "macd",
+    "rsi_strategy": "rsi",
+    "bollinger_strategy": "bollinger",
+    "bollinger_bands_strategy": "bollinger",
+}
+"""The orchestrator's strategy names and the built-in with the same rule. Its
+``ma_crossover_strategy.yaml`` is an SMA 10/30 crossover (the defaults of ``sma_crossover``),
+its ``ema_crossover_strategy.yaml`` an EMA 12/26 crossover (those of ``ema_crossover``); the
+file's stops and position size are not part of the name's meaning."""
+
+
+def _date_or_time(value: Any) -> Any:
+    """``2024-02-01`` -> a date; ``2024-02-01T00:00:00Z`` -> an aware UTC datetime."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        raise PydanticCustomError(
+            "invalid_date",
+            "'{value}' is not a date or datetime (give 2024-02-01 or 2024-02-01T00:00:00Z)",
+            {"value": text[:40]},
+        ) from None
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+DateOrTime = Annotated[
+    datetime | date,
+    BeforeValidator(_date_or_time),
+    Field(description="A day (2024-02-01) or an ISO-8601 datetime (2024-02-01T00:00:00Z)"),
+]
+
+
+def first_instant(value: date) -> pd.Timestamp:
+    """The first instant a start bound admits (a day: its midnight, UTC)."""
+    if isinstance(value, datetime):
+        return pd.Timestamp(value)
+    return pd.Timestamp(value).tz_localize("UTC")
+
+
+def last_instant(value: date) -> pd.Timestamp:
+    """The last instant an end bound admits (a day: up to its end)."""
+    if isinstance(value, datetime):
+        return pd.Timestamp(value)
+    return pd.Timestamp(value).tz_localize("UTC") + pd.Timedelta(days=1) - pd.Timedelta(1)
+
+
+def spec_bound(value: date | None) -> str | None:
+    """A bound as the spec's ``start`` / ``end`` text (a day stays a day)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value.isoformat()
+
+
+# ---- requests ------------------------------------------------------------------------------
+
+
+class _OrchestratorRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    strategy_name: str = Field(
+        min_length=1,
+        max_length=64,
+        description="A built-in (sma_crossover, SMA, EMA, MACD, rsi, ...), an orchestrator "
+        "name (ma_crossover_strategy, ema_crossover_strategy, ...) or a stored YAML strategy",
+    )
+    symbol: str = Field(description="A registered ticker, e.g. EURUSD")
+    timeframe: str | None = Field(
+        None, max_length=16, description="Bar interval to resample to, e.g. 1h, 4h, 1d"
+    )
+    initial_capital: submit.Real = Field(
+        DEFAULT_CAPITAL, gt=0, le=1e12, description="Starting cash, e.g. 10000"
+    )
+    webhook_url: str | None = Field(None, description="Called when the job ends")
+
+    @field_validator("symbol")
+    @classmethod
+    def known_symbol(cls, value: str, info: ValidationInfo) -> str:
+        symbol = value.upper()
+        tickers = (info.context or {}).get("tickers")
+        if tickers is not None and symbol not in tickers:
+            raise PydanticCustomError(
+                "unknown_ticker",
+                "unknown symbol '{symbol}' (registered: {known})",
+                {"symbol": symbol[:40], "known": ", ".join(sorted(tickers))},
+            )
+        return symbol
+
+    @field_validator("timeframe")
+    @classmethod
+    def bar_rule(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                parse_rule(value)
+            except DataError:
+                raise PydanticCustomError(
+                    "unknown_timeframe",
+                    "unknown timeframe '{value}' (give a number and a unit, e.g. 4h, 1d, 1w)",
+                    {"value": value},
+                ) from None
+        return value or None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def http_url(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                validate_webhook_url(value, allow_private=True)  # addresses: when delivered
+            except TradesweepError as exc:
+                raise PydanticCustomError(
+                    "invalid_webhook_url", "{reason}", {"reason": exc.message}
+                ) from None
+        return value or None
+
+    @property
+    def window(self) -> tuple[date | None, date | None]:
+        return None, None
+
+
+def _check_order(end: date | None, info: ValidationInfo, start_field: str) -> date | None:
+    start = info.data.get(start_field)
+    if end is not None and start is not None and last_instant(end) < first_instant(start):
+        raise PydanticCustomError(
+            "dates_reversed",
+            "end_date {end} is before start_date {start}",
+            {"end": end.isoformat(), "start": start.isoformat()},
+        )
+    return end
+
+
+class BacktestRunRequest(_OrchestratorRequest):
+    """``POST /api/backtest/run``: one backtest as orchestrator clients send it."""
+
+    start_date: DateOrTime | None = None
+    end_date: DateOrTime | None = Field(None, description="The last day or instant (inclusive)")
+    parameters: dict[str, submit.Int | submit.Real] = Field(
+        default_factory=dict,
+        description='Strategy parameters, e.g. {"fast": 10, "slow": 30}; default the '
+        "strategy's defaults",
+    )
+
+    @field_validator("end_date")
+    @classmethod
+    def end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        return _check_order(end, info, "start_date")
+
+    @property
+    def window(self) -> tuple[date | None, date | None]:
+        return self.start_date, self.end_date
+
+
+OBJECTIVE_NAMES: dict[str, str] = {
+    "sharpe_ratio": "sharpe_ratio",
+    "total_pnl": "total_return_pct",
+    "win_rate": "win_rate_pct",
+}
+"""The orchestrator's objectives and the sweep objective that ranks the same way (the P&L
+over the same starting cash orders like the total return)."""
+SETTING_AXES: dict[str, str] = {
+    "stop_loss": "stop_loss",
+    "take_profit": "take_profit",
+    "trailing_stop": "trailing_stop",
+    "position_size": "size",
+    "size": "size",
+    "max_drawdown": "max_drawdown",
+    "atr_stop": "stop_loss_atr",
+}
+"""Engine settings an ``optimize_params`` entry may name, as the sweep calls them."""
+Number = submit.Int | submit.Real
+AxisValues = Annotated[list[Number], Field(min_length=1, max_length=1000)]
+
+
+class _SweepingRequest(_OrchestratorRequest):
+    optimize_params: dict[str, AxisValues] = Field(
+        min_length=1,
+        description='The values to try per parameter, e.g. {"fast": [5, 10, 15], "slow": [30, 40]}',
+    )
+    parameters: dict[str, Number] = Field(
+        default_factory=dict, description="Strategy parameters held fixed"
+    )
+    objective: str = Field(
+        "sharpe_ratio",
+        description="What picks the best: sharpe_ratio, total_pnl or win_rate (or any "
+        "tradesweep objective)",
+    )
+    min_trades: submit.Int = Field(
+        1, ge=0, le=1000, description="Combinations with fewer trades are not ranked"
+    )
+
+    @field_validator("objective")
+    @classmethod
+    def known_objective(cls, value: str) -> str:
+        if value not in OBJECTIVE_NAMES and value not in OBJECTIVES:
+            raise PydanticCustomError(
+                "unknown_objective",
+                "unknown objective '{value}' (give one of: {known})",
+                {"value": value[:40], "known": ", ".join([*OBJECTIVE_NAMES, *OBJECTIVES])},
+            )
+        return value
+
+
+def _date_range(value: Any) -> Any:
+    if isinstance(value, list | tuple) and len(value) == 2 and all(v is None for v in value):
+        return None
+    return value
+
+
+class OptimizeRequest(_SweepingRequest):
+    """``POST /api/backtest/optimize``: every combination of ``optimize_params``, ranked by
+    ``objective``."""
+
+    date_range: Annotated[tuple[DateOrTime, DateOrTime], BeforeValidator(_date_range)] | None = (
+        Field(None, description='[start, end], inclusive, e.g. ["2024-01-01", "2024-03-01"]')
+    )
+
+    @field_validator("date_range")
+    @classmethod
+    def ordered(cls, value: tuple[date, date] | None) -> tuple[date, date] | None:
+        if value is not None and last_instant(value[1]) < first_instant(value[0]):
+            raise PydanticCustomError(
+                "dates_reversed",
+                "the end {end} is before the start {start} (give [start, end])",
+                {"end": value[1].isoformat(), "start": value[0].isoformat()},
+            )
+        return value
+
+    @property
+    def window(self) -> tuple[date | None, date | None]:
+        return self.date_range or (None, None)
+
+
+class WalkForwardRunRequest(_SweepingRequest):
+    """``POST /api/backtest/walk-forward``: optimise on one window of ``window_size_months``,
+    test the best parameters on the next, roll on by one window."""
+
+    start_date: DateOrTime | None = None
+    end_date: DateOrTime | None = Field(None, description="The last day or instant (inclusive)")
+    window_size_months: submit.Int = Field(
+        ge=1, le=120, description="Months in each training and each test window, e.g. 3"
+    )
+
+    @field_validator("end_date")
+    @classmethod
+    def end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        return _check_order(end, info, "start_date")
+
+    @property
+    def window(self) -> tuple[date | None, date | None]:
+        return self.start_date, self.end_date
+
+
+# ---- strategies ----------------------------------------------------------------------------
+
+
+def resolve_strategy(name: str, strategies_dir: Path) -> str:
+    """A built-in's name, the path of the stored ``<name>.yaml`` / ``.yml``, or the built-in
+    an orchestrator name means; :class:`StrategyError` naming ``strategy_name`` otherwise."""
+    builtin = submit.strategy_name(name)
+    if builtin in BUILTINS:
+        return builtin
+    stem = re.sub(r"\.ya?ml$", "", name)
+    if STORED_NAME.match(stem):
+        for suffix in (".yaml", ".yml"):
+            path = strategies_dir / f"{stem}{suffix}"
+            if path.is_file():
+                return str(path.resolve())
+    if name.lower() in STRATEGY_NAMES:
+        return STRATEGY_NAMES[name.lower()]
+    stored = (
+        sorted(p.stem for p in strategies_dir.glob("*.y*ml")) if strategies_dir.is_dir() else []
+    )
+    choices = ", ".join([*submit.STRATEGY_ALIASES, *BUILTINS, *STRATEGY_NAMES, *stored])
+    raise StrategyError(
+        f"unknown strategy '{name[:64]}'",
+        fix=f"give one of: {choices} (a stored strategy is named without its .yaml)",
+        field="strategy_name",
+    )
+
+
+def check_strategy(strategy: str, name: str, params: dict[str, Any]) -> None:
+    """Build the strategy once (unknown parameter names, bounds, cross rules, a stored file
+    that does not parse), errors naming the request's field, never the file's server path."""
+    try:
+        get_strategy(strategy, params)
+    except ParameterError as exc:
+        raise _named(exc, strategy, name, "parameters") from None
+    except TradesweepError as exc:
+        raise _named(exc, strategy, name, "strategy_name") from None
+
+
+def _named(exc: TradesweepError, path: str, name: str, field: str) -> TradesweepError:
+    exc.message = _unpathed(exc.message, path, name)
+    exc.fix = _unpathed(exc.fix, path, name)
+    details = {k: _unpathed(v, path, name) for k, v in exc.details.items() if k != "file"}
+    exc.details = {**details, "field": field}
+    return exc
+
+
+def _unpathed(value: Any, path: str, name: str) -> Any:
+    return value.replace(path, f"stored strategy '{name}'") if isinstance(value, str) else value
+
+
+# ---- specs ---------------------------------------------------------------------------------
+
+
+def run_spec(
+    request: BacktestRunRequest, strategies_dir: Path, registry: DatasetRegistry
+) -> BacktestSpec:
+    """The backtest spec of a request: the strategy resolved, its parameters checked, the
+    window checked against the dataset (a finer timeframe than the data, or dates outside
+    it, are refused here rather than failing in the worker)."""
+    strategy = resolve_strategy(request.strategy_name, strategies_dir)
+    check_window(request, registry)
+    spec = BacktestSpec.from_dict(
+        {
+            "data": request.symbol,
+            "strategy": strategy,
+            "params": dict(request.parameters),
+            "settings": {"cash": request.initial_capital},
+            "timeframe": request.timeframe,
+            "start": spec_bound(request.start_date),
+            "end": spec_bound(request.end_date),
+        }
+    )
+    check_strategy(spec.strategy, request.strategy_name, dict(spec.params))
+    return spec
+
+
+def optimize_spec(
+    request: OptimizeRequest,
+    strategies_dir: Path,
+    registry: DatasetRegistry,
+    *,
+    max_combinations: int | None = None,
+) -> SweepSpec:
+    """The sweep spec of an optimize request, planned (every input checked, at least one valid
+    combination) before anything is stored."""
+    check_window(request, registry)
+    spec = _sweep_spec(request, strategies_dir, request.window, max_combinations)
+    _plan(spec, request)
+    return spec
+
+
+def walkforward_spec(
+    request: WalkForwardRunRequest,
+    strategies_dir: Path,
+    registry: DatasetRegistry,
+    *,
+    max_combinations: int | None = None,
+) -> WalkForwardSpec:
+    """The walk-forward spec of a request: the date range split into
+    ``round(months / window_size_months)`` windows of equal bar counts (the bars estimated from
+    the dataset's length, after ``timeframe``); each window trains the next one's test
+    (rolling, not anchored)."""
+    check_window(request, registry)
+    sweep = _sweep_spec(request, strategies_dir, request.window, max_combinations)
+    info = registry.info(request.symbol)
+    start, end = request.window
+    lo = max(first_instant(start), info.first) if start is not None else info.first
+    hi = min(last_instant(end), info.last) if end is not None else info.last
+    span = max(info.last - info.first, pd.Timedelta(1))
+    available = int(info.rows * max(hi - lo, pd.Timedelta(0)) / span)
+    if request.timeframe and info.interval:
+        ratio = pd.Timedelta(info.interval) / rule_span(parse_rule(request.timeframe))
+        available = int(available * min(1.0, ratio))
+    months = (hi - lo) / pd.Timedelta(days=DAYS_PER_MONTH)
+    windows = round(months / request.window_size_months)
+    if windows < 2 or available < 4:
+        raise ParameterError(
+            f"window_size_months {request.window_size_months} needs two windows (about "
+            f"{2 * request.window_size_months} months) but the dates given hold about "
+            f"{months:.1f} months of {request.symbol}",
+            fix="give a smaller window_size_months or a longer date range",
+            field="window_size_months",
+        )
+    bars = available // windows
+    spec = WalkForwardSpec.from_dict(
+        {**sweep.to_dict(), "top": 1, "train_bars": bars, "test_bars": bars, "step_bars": bars}
+    )
+    _plan(spec.sweep, request)
+    return spec
+
+
+def _sweep_spec(
+    request: _SweepingRequest,
+    strategies_dir: Path,
+    window: tuple[date | None, date | None],
+    max_combinations: int | None,
+) -> SweepSpec:
+    strategy = resolve_strategy(request.strategy_name, strategies_dir)
+    check_strategy(strategy, request.strategy_name, {})
+    ranges: dict[str, Any] = dict(request.parameters)
+    for name, tried in request.optimize_params.items():
+        key = SETTING_AXES.get(name, name)
+        if key in ranges:
+            raise ParameterError(
+                f"'{name}' is both in optimize_params and in parameters",
+                fix="give it once",
+                field="optimize_params",
+                path=f"optimize_params.{name}",
+            )
+        ranges[key] = {"values": list(tried)}
+    values: dict[str, Any] = {
+        "data": request.symbol,
+        "strategy": strategy,
+        "ranges": ranges,
+        "objective": OBJECTIVE_NAMES.get(request.objective, request.objective),
+        "min_trades": request.min_trades,
+        "settings": {"cash": request.initial_capital},
+        "timeframe": request.timeframe,
+        "start": spec_bound(window[0]),
+        "end": spec_bound(window[1]),
+    }
+    if max_combinations is not None:
+        values["max_combinations"] = max_combinations
+    return SweepSpec.from_dict(values)
+
+
+def _plan(spec: SweepSpec, request: _SweepingRequest) -> None:
+    """Plan the sweep; refuse a grid with no valid combination, and name the request's field
+    (``optimize_params.NAME``) when a name is not the strategy's; an engine setting is refused
+    as not sweepable (yet) while the engine cannot sweep it."""
+    try:
+        space = plan_sweep(spec).space
+    except TradesweepError as exc:
+        name = str(exc.details.get("parameter") or "")
+        sent = next((n for n in request.optimize_params if SETTING_AXES.get(n, n) == name), name)
+        if sent in SETTING_AXES:
+            raise ParameterError(
+                f"optimize_params.{sent}: '{sent}' is an engine setting, and engine settings "
+                "are not sweepable yet (only the strategy's parameters are)",
+                fix=f"remove {sent} from optimize_params; sweep the strategy's parameters "
+                "(or run one backtest per value of it)",
+                field="optimize_params",
+                path=f"optimize_params.{sent}",
+            ) from None
+        if sent in request.optimize_params:
+            exc.details.update(field="optimize_params", path=f"optimize_params.{sent}")
+        elif sent in request.parameters:
+            exc.details.update(field="parameters", path=f"parameters.{sent}")
+        else:
+            exc.details.setdefault("field", "optimize_params")
+        exc.details.pop("parameter", None)
+        raise _named(exc, spec.strategy, request.strategy_name, exc.details["field"]) from None
+    if space.valid_count == 0:
+        raise ParameterError(
+            f"no valid combination among the {space.grid_size:,} of optimize_params: every one "
+            f"breaks a rule of strategy '{request.strategy_name}'",
+            fix="widen the values, e.g. keep every fast period below the slow ones",
+            field="optimize_params",
+        )
+
+
+def check_window(request: _OrchestratorRequest, registry: DatasetRegistry) -> None:
+    """The timeframe is not finer than the data's bars and the dates overlap the data."""
+    info = registry.info(request.symbol)
+    if request.timeframe and info.interval:
+        span = rule_span(parse_rule(request.timeframe))
+        if span < pd.Timedelta(info.interval):
+            raise DataError(
+                f"timeframe '{request.timeframe}' is finer than the {info.interval} bars of "
+                f"{request.symbol}",
+                fix=f"give a timeframe of at least {info.interval}, or leave it out",
+                field="timeframe",
+            )
+    first, last = info.first, info.last
+    shown = f"{first.date()}..{last.date()}"
+    start, end = request.window
+    start_field, end_field = _window_fields(request)
+    if start is not None and first_instant(start) > last:
+        raise DataError(
+            f"{start_field} {start.isoformat()} is after the last bar of {request.symbol} "
+            f"({last.date()})",
+            fix=f"choose dates within {shown}",
+            field=start_field,
+        )
+    if end is not None and last_instant(end) < first:
+        raise DataError(
+            f"{end_field} {end.isoformat()} is before the first bar of {request.symbol} "
+            f"({first.date()})",
+            fix=f"choose dates within {shown}",
+            field=end_field,
+        )
+
+
+def _window_fields(request: _OrchestratorRequest) -> tuple[str, str]:
+    if "date_range" in type(request).model_fields:
+        return "date_range", "date_range"
+    return "start_date", "end_date"
+
+
+# ---- jobs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submitted:
+    job: Job
+    created: bool
+
+
+def submit_job(
+    session: Session,
+    tenant_id: int,
+    type: JobType,
+    request: _OrchestratorRequest,
+    spec: dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+) -> Submitted:
+    """Queue the job of an orchestrator request (the request kept as sent, for the answers)."""
+    job, created = JobRepository(session).create(
+        tenant_id,
+        type,
+        {
+            "spec": spec,
+            "request": request.model_dump(mode="json", exclude_none=True),
+            "client": COMPAT,
+        },
+        ticker=request.symbol,
+        webhook_url=request.webhook_url or submit.tenant_webhook_url(session, tenant_id),
+        idempotency_key=idempotency_key,
+    )
+    return Submitted(job, created)
+
+
+def submit_run(
+    session: Session,
+    tenant_id: int,
+    request: BacktestRunRequest,
+    spec: BacktestSpec,
+    *,
+    idempotency_key: str | None = None,
+) -> Submitted:
+    return submit_job(
+        session,
+        tenant_id,
+        JobType.BACKTEST,
+        request,
+        spec.to_dict(),
+        idempotency_key=idempotency_key,
+    )
+
+
+def submit_optimize(
+    session: Session,
+    tenant_id: int,
+    request: OptimizeRequest,
+    spec: SweepSpec,
+    *,
+    idempotency_key: str | None = None,
+) -> Submitted:
+    return submit_job(
+        session, tenant_id, JobType.SWEEP, request, spec.to_dict(), idempotency_key=idempotency_key
+    )
+
+
+def submit_walkforward(
+    session: Session,
+    tenant_id: int,
+    request: WalkForwardRunRequest,
+    spec: WalkForwardSpec,
+    *,
+    idempotency_key: str | None = None,
+) -> Submitted:
+    return submit_job(
+        session,
+        tenant_id,
+        JobType.WALKFORWARD,
+        request,
+        spec.to_dict(),
+        idempotency_key=idempotency_key,
+    )
+
+
+def find_job(session: Session, tenant_id: int, job_id: str) -> Job:
+    """A backtest job of the tenant, or one these endpoints made (optimize, walk-forward);
+    :class:`NotFound` otherwise (a sweep made elsewhere is not a backtest)."""
+    job = JobRepository(session).get(tenant_id, job_id)
+    ours = job is not None and (
+        job.type is JobType.BACKTEST or (job.parameters or {}).get("client") == COMPAT
+    )
+    if job is None or not ours:
+        raise NotFound(
+            f"no backtest {job_id!r}",
+            fix="use the id answered by POST /api/backtest/run (or /optimize, /walk-forward)",
+            field="job_id",
+        )
+    return job
+
+
+def backtest_run(
+    session: Session, tenant_id: int, job: Job
+) -> tuple[BacktestRun, list[BacktestTrade]] | None:
+    """A completed backtest job's stored run and its trades; None before it completes."""
+    run_id = (job.result or {}).get("backtest_run_id")
+    repo = BacktestRepository(session)
+    stored = repo.get(tenant_id, run_id) if run_id else None
+    if stored is None:
+        return None
+    return stored, repo.trades(stored.id)
+
+
+def optimize_results(session: Session, tenant_id: int, job: Job) -> dict[str, Any] | None:
+    """A completed optimize job's ``best_params``, ``best_result`` and ``all_results`` (every
+    evaluated combination, the ranked ones first, in rank order, at most
+    :data:`MAX_ALL_RESULTS`); None before it completes."""
+    run_id = (job.result or {}).get("sweep_run_id")
+    repo = SweepResultRepository(session)
+    run = repo.get_run(tenant_id, run_id) if run_id else None
+    if run is None:
+        return None
+    cash = float(((job.parameters or {}).get("spec") or {}).get("settings", {}).get("cash", 0))
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    while len(rows) < MAX_ALL_RESULTS:
+        page = repo.page(run.id, limit=min(1000, MAX_ALL_RESULTS - len(rows)), cursor=cursor)
+        rows.extend(_row(row, cash) for row in page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    best = rows[0] if rows and rows[0]["rank"] is not None else None
+    return {
+        "best_params": best["params"] if best else None,
+        "best_result": best,
+        "all_results": rows,
+        "all_results_truncated": cursor is not None,
+        "total_combinations": repo.count(run.id),
+        "sweep_run_id": run.id,
+    }
+
+
+def _row(row: SweepResultRow, cash: float) -> dict[str, Any]:
+    metrics = {key: getattr(row, key, None) for key in KEYS}
+    final = metrics.get("final_equity")
+    return {
+        "params": row.params,
+        "rank": row.rank,
+        "below_min_trades": row.below_min_trades,
+        "sharpe_ratio": metrics.get("sharpe_ratio"),
+        "total_pnl": None if final is None else final - cash,
+        "win_rate": metrics.get("win_rate_pct"),
+        "total_trades": metrics.get("total_trades"),
+        "metrics": to_json_safe(metrics),
+    }
