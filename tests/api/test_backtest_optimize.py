@@ -112,20 +112,39 @@ def test_optimize_finds_what_the_cli_sweep_finds(
     assert values == sorted(values, reverse=True)
 
 
-def test_engine_settings_are_not_sweepable_yet(acme: Caller, eurusd: Path) -> None:
-    request = OPTIMIZE | {"optimize_params": {"fast": [5, 10], "stop_loss": [0.01, 0.02]}}
-    answer = acme.client.post("/api/backtest/optimize", json=request)
-    assert answer.status_code == 422, answer.text
-    body = answer.json()
-    assert set(body) == {"error", "message", "details"}
-    assert body["details"]["field"] == "optimize_params"
-    assert "stop_loss" in body["message"] and "not sweepable yet" in body["message"]
+def test_engine_settings_are_swept_like_the_cli_sweeps_them(
+    acme: Caller, worker: None, eurusd: Path, tmp_path: Path
+) -> None:
+    params = {"fast": [5, 10], "slow": [30, 40], "stop_loss": [0.002, 0.01], "position_size": [0.5]}
+    answer = acme.client.post("/api/backtest/optimize", json=OPTIMIZE | {"optimize_params": params})
+    assert answer.status_code == 202, answer.text
+    job_id = answer.json()["id"]
+    status = wait_done(acme.client, job_id)
+    assert status["status"] == "completed", status
+    body = acme.client.get(f"/api/backtest/{job_id}/results").json()
+    assert len(body["all_results"]) == body["total_combinations"] == 8
+    bars = DatasetRegistry(eurusd).load("EURUSD")
+    bars = window_bars(bars, "EURUSD", "1h", "2024-01-01", "2024-03-01")
+    path = tmp_path / "eurusd.parquet"
+    bars.to_parquet(path)
+    command = [
+        TRADESWEEP, "sweep", "-d", str(path), "-s", "sma_crossover",
+        "-r", "fast=5,10", "-r", "slow=30,40", "-r", "stop_loss=0.002,0.01", "-r", "size=0.5",
+        "--objective", "sharpe_ratio", "--min-trades", "1", "--workers", "1",
+        "--no-progress", "--json",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr
+    top = json.loads(done.stdout)["results"][0]
+    assert body["best_params"]["stop_loss"] == top["params"]["stop_loss"]
+    assert body["best_result"]["sharpe_ratio"] == pytest.approx(top["metrics"]["sharpe_ratio"])
 
 
 @pytest.mark.parametrize(
     ("change", "field"),
     [
         ({"optimize_params": {"fats": [5]}}, "optimize_params"),
+        ({"optimize_params": {"fast": [5], "stop_loss": [1.5]}}, "optimize_params"),
         ({"optimize_params": {}}, "optimize_params"),
         ({"optimize_params": {"fast": [40], "slow": [30]}}, "optimize_params"),
         ({"objective": "profit"}, "objective"),

@@ -56,7 +56,9 @@ RangeOpt = Annotated[
     typer.Option(
         "--range",
         "-r",
-        help="Parameter range NAME=MIN:MAX:STEP, NAME=V1,V2,... or NAME=V (repeatable).",
+        help="Parameter range NAME=MIN:MAX:STEP, NAME=V1,V2,... or NAME=V (repeatable). "
+        "NAME may also be an engine setting: stop_loss, stop_loss_atr, take_profit, "
+        "take_profit_atr, trailing_stop, trailing_stop_atr, size, max_drawdown.",
     ),
 ]
 ConstraintOpt = Annotated[
@@ -243,6 +245,9 @@ def sweep(
 
     Example: tradesweep sweep --data GOOGL --strategy sma_crossover --range fast=5:50:5
     --range slow=20:200:10 --constraint "slow >= 2*fast" --preset standard
+
+    Risk and sizing settings sweep too: --range stop_loss=0.01:0.05:0.01
+    --range take_profit=0.02,0.04,0.06 (each row names its values).
     """
     from tradesweep.sweep.runner import run_sweep
     from tradesweep.sweep.spec import SweepSpec

@@ -563,22 +563,13 @@ def _sweep_spec(
 
 def _plan(spec: SweepSpec, request: _SweepingRequest) -> None:
     """Plan the sweep; refuse a grid with no valid combination, and name the request's field
-    (``optimize_params.NAME``) when a name is not the strategy's; an engine setting is refused
-    as not sweepable (yet) while the engine cannot sweep it."""
+    (``optimize_params.NAME``) when a name or a value is refused (a strategy parameter's or an
+    engine setting's: both are sweep axes)."""
     try:
         space = plan_sweep(spec).space
     except TradesweepError as exc:
         name = str(exc.details.get("parameter") or "")
         sent = next((n for n in request.optimize_params if SETTING_AXES.get(n, n) == name), name)
-        if sent in SETTING_AXES:
-            raise ParameterError(
-                f"optimize_params.{sent}: '{sent}' is an engine setting, and engine settings "
-                "are not sweepable yet (only the strategy's parameters are)",
-                fix=f"remove {sent} from optimize_params; sweep the strategy's parameters "
-                "(or run one backtest per value of it)",
-                field="optimize_params",
-                path=f"optimize_params.{sent}",
-            ) from None
         if sent in request.optimize_params:
             exc.details.update(field="optimize_params", path=f"optimize_params.{sent}")
         elif sent in request.parameters:

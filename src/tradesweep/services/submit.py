@@ -274,7 +274,9 @@ class SweepRequest(_Request):
     ranges: dict[str, Any] | None = Field(
         None,
         description='Other parameters to sweep, e.g. {"signal": [5, 12]} or '
-        '{"period": {"min": 10, "max": 30, "step": 2}}',
+        '{"period": {"min": 10, "max": 30, "step": 2}}, and engine settings to sweep: '
+        "stop_loss, stop_loss_atr, take_profit, take_profit_atr, trailing_stop, "
+        'trailing_stop_atr, size, max_drawdown, e.g. {"stop_loss": [0.01, 0.02]}',
     )
     config_path: str | None = Field(
         None, description="Settings preset: minimum (no costs) or standard (realistic costs)"

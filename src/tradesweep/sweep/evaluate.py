@@ -42,6 +42,7 @@ from tradesweep.metrics.summary import _buy_and_hold_pct as buy_and_hold_pct
 from tradesweep.strategies import Param, Signals, Strategy, strategy_class
 from tradesweep.sweep import fused as fused_
 from tradesweep.sweep import general as general_
+from tradesweep.sweep.axes import check_setting_rows, check_setting_value, setting_axes
 from tradesweep.sweep.progress import (
     Cancel,
     ProgressCallback,
@@ -91,7 +92,8 @@ class BlockStats:
 @dataclass(frozen=True)
 class EvaluationResult:
     """``params``: one row per combination (the input's index), one column per parameter
-    (those given, in input order, then the schema's other parameters at their values);
+    (those given, in input order, then the schema's other parameters at their values, then
+    the setting axes given, in :data:`~tradesweep.sweep.axes.SETTING_AXES` order);
     ``metrics``: same rows, :data:`METRIC_COLUMNS` as float64, NaN where ``compute_metrics``
     gives None; ``path``: ``"fused"`` or ``"general"``."""
 
@@ -123,7 +125,10 @@ def evaluate(
         bars: the OHLCV contract frame (UTC DatetimeIndex, float64 open/high/low/close).
         strategy: a name or path (as ``get_strategy`` takes) or a Strategy class.
         combinations: parameter mappings, or a frame with one column per parameter;
-            parameters left out take the strategy's defaults. Each is validated.
+            parameters left out take the strategy's defaults. Each is validated. Setting
+            axes (``stop_loss``, ``take_profit``, ``size``, ... :data:`~tradesweep.sweep.axes.
+            SETTING_AXES`) may be given too: each combination then runs with its own values
+            of them over ``settings``; they follow the parameters in ``params``.
         settings: engine settings for every combination (a declarative strategy's execution
             settings fill the fields left at their defaults, as in ``tradesweep backtest``).
         periods_per_year: bars per year; inferred from the timestamps when None.
@@ -153,6 +158,7 @@ def evaluate(
             fix="build them with EngineSettings(...) or EngineSettings.from_dict({...})",
         )
     cls = _strategy_class(strategy)
+    combinations, setting_columns = split_settings(cls, combinations, settings)
     columns, row_index = validated_columns(cls, combinations)
     x = engine_inputs(bars, Signals.empty(len(bars)))
     index = as_utc_index(x.index)
@@ -169,11 +175,11 @@ def evaluate(
     )
     chosen = _choose_path(cls, path, run.indicator_convention)
     if chosen == "fused":
-        values, blocks = _evaluate_fused(run, cls, columns)
+        values, blocks = _evaluate_fused(run, cls, columns, setting_columns)
     else:
-        values, blocks = _evaluate_general(run, bars, cls, columns)
+        values, blocks = _evaluate_general(run, bars, cls, columns, setting_columns)
     return EvaluationResult(
-        params=pd.DataFrame(columns, index=row_index),
+        params=pd.DataFrame({**columns, **setting_columns}, index=row_index),
         metrics=pd.DataFrame(values, index=row_index, columns=list(METRIC_COLUMNS), dtype=float),
         block_stats=None if n_blocks is None else BlockStats(*blocks),
         path=chosen,
@@ -197,7 +203,10 @@ class _Run:
 
 
 def _evaluate_fused(
-    run: _Run, cls: type[Strategy], columns: dict[str, np.ndarray]
+    run: _Run,
+    cls: type[Strategy],
+    columns: dict[str, np.ndarray],
+    setting_columns: Mapping[str, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     name = fused_.fused_name(cls)
     assert name is not None
@@ -212,6 +221,7 @@ def _evaluate_fused(
         run.tracker,
         run.workers,
         indicator_convention=run.indicator_convention,
+        setting_columns=setting_columns,
     )
     metrics = fused_.metrics_from_acc(
         out.acc,
@@ -232,7 +242,11 @@ def _evaluate_fused(
 
 
 def _evaluate_general(
-    run: _Run, bars: pd.DataFrame, cls: type[Strategy], columns: dict[str, np.ndarray]
+    run: _Run,
+    bars: pd.DataFrame,
+    cls: type[Strategy],
+    columns: dict[str, np.ndarray],
+    setting_columns: Mapping[str, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     ctx = general_.Context(
         bars=bars,
@@ -243,7 +257,9 @@ def _evaluate_general(
         block_start=run.block_start,
         columns=METRIC_COLUMNS,
         indicator_convention=run.indicator_convention,
+        setting_names=tuple(setting_columns),
     )
+    columns = {**columns, **setting_columns}
     names = list(columns)
     rows = [dict(zip(names, row, strict=True)) for row in zip(*_lists(columns), strict=True)]
     processes = run.workers or max(1, min(os.cpu_count() or 1, len(rows)))
@@ -344,6 +360,54 @@ def normalise_combinations(
     :class:`ParameterError` naming the combination."""
     columns, index = validated_columns(cls, combinations)
     return pd.DataFrame(columns, index=index)
+
+
+def split_settings(
+    cls: type[Strategy],
+    combinations: Sequence[Mapping[str, Any]] | pd.DataFrame,
+    settings: EngineSettings,
+) -> tuple[Sequence[Mapping[str, Any]] | pd.DataFrame, dict[str, np.ndarray]]:
+    """The combinations without their setting axes (:data:`~tradesweep.sweep.axes.
+    SETTING_AXES` that are not strategy parameters) and those as float64 columns, every
+    value checked by ``EngineSettings``' rules over ``settings``."""
+    available = setting_axes([p.name for p in cls.schema])
+    if isinstance(combinations, pd.DataFrame):
+        names = [str(c) for c in combinations.columns if str(c) in available]
+        if not names:
+            return combinations, {}
+        raw = {name: combinations[name].to_numpy() for name in names}
+        rest: Sequence[Mapping[str, Any]] | pd.DataFrame = combinations.drop(columns=names)
+    else:
+        rows = list(combinations)
+        if not all(isinstance(row, Mapping) for row in rows):
+            return rows, {}  # validated_columns says which row is wrong
+        names = [n for n in available if any(n in row for row in rows)]
+        if not names:
+            return rows, {}
+        raw = {
+            name: np.array([row.get(name, _setting_default(settings, name)) for row in rows])
+            for name in names
+        }
+        rest = [{k: v for k, v in row.items() if k not in names} for row in rows]
+    out: dict[str, np.ndarray] = {}
+    for name in (n for n in available if n in raw):
+        values = raw[name]
+        distinct = {repr(v): v for v in values.tolist()}
+        checked = {key: check_setting_value(settings, name, v) for key, v in distinct.items()}
+        out[name] = np.array([checked[repr(v)] for v in values.tolist()], dtype=np.float64)
+    check_setting_rows(settings, out)
+    return rest, out
+
+
+def _setting_default(settings: EngineSettings, name: str) -> Any:
+    value = getattr(settings, name)
+    if value is None:
+        raise ParameterError(
+            f"setting axis '{name}' is given in some combinations only, and is off in the settings",
+            fix=f"give {name} in every combination, or set it in the settings",
+            parameter=name,
+        )
+    return value
 
 
 def _lists(columns: Mapping[str, np.ndarray]) -> list[list[Any]]:

@@ -33,6 +33,7 @@ from tradesweep.strategies.base import Strategy
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.sweep import fused_nb as k
 from tradesweep.sweep import stats_nb as a
+from tradesweep.sweep.axes import ATR_AXES, SETTING_AXES, risk_matrix
 from tradesweep.sweep.progress import ProgressTracker
 
 TARGET_CHUNK_SECONDS = 0.25
@@ -192,16 +193,22 @@ def run_fused(
     workers: int | None = None,
     *,
     indicator_convention: IndicatorConvention = DEFAULT_CONVENTION,
+    setting_columns: Mapping[str, np.ndarray] | None = None,
 ) -> FusedOutput:
     """Simulate every combination of ``params`` (validated parameter columns of built-in
     ``name``), with indicator rows and the ATR of ATR stops in ``indicator_convention``
-    (``talib`` is refused for :data:`PANDAS_ONLY`)."""
+    (``talib`` is refused for :data:`PANDAS_ONLY`). ``setting_columns``: validated setting
+    axes (:data:`~tradesweep.sweep.axes.SETTING_AXES`), one value per combination, laid over
+    ``settings`` in the kernel."""
     plan = PLANNERS[name](params)
     if indicator_convention == "talib":
         plan = talib_rows(plan)
     n_comb = plan.rows.shape[0]
     n = x.close.shape[0]
-    if settings.uses_atr:
+    setting_columns = setting_columns or {}
+    risk = risk_matrix(settings, setting_columns, n_comb)
+    atr_axes = [j for j, axis in enumerate(SETTING_AXES) if axis in ATR_AXES]
+    if settings.uses_atr or not np.isnan(risk[:, atr_axes]).all():
         atr = atr_values(x.high, x.low, x.close, settings.atr_period, indicator_convention)
     else:
         atr = np.full(n, np.nan)
@@ -220,7 +227,7 @@ def run_fused(
             t0 = time.perf_counter()
             k.sweep_nb(
                 plan.kind, x.open, x.high, x.low, x.close, atr, days, ind, plan.rows,
-                plan.fpar, chunk, block_start, p, acc, block_stats,
+                plan.fpar, risk, chunk, block_start, p, acc, block_stats,
             )  # fmt: skip
             seconds = time.perf_counter() - t0
             start += chunk.shape[0]

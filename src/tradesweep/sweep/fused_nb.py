@@ -217,6 +217,17 @@ def simulate_combination_nb(
     finish_nb(acc, state, exposed, days)
 
 
+@njit(cache=True)
+def with_risk_nb(p: KernelParams, r: np.ndarray) -> KernelParams:
+    """``p`` with one combination's setting axes ``r`` (``tradesweep.sweep.axes.
+    SETTING_AXES`` order: stop_loss, stop_loss_atr, take_profit, take_profit_atr,
+    trailing_stop, trailing_stop_atr, size, max_drawdown; NaN: off)."""
+    return KernelParams(
+        p.cash, p.fees, p.fixed_fee, p.slippage, p.fill, p.direction, r[6], p.size_type,
+        p.fractional, r[0], r[1], r[2], r[3], r[4], r[5], r[7], p.close_at_end,
+    )  # fmt: skip
+
+
 @njit(parallel=True, cache=True)
 def sweep_nb(
     kind: int,
@@ -229,22 +240,24 @@ def sweep_nb(
     ind: np.ndarray,
     rows: np.ndarray,
     fpar: np.ndarray,
+    risk: np.ndarray,
     order: np.ndarray,
     block_start: np.ndarray,
     p: KernelParams,
     acc: np.ndarray,
     block_stats: np.ndarray,
 ) -> None:
-    """Simulate the combinations ``order[:]`` (positions into ``rows``/``fpar``/``acc``), in
-    parallel over combinations. ``ind`` is the indicator cache (settings x bars); combination
-    ``c`` reads rows ``rows[c]`` and floats ``fpar[c]``. Writes ``acc[c]`` and
+    """Simulate the combinations ``order[:]`` (positions into ``rows``/``fpar``/``risk``/
+    ``acc``), in parallel over combinations. ``ind`` is the indicator cache (settings x bars);
+    combination ``c`` reads rows ``rows[c]``, floats ``fpar[c]`` and runs with ``p`` with its
+    own risk and sizing settings ``risk[c]`` (:func:`with_risk_nb`). Writes ``acc[c]`` and
     ``block_stats[:, :, c]`` (``(3, n_blocks, n_combinations)``)."""
     for j in prange(order.shape[0]):
         c = order[j]
         blocks = np.zeros((N_BLOCK_ROWS, block_start.shape[0] - 1))
         simulate_combination_nb(
             kind, open_, high, low, close, atr, days, ind, rows[c], fpar[c],
-            block_start, p, acc[c], blocks,
+            block_start, with_risk_nb(p, risk[c]), acc[c], blocks,
         )  # fmt: skip
         block_stats[0, :, c] = blocks[0] + blocks[1]
         block_stats[1, :, c] = blocks[2] + blocks[3]

@@ -44,14 +44,19 @@ _WAIT_SECONDS = 0.1  # how often the pool loop looks at the cancel flag
 _DEFAULTS = EngineSettings().to_dict()
 
 
-def combination_settings(settings: EngineSettings, strategy: Strategy) -> EngineSettings:
-    """``settings`` with the strategy's execution defaults (declarative stop_loss, size, ...)
-    filling the fields ``settings`` leaves at their defaults: the rule of
+def combination_settings(
+    settings: EngineSettings, strategy: Strategy, axes: Mapping[str, Any] | None = None
+) -> EngineSettings:
+    """``settings`` with one combination's setting-axis values ``axes`` (explicit, whatever
+    their value), then the strategy's execution defaults (declarative stop_loss, size, ...)
+    filling the fields left at their defaults: the rule of
     ``services.backtest.effective_settings`` for a spec built from an ``EngineSettings``
     (an explicit field also blocks its exclusive partner; ``size`` only with percent sizing)."""
+    if axes:
+        settings = settings.replace(**{k: float(v) for k, v in axes.items()})
     given = settings.to_dict()
     explicit = {name for name, value in given.items() if value != _DEFAULTS[name]}
-    return apply_execution(settings, strategy, explicit)
+    return apply_execution(settings, strategy, explicit | set(axes or ()))
 
 
 @dataclass(frozen=True)
@@ -66,14 +71,17 @@ class Context:
     block_start: np.ndarray
     columns: tuple[str, ...]
     indicator_convention: IndicatorConvention = DEFAULT_CONVENTION
+    setting_names: tuple[str, ...] = ()
 
 
 def evaluate_one(ctx: Context, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """One backtest: ``(metric values in ctx.columns order, NaN for null; block statistics
     (3, n_blocks))``."""
     convention = ctx.indicator_convention
-    strategy = instantiate(ctx.cls, params, convention)
-    settings = combination_settings(ctx.settings, strategy)
+    own = {k: v for k, v in params.items() if k not in ctx.setting_names}
+    axes = {k: params[k] for k in ctx.setting_names}
+    strategy = instantiate(ctx.cls, own, convention)
+    settings = combination_settings(ctx.settings, strategy, axes)
     signals = strategy.signals(ctx.bars)
     result = run_backtest(ctx.bars, signals, settings, indicator_convention=convention)
     metrics = metrics_from_result(

@@ -35,6 +35,7 @@ from tradesweep.metrics import bar_returns, infer_periods_per_year, to_json_safe
 from tradesweep.metrics.returns import per_bar_risk_free
 from tradesweep.strategies import Strategy, strategy_class
 from tradesweep.strategies.registry import instantiate
+from tradesweep.sweep.axes import split_row
 from tradesweep.sweep.diagnostics import (
     DEFAULT_BLOCKS,
     Diagnostics,
@@ -83,8 +84,18 @@ class SweepPlan:
     settings: EngineSettings
 
     def strategy(self, params: Mapping[str, Any]) -> Strategy:
-        """The strategy bound to ``params``, in the spec's indicator convention."""
-        return instantiate(self.strategy_cls, params, self.spec.indicator_convention)
+        """The strategy bound to ``params`` (setting axes left out), in the spec's indicator
+        convention."""
+        own, _ = split_row(params, self.space.setting_names)
+        return instantiate(self.strategy_cls, own, self.spec.indicator_convention)
+
+    def backtest_settings(self, params: Mapping[str, Any]) -> tuple[Strategy, EngineSettings]:
+        """The strategy and the engine settings one combination (a result row's ``params``)
+        runs with: the spec's settings, the row's setting axes, then the strategy's execution
+        defaults in the fields neither gives (:func:`combination_settings`)."""
+        strategy = self.strategy(params)
+        _, values = split_row(params, self.space.setting_names)
+        return strategy, combination_settings(self.settings, strategy, values)
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,7 +103,8 @@ class SweepResult:
     """One sweep's rows, counts and diagnostics.
 
     ``results``: one row per evaluated combination: ``grid_index``, one column per strategy
-    parameter (schema order), ``start`` and ``end`` of the bars tested (ISO 8601), every
+    parameter (schema order) and per setting axis (``stop_loss``, ``size``, ...: ``params``
+    names them all), ``start`` and ``end`` of the bars tested (ISO 8601), every
     scalar metric (NaN where undefined), ``score``,
     ``below_min_trades`` and ``rank`` (nullable; 1 is best), ranked rows first.
     ``valid_combinations`` is None when the grid is too large to count. ``notes`` says why a
@@ -212,7 +224,9 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
     schema, the constraint parsed) and refuse a grid search above ``max_combinations``. No
     data is read."""
     strategy_cls = strategy_class(spec.strategy, plugins=list(spec.plugins) or None)
-    space = ParameterSpace(strategy_cls, spec.ranges, spec.constraint, spec.max_combinations)
+    space = ParameterSpace(
+        strategy_cls, spec.ranges, spec.constraint, spec.max_combinations, settings=spec.settings
+    )
     if spec.search == "grid":
         space.check_size()
     return SweepPlan(spec, strategy_cls, space, spec.settings)
@@ -493,8 +507,7 @@ def _winner_returns(
     plan: SweepPlan, bars: pd.DataFrame, params: dict[str, Any], ppy: float
 ) -> np.ndarray:
     """The winner's per-bar returns in excess of the risk-free rate, from one plain backtest."""
-    strategy = plan.strategy(params)
-    settings = combination_settings(plan.settings, strategy)
+    strategy, settings = plan.backtest_settings(params)
     convention = plan.spec.indicator_convention
     result = run_backtest(bars, strategy.signals(bars), settings, indicator_convention=convention)
     excess = per_bar_risk_free(plan.spec.risk_free_rate, ppy)

@@ -6,12 +6,14 @@ left out stay at the strategy default. A combination is *valid* when the strateg
 :meth:`~tradesweep.strategies.base.Strategy.check` accepts it and the optional constraint
 expression holds. Combinations are addressed by their flat *grid index* (row-major, the last
 schema parameter varying fastest), so nothing needs materialising to count, sample or walk to a
-neighbour. The rules are written out in ``docs/sweeps.md``.
+neighbour. Engine settings of :data:`~tradesweep.sweep.axes.SETTING_AXES` (``stop_loss``,
+``take_profit``, ``size``, ...) given in the ranges are further axes after the schema's, their
+values checked by ``EngineSettings``' rules; the strategy's ``check()`` never sees them, a
+constraint may use them. The rules are written out in ``docs/sweeps.md``.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,8 +23,15 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from tradesweep.engine.settings import _RANGES, _SIZE_RANGES, EngineSettings
 from tradesweep.errors import ParameterError, SettingsError
 from tradesweep.strategies.base import Param, Strategy
+from tradesweep.sweep.axes import (
+    check_setting_rows,
+    check_setting_value,
+    setting_axes,
+    unknown_name_error,
+)
 from tradesweep.sweep.constraint import Constraint
 
 Number = int | float
@@ -191,7 +200,23 @@ def _decimals(x: Number) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def build_axis(param: Param, spec: RangeSpec, strategy: str) -> Axis:
+class _SettingParam:
+    """A setting axis seen as a float parameter by :func:`build_axis`: its values are checked
+    by ``EngineSettings``' own rules over the sweep's settings (bounds, size_type, pairs)."""
+
+    type = float
+
+    def __init__(self, name: str, settings: EngineSettings) -> None:
+        self.name = name
+        self.settings = settings
+        bounds = _SIZE_RANGES[settings.size_type] if name == "size" else _RANGES[name]
+        self.min, self.max = bounds.low, bounds.high
+
+    def coerce(self, value: Any, strategy: str) -> float:
+        return check_setting_value(self.settings, self.name, value)
+
+
+def build_axis(param: Param | _SettingParam, spec: RangeSpec, strategy: str) -> Axis:
     """Expand one spec against its schema entry; every bad value raises a ParameterError naming
     the parameter and the value."""
     spec = as_range_spec(spec, param.name)
@@ -277,7 +302,7 @@ def build_axis(param: Param, spec: RangeSpec, strategy: str) -> Axis:
     return axis
 
 
-def _range_number(value: Any, param: Param, key: str) -> Number:
+def _range_number(value: Any, param: Param | _SettingParam, key: str) -> Number:
     """``min``, ``max`` or ``step`` of a range as a number within int64 (so no value, count or
     index computed from it overflows); ``key`` names which."""
     try:
@@ -295,7 +320,7 @@ def _range_number(value: Any, param: Param, key: str) -> Number:
     return number
 
 
-def _in_bounds(param: Param, value: Number, strategy: str, key: str) -> Number:
+def _in_bounds(param: Param | _SettingParam, value: Number, strategy: str, key: str) -> Number:
     """``param.coerce(value)``, its error saying which end of the range (``key``) is out."""
     try:
         return param.coerce(value, strategy)
@@ -399,21 +424,18 @@ class ParameterSpace:
         ranges: Mapping[str, RangeSpec] | None = None,
         constraint: str | None = None,
         max_combinations: int = 1_000_000,
+        *,
+        settings: EngineSettings | None = None,
     ) -> None:
         self.strategy_cls = strategy_cls
         strategy = strategy_cls.name
         known = {p.name: p for p in strategy_cls.schema}
+        self.settings = settings if settings is not None else EngineSettings()
+        available = setting_axes(list(known))
         ranges = dict(ranges or {})
         for key in ranges:
-            if key not in known:
-                close = difflib.get_close_matches(key, list(known), n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                raise ParameterError(
-                    f"unknown parameter '{key}' for strategy '{strategy}'",
-                    fix=f"{hint}valid parameters: {', '.join(known) or '(none)'}",
-                    strategy=strategy,
-                    parameter=key,
-                )
+            if key not in known and key not in available:
+                raise unknown_name_error(key, strategy, list(known))
         if isinstance(max_combinations, bool) or not (
             isinstance(max_combinations, int) and max_combinations >= 1
         ):
@@ -423,9 +445,17 @@ class ParameterSpace:
                 field="max_combinations",
             )
         self.max_combinations = max_combinations
+        self.param_names: tuple[str, ...] = tuple(known)
+        self.setting_names: tuple[str, ...] = tuple(n for n in available if n in ranges)
+        setting_params = [_SettingParam(n, self.settings) for n in self.setting_names]
         self.axes: tuple[Axis, ...] = tuple(
             build_axis(p, ranges.get(p.name, p.default), strategy) for p in strategy_cls.schema
-        )
+        ) + tuple(build_axis(p, ranges[p.name], strategy) for p in setting_params)
+        if self.setting_names:  # exclusive pairs across axes (stop_loss with stop_loss_atr)
+            check_setting_rows(
+                self.settings,
+                {a.name: a.values()[:1] for a in self.axes if a.name in self.setting_names},
+            )
         self.shape: tuple[int, ...] = tuple(a.size for a in self.axes)
         self.grid_size: int = math.prod(self.shape)
         if self.grid_size > MAX_GRID_SIZE:
@@ -577,7 +607,11 @@ class ParameterSpace:
         """The strategy's check() over the points at axis ``positions``, called once per distinct
         value of the parameters it reads (widening that set whenever it reads a new one)."""
         n = positions[0].shape[0] if positions else 1
-        base = {a.name: a.take(k[:1])[0].item() for a, k in zip(self.axes, positions, strict=True)}
+        base = {
+            a.name: a.take(k[:1])[0].item()
+            for a, k in zip(self.axes, positions, strict=True)
+            if a.name in self.param_names
+        }
         while True:
             keys = self._rule_keys
             shape = [self.shape[k] for k in keys]
@@ -616,7 +650,7 @@ class ParameterSpace:
         first = self.combinations([0])[0]
         shown = ", ".join(f"{k}={v}" for k, v in first.items())
         try:
-            self.strategy_cls.check(dict(first))
+            self.strategy_cls.check({k: v for k, v in first.items() if k in self.param_names})
             reason = f"the constraint '{self.constraint.text if self.constraint else ''}'"
         except ParameterError as exc:
             reason = f"the strategy's rules ({exc.message})"

@@ -61,6 +61,9 @@ class SweepSpec:
     ``10``); they are stored normalised to JSON (``{"min", "max", "step"}`` or
     ``{"values": [...]}``) so equal ranges written differently share a :attr:`spec_id`. They
     are checked against the strategy's schema when the sweep runs, before any data is loaded.
+    A name may also be an engine setting of :data:`~tradesweep.sweep.axes.SETTING_AXES`
+    (``stop_loss``, ``take_profit``, ``size``, ...): it is then swept per combination over
+    ``settings``, its values checked by ``EngineSettings``' rules.
 
     ``search``: ``grid`` (every valid combination), ``random`` (``trials`` distinct valid
     combinations drawn with ``seed``) or ``bayes`` (Optuna TPE, ``trials`` evaluations). A

@@ -50,7 +50,6 @@ from tradesweep.metrics import (
     to_json_safe,
 )
 from tradesweep.strategies import Signals
-from tradesweep.sweep.general import combination_settings
 from tradesweep.sweep.progress import Cancel, ProgressCallback, ProgressInfo
 from tradesweep.sweep.runner import SweepPlan, plan_sweep, sweep_bars
 from tradesweep.sweep.spec import SPEC_ID_LENGTH, SweepSpec, SweepSpecError
@@ -368,8 +367,7 @@ def backtest_test_window(
     """The winner traded on the test window: signals from all bars up to the window's end,
     simulated on the window's bars only, starting flat (module docstring)."""
     history = bars.iloc[: window.test_end]
-    strategy = plan.strategy(dict(params))
-    settings = combination_settings(plan.settings, strategy)
+    strategy, settings = plan.backtest_settings(dict(params))
     signals = strategy.signals(history)
     part = slice(window.test_start, window.test_end)
     sliced = Signals(*(np.asarray(s)[part] for s in signals))
