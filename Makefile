@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format system-deps bench sweep-bench service-bench indicator-compare clean clean-cache
+.PHONY: run test lint format system-deps bench sweep-bench risk-axes-bench service-bench indicator-compare clean clean-cache
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: $(DEVSTAMP)
 
 sweep-bench: $(DEVSTAMP)
 	$(PY) bench/sweep_bench.py
+
+## a sweep with stop-loss / take-profit axes next to strategy-only sweeps of the same size
+risk-axes-bench: $(DEVSTAMP)
+	$(PY) bench/risk_axes_bench.py
 
 service-bench: system-deps $(DEVSTAMP)
 	$(PY) bench/service_bench.py
