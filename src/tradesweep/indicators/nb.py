@@ -291,13 +291,12 @@ def rsi_nb(close: np.ndarray, period: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def window_std(x: np.ndarray, start: int, stop: int, mean: float) -> float:
-    """Sample std (ddof=1) of ``x[start:stop]`` by the corrected two-pass formula around ``mean``.
-
-    0 when all values are equal (as pandas makes it), NaN for a single value.
-    """
+def window_std_ddof(x: np.ndarray, start: int, stop: int, mean: float, ddof: int) -> float:
+    """Std of ``x[start:stop]`` with ``ddof`` (0 or 1) by the corrected two-pass formula around
+    ``mean``: ``sqrt((ssd - dev**2 / m) / (m - ddof))``. 0 when all values are equal (as pandas
+    makes it), NaN when ``m <= ddof``."""
     m = stop - start
-    if m < 2:
+    if m <= ddof:
         return np.nan
     first = x[start]
     same = True
@@ -311,10 +310,38 @@ def window_std(x: np.ndarray, start: int, stop: int, mean: float) -> float:
             same = False
     if same:
         return 0.0
-    var = (ssd - dev * dev / m) / (m - 1)
+    var = (ssd - dev * dev / m) / (m - ddof)
     if var < 0.0:
         var = 0.0
     return np.sqrt(var)
+
+
+@njit(cache=True)
+def window_std(x: np.ndarray, start: int, stop: int, mean: float) -> float:
+    """Sample std (ddof=1) of ``x[start:stop]``; NaN for a single value. See
+    :func:`window_std_ddof`."""
+    return window_std_ddof(x, start, stop, mean, 1)
+
+
+@njit(cache=True)
+def bands_nb(
+    close: np.ndarray, window: int, num_std: float, ddof: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(middle, upper, lower)``: ``sma_nb`` +- ``num_std`` x the window's std with ``ddof``,
+    recomputed over each window (corrected two-pass), O(window) per bar, for accuracy at large
+    offsets. NaN where ``sma_nb`` is NaN."""
+    n = close.shape[0]
+    middle = sma_nb(close, window)
+    upper = np.full(n, np.nan)
+    lower = np.full(n, np.nan)
+    for t in range(window - 1, n):
+        m = middle[t]
+        if m != m:
+            continue
+        sd = window_std_ddof(close, t - window + 1, t + 1, m, ddof)
+        upper[t] = m + num_std * sd
+        lower[t] = m - num_std * sd
+    return middle, upper, lower
 
 
 @njit(cache=True)
@@ -325,21 +352,9 @@ def bollinger_nb(
 
     pandas: ``m = s.rolling(window).mean()``, ``sd = s.rolling(window).std()`` (ddof=1),
     ``(m, m + num_std * sd, m - num_std * sd)``. NaN where ``sma_nb`` is NaN; ``upper`` and
-    ``lower`` are NaN everywhere when ``window == 1`` (std of one value). The std is recomputed
-    over each window (corrected two-pass), O(window) per bar, for accuracy at large offsets.
+    ``lower`` are NaN everywhere when ``window == 1`` (std of one value). See :func:`bands_nb`.
     """
-    n = close.shape[0]
-    middle = sma_nb(close, window)
-    upper = np.full(n, np.nan)
-    lower = np.full(n, np.nan)
-    for t in range(window - 1, n):
-        m = middle[t]
-        if m != m:
-            continue
-        sd = window_std(close, t - window + 1, t + 1, m)
-        upper[t] = m + num_std * sd
-        lower[t] = m - num_std * sd
-    return middle, upper, lower
+    return bands_nb(close, window, num_std, 1)
 
 
 @njit(cache=True)
@@ -456,25 +471,9 @@ def macd_talib_nb(
 
 @njit(cache=True)
 def window_pop_std(x: np.ndarray, start: int, stop: int, mean: float) -> float:
-    """Population std (ddof=0) of ``x[start:stop]`` by the corrected two-pass formula around
-    ``mean``; 0 when all values are equal or for a single value."""
-    m = stop - start
-    first = x[start]
-    same = True
-    ssd = 0.0
-    dev = 0.0
-    for i in range(start, stop):
-        d = x[i] - mean
-        ssd += d * d
-        dev += d
-        if x[i] != first:
-            same = False
-    if same:
-        return 0.0
-    var = (ssd - dev * dev / m) / m
-    if var < 0.0:
-        var = 0.0
-    return np.sqrt(var)
+    """Population std (ddof=0) of ``x[start:stop]``; 0 for a single value. See
+    :func:`window_std_ddof`."""
+    return window_std_ddof(x, start, stop, mean, 0)
 
 
 @njit(cache=True)
@@ -490,18 +489,7 @@ def bollinger_talib_nb(
     ~1e-13 relative on prices and stays accurate where that one cancels (a std below ~1e-6 of
     the price level). ``window == 1`` gives bands equal to the middle band.
     """
-    n = close.shape[0]
-    middle = sma_nb(close, window)
-    upper = np.full(n, np.nan)
-    lower = np.full(n, np.nan)
-    for t in range(window - 1, n):
-        m = middle[t]
-        if m != m:
-            continue
-        sd = window_pop_std(close, t - window + 1, t + 1, m)
-        upper[t] = m + num_std * sd
-        lower[t] = m - num_std * sd
-    return middle, upper, lower
+    return bands_nb(close, window, num_std, 0)
 
 
 @njit(cache=True)
