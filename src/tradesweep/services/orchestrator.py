@@ -6,7 +6,7 @@ strategy names, turns its dates into the spec's window, stores the job and reads
 
     request = BacktestRunRequest.model_validate(body, context={"tickers": registry.tickers()})
     spec = run_spec(request, strategies_dir, registry)
-    submission = submit_run(session, tenant_id, request, spec, idempotency_key=None)
+    submission = submit_job(session, tenant_id, request, spec, idempotency_key=None)
 
 Dates: ``start_date`` / ``end_date`` are days (``2024-02-01``: the whole day, an end day
 included) or ISO-8601 datetimes (``2024-02-07T23:59:59Z``, inclusive; a datetime without an
@@ -634,21 +634,28 @@ class Submitted:
     created: bool
 
 
+_JOB_TYPES: dict[type, JobType] = {
+    BacktestSpec: JobType.BACKTEST,
+    SweepSpec: JobType.SWEEP,
+    WalkForwardSpec: JobType.WALKFORWARD,
+}
+
+
 def submit_job(
     session: Session,
     tenant_id: int,
-    type: JobType,
     request: _OrchestratorRequest,
-    spec: dict[str, Any],
+    spec: BacktestSpec | SweepSpec | WalkForwardSpec,
     *,
     idempotency_key: str | None = None,
 ) -> Submitted:
-    """Queue the job of an orchestrator request (the request kept as sent, for the answers)."""
+    """Queue the job of an orchestrator request, its type from the spec's (the request kept as
+    sent, for the answers)."""
     job, created = JobRepository(session).create(
         tenant_id,
-        type,
+        _JOB_TYPES[type(spec)],
         {
-            "spec": spec,
+            "spec": spec.to_dict(),
             "request": request.model_dump(mode="json", exclude_none=True),
             "client": COMPAT,
         },
@@ -657,55 +664,6 @@ def submit_job(
         idempotency_key=idempotency_key,
     )
     return Submitted(job, created)
-
-
-def submit_run(
-    session: Session,
-    tenant_id: int,
-    request: BacktestRunRequest,
-    spec: BacktestSpec,
-    *,
-    idempotency_key: str | None = None,
-) -> Submitted:
-    return submit_job(
-        session,
-        tenant_id,
-        JobType.BACKTEST,
-        request,
-        spec.to_dict(),
-        idempotency_key=idempotency_key,
-    )
-
-
-def submit_optimize(
-    session: Session,
-    tenant_id: int,
-    request: OptimizeRequest,
-    spec: SweepSpec,
-    *,
-    idempotency_key: str | None = None,
-) -> Submitted:
-    return submit_job(
-        session, tenant_id, JobType.SWEEP, request, spec.to_dict(), idempotency_key=idempotency_key
-    )
-
-
-def submit_walkforward(
-    session: Session,
-    tenant_id: int,
-    request: WalkForwardRunRequest,
-    spec: WalkForwardSpec,
-    *,
-    idempotency_key: str | None = None,
-) -> Submitted:
-    return submit_job(
-        session,
-        tenant_id,
-        JobType.WALKFORWARD,
-        request,
-        spec.to_dict(),
-        idempotency_key=idempotency_key,
-    )
 
 
 def find_job(session: Session, tenant_id: int, job_id: str) -> Job:

@@ -148,7 +148,7 @@ def run(
     registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(BacktestRunRequest, body, tickers=registry.tickers())
     spec = orchestrator.run_spec(request, settings.strategies_dir, registry)
-    submitted = orchestrator.submit_run(
+    submitted = orchestrator.submit_job(
         session, principal.tenant_id, request, spec, idempotency_key=idempotency_key
     )
     return _queued(submitted, response, "Backtest job queued")
@@ -181,7 +181,7 @@ def optimize(
         registry,
         max_combinations=settings.max_sweep_combinations,
     )
-    submitted = orchestrator.submit_optimize(
+    submitted = orchestrator.submit_job(
         session, principal.tenant_id, request, spec, idempotency_key=idempotency_key
     )
     return _queued(submitted, response, "Optimization job queued")
@@ -214,7 +214,7 @@ def walk_forward(
         registry,
         max_combinations=settings.max_sweep_combinations,
     )
-    submitted = orchestrator.submit_walkforward(
+    submitted = orchestrator.submit_job(
         session, principal.tenant_id, request, spec, idempotency_key=idempotency_key
     )
     return _queued(submitted, response, "Walk-forward job queued")
