@@ -72,7 +72,7 @@ def test_serve_keeps_every_job_without_a_retention(
     assert _left(sessions) == set(ids)
 
 
-@pytest.mark.parametrize("value", ["0", "abc", "-3"])
+@pytest.mark.parametrize("value", ["0", "abc", "-3", "36501", "99999999999"])
 def test_a_bad_retention_is_one_line(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRADESWEEP_RETENTION_DAYS", value)
     result = CliRunner().invoke(app, ["serve", "--port", "1"])

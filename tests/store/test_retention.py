@@ -191,6 +191,9 @@ def test_db_prune_command(
     [
         (["--older-than", "30"], ["--older-than", "'30'", "e.g. 30d"]),
         (["--older-than", "0d"], ["--older-than", "positive"]),
+        (["--older-than", "36501d"], ["--older-than", "at most 36,500 days"]),
+        (["--older-than", "876001h"], ["--older-than", "at most 36,500 days"]),
+        (["--older-than", "99999999999w"], ["--older-than", "at most 36,500 days"]),
         (["--older-than", "30d", "--status", "running"], ["running", "never pruned"]),
         (["--older-than", "30d", "--status", "complete"], ["complete", "did you mean"]),
     ],

@@ -60,6 +60,9 @@ def current(url: UrlOption = None) -> None:
 
 _AGE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 _AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+MAX_AGE_DAYS = 36_500
+"""The longest age ``db prune`` and ``serve --retention-days`` take: a hundred years (beyond
+it, ``now - age`` is not a date)."""
 _FINISHED = ("completed", "failed", "cancelled")
 
 
@@ -106,9 +109,11 @@ def parse_age(text: str, field: str = "--older-than") -> timedelta:
             field=field,
         )
     count, unit = int(match.group(1)), match.group(2)
-    if count <= 0:
+    if count <= 0 or count > MAX_AGE_DAYS * {"h": 24, "d": 1, "w": 1 / 7}[unit]:
         raise TradesweepError(
-            f"{field} must be positive, got {text!r}", fix="e.g. 30d", field=field
+            f"{field} must be positive and at most {MAX_AGE_DAYS:,} days, got {text!r}",
+            fix="e.g. 30d",
+            field=field,
         )
     return timedelta(**{_AGE_UNITS[unit]: count})
 

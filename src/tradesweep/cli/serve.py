@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tradesweep.cli.db import UrlOption
+from tradesweep.cli.db import MAX_AGE_DAYS, UrlOption
 from tradesweep.errors import TradesweepError
 from tradesweep.observe.logging import LOG_LEVEL_ENV, get_logger
 
@@ -195,9 +195,9 @@ def _retention(option: str | None) -> timedelta | None:
         days = int(text)
     except ValueError:
         days = 0
-    if days <= 0:
+    if days <= 0 or days > MAX_AGE_DAYS:
         raise TradesweepError(
-            f"{source} must be a whole number of days above 0, got {text!r}",
+            f"{source} must be a whole number of days from 1 to {MAX_AGE_DAYS:,}, got {text!r}",
             fix=f"e.g. {source}{' ' if source.startswith('-') else '='}30, or unset it to keep "
             "every job",
             field=source,
