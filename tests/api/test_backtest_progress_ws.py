@@ -147,6 +147,8 @@ def test_what_does_not_open_it(
     assert refused(ws_url(api, job_id, f"?api_key={acme.key}")) == 401  # the key in the URL
     assert refused(ws_url(api, job_id, f"?token={token_for(acme, other_job)}")) == 401
     assert refused(ws_url(api, job_id, "?token=forged.ts_x.9999999999.00")) == 401
+    # a non-ASCII MAC is refused like any forged one (hmac.compare_digest refuses such str)
+    assert refused(ws_url(api, job_id, f"?token={job_id}.ts_x.9999999999.%C3%A9")) == 401
     assert refused(ws_url(api, job_id), additional_headers={"X-API-Key": globex.key}) == 404
     assert globex.client.post(f"/api/backtest/{job_id}/progress-token").status_code == 404
 

@@ -73,7 +73,7 @@ def read_progress_token(token: str, job_id: str, secret: bytes) -> str | None:
     parts = payload.split(".")
     if len(parts) != 3 or not mac or not parts[2].isdigit():
         return None
-    if not hmac.compare_digest(mac, _mac(payload, secret)):
+    if not hmac.compare_digest(mac.encode(), _mac(payload, secret).encode()):
         return None
     token_job, prefix, expires = parts
     if token_job != job_id or int(expires) < time.time():
