@@ -114,7 +114,14 @@ def test_sigterm_releases_the_running_job_and_exits_cleanly(
     job_id = make_job("sweep", specs.slow(40, 0.25))
     worker = spawn_worker("--grace", "0.5")
     wait(_owned_by(read_job, job_id, worker.pid), 60, "the worker to claim the job")
-    compute = procs.descendants(worker.pid)
+
+    def compute_started() -> dict | None:
+        # the claim is seen before the compute process exists; wait for the process itself
+        found = procs.descendants(worker.pid)
+        own_group = any(proc.pgid != worker.pid for proc in found.values())
+        return found if own_group else None
+
+    compute = wait(compute_started, 30, "the job's compute process to start")
     worker.signal(signal.SIGTERM)
     assert worker.process.wait(15) == 0
 
