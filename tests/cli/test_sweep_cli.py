@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tradesweep.cli.backtest import engine_parameters, engine_settings
 from tradesweep.cli.main import app
 from tradesweep.data import load_sample
 
@@ -177,18 +176,6 @@ def test_a_preset_file_with_an_unknown_key_is_one_line(runner: CliRunner, tmp_pa
     path.write_text("fees: 0.001\nslipage: 0.001\n")
     line = one_line_error(runner, [*BASE, *SMALL, "--preset", str(path)], "slipage", "slippage")
     assert str(path) in line
-
-
-def test_every_backtest_engine_flag_maps_to_a_setting() -> None:
-    names = [p.name for p in engine_parameters()]
-    assert {"fees", "slippage", "fill", "stop_loss", "whole_units", "keep_open"} <= set(names)
-    settings = engine_settings(dict.fromkeys(names))
-    assert settings == {}  # nothing given, nothing set
-    assert engine_settings({"whole_units": True, "keep_open": True, "fees": 0.1}) == {
-        "fractional": False,
-        "close_at_end": False,
-        "fees": 0.1,
-    }
 
 
 # ---- walkforward ------------------------------------------------------------------------------

@@ -2,14 +2,14 @@
 
 Every engine flag is optional and only the flags given are explicit settings: a declarative
 strategy's own stop_loss / take_profit / trailing_stop / size / max_drawdown fill the rest
-(see :mod:`tradesweep.services.backtest`). ``--json`` prints exactly one JSON object on stdout;
+(see :mod:`tradesweep.services.backtest`). The engine flags, one per engine setting, come from
+:mod:`tradesweep.cli.engine_options`. ``--json`` prints exactly one JSON object on stdout;
 status lines ("wrote ...") always go to stderr. Heavy imports (the services, plotly) happen
 inside the command so ``tradesweep --help`` stays fast.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from collections.abc import Callable
@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tradesweep.cli.engine_options import with_engine_options
 from tradesweep.errors import ParameterError, TradesweepError
 from tradesweep.reports.format import format_metric, format_time, metric_tone
 
@@ -32,7 +33,6 @@ _INT = re.compile(r"^[+-]?\d+$")
 _TONE_STYLE = {"gain": "green", "loss": "red"}
 _RECENT_TRADES = 5
 
-_ENGINE = "Engine settings (only the flags given override a YAML strategy's own)"
 _OUTPUT = "Output"
 
 
@@ -46,12 +46,8 @@ ConventionOpt = Annotated[
 ]
 
 
-_FLAG_SETTINGS = {"whole_units": ("fractional", False), "keep_open": ("close_at_end", False)}
-"""Engine flags of ``tradesweep backtest`` that are not named after their setting."""
-
-
 def register(app: typer.Typer) -> None:
-    app.command("backtest")(backtest)
+    app.command("backtest")(with_engine_options(backtest))
 
 
 def parse_params(items: list[str] | None) -> dict[str, int | float | str]:
@@ -93,118 +89,6 @@ def backtest(
         list[str] | None,
         typer.Option("--param", "-p", help="Strategy parameter NAME=VALUE (repeatable)."),
     ] = None,
-    cash: Annotated[
-        float | None, typer.Option(help="Starting cash (default 10000).", rich_help_panel=_ENGINE)
-    ] = None,
-    fees: Annotated[
-        float | None,
-        typer.Option(
-            help="Fee, fraction of traded notional (0.001 = 0.1 %).", rich_help_panel=_ENGINE
-        ),
-    ] = None,
-    fixed_fee: Annotated[
-        float | None,
-        typer.Option("--fixed-fee", help="Fixed cash fee per fill.", rich_help_panel=_ENGINE),
-    ] = None,
-    slippage: Annotated[
-        float | None,
-        typer.Option(help="Price move against each fill, a fraction.", rich_help_panel=_ENGINE),
-    ] = None,
-    fill: Annotated[
-        str | None,
-        typer.Option(
-            help="next_open (default: bar t's signal fills at t+1's open) or close.",
-            rich_help_panel=_ENGINE,
-        ),
-    ] = None,
-    direction: Annotated[
-        str | None,
-        typer.Option(
-            help="long_only (default), short_only or long_short.", rich_help_panel=_ENGINE
-        ),
-    ] = None,
-    size: Annotated[
-        float | None,
-        typer.Option(
-            help="Position size, read as --size-type says (default 1.0).", rich_help_panel=_ENGINE
-        ),
-    ] = None,
-    size_type: Annotated[
-        str | None,
-        typer.Option(
-            "--size-type",
-            help="percent (fraction of equity, default), cash or units.",
-            rich_help_panel=_ENGINE,
-        ),
-    ] = None,
-    whole_units: Annotated[
-        bool,
-        typer.Option(
-            "--whole-units", help="Trade whole units only (no fractions).", rich_help_panel=_ENGINE
-        ),
-    ] = False,
-    stop_loss: Annotated[
-        float | None,
-        typer.Option(
-            "--stop-loss", help="Stop loss, fraction of entry price.", rich_help_panel=_ENGINE
-        ),
-    ] = None,
-    stop_loss_atr: Annotated[
-        float | None,
-        typer.Option(
-            "--stop-loss-atr", help="Stop loss, multiple of ATR.", rich_help_panel=_ENGINE
-        ),
-    ] = None,
-    take_profit: Annotated[
-        float | None,
-        typer.Option(
-            "--take-profit", help="Take profit, fraction of entry price.", rich_help_panel=_ENGINE
-        ),
-    ] = None,
-    take_profit_atr: Annotated[
-        float | None,
-        typer.Option(
-            "--take-profit-atr", help="Take profit, multiple of ATR.", rich_help_panel=_ENGINE
-        ),
-    ] = None,
-    trailing_stop: Annotated[
-        float | None,
-        typer.Option(
-            "--trailing-stop",
-            help="Trailing stop, fraction below the best price.",
-            rich_help_panel=_ENGINE,
-        ),
-    ] = None,
-    trailing_stop_atr: Annotated[
-        float | None,
-        typer.Option(
-            "--trailing-stop-atr", help="Trailing stop, multiple of ATR.", rich_help_panel=_ENGINE
-        ),
-    ] = None,
-    atr_period: Annotated[
-        int | None,
-        typer.Option(
-            "--atr-period",
-            help="Bars in the ATR of the *-atr stops (default 14).",
-            rich_help_panel=_ENGINE,
-        ),
-    ] = None,
-    max_drawdown: Annotated[
-        float | None,
-        typer.Option(
-            "--max-drawdown",
-            help="Stop trading once equity is this fraction below its peak.",
-            rich_help_panel=_ENGINE,
-        ),
-    ] = None,
-    keep_open: Annotated[
-        bool,
-        typer.Option(
-            "--keep-open",
-            help="Leave the last position open instead of closing it on the last bar.",
-            rich_help_panel=_ENGINE,
-        ),
-    ] = False,
     periods_per_year: Annotated[
         float | None,
         typer.Option(
@@ -251,6 +135,8 @@ def backtest(
             "--html", help="Write an offline HTML report to FILE.", rich_help_panel=_OUTPUT
         ),
     ] = None,
+    *,
+    settings: dict[str, Any],
 ) -> None:
     """Backtest one strategy on one dataset and print its metrics.
 
@@ -260,9 +146,8 @@ def backtest(
     from tradesweep.errors import SettingsError
     from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
 
-    flags = {name: value for name, value in locals().items() if name in _ENGINE_FLAGS}
-    settings = engine_settings(flags)
-    if size_type in ("cash", "units") and size is None:
+    size_type = settings.get("size_type")
+    if size_type in ("cash", "units") and "size" not in settings:
         raise SettingsError(
             f"--size-type {size_type} needs --size (the {size_type} per entry)",
             fix=f"add e.g. --size {'2000' if size_type == 'cash' else '10'}",
@@ -370,37 +255,3 @@ def write_output(path: Path, write: Callable[[Path], Any]) -> None:
             file=str(path),
         ) from None
     typer.echo(f"wrote {path}", err=True)
-
-
-def engine_settings(flags: dict[str, Any]) -> dict[str, Any]:
-    """The engine settings the flags give (None and False flags give nothing)."""
-    from tradesweep.engine import EngineSettings
-
-    fields = EngineSettings.__dataclass_fields__
-    settings: dict[str, Any] = {}
-    for name, value in flags.items():
-        if name in _FLAG_SETTINGS:
-            if value:
-                setting, on = _FLAG_SETTINGS[name]
-                settings[setting] = on
-        elif name in fields:
-            if value is not None:
-                settings[name] = value
-        else:
-            raise RuntimeError(f"backtest flag '{name}' has no engine setting mapping")
-    return settings
-
-
-def engine_parameters() -> list[inspect.Parameter]:
-    """The engine-setting parameters of ``tradesweep backtest`` (its "Engine settings"
-    panel), as keyword-only parameters to splice into another command's signature."""
-    signature = inspect.signature(backtest, eval_str=True)
-    out = []
-    for param in signature.parameters.values():
-        infos = getattr(param.annotation, "__metadata__", ())
-        if any(getattr(i, "rich_help_panel", None) == _ENGINE for i in infos):
-            out.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY))
-    return out
-
-
-_ENGINE_FLAGS = frozenset(param.name for param in engine_parameters())

@@ -1,8 +1,8 @@
 """``tradesweep sweep`` and ``tradesweep walkforward``.
 
 The engine flags (``--fees``, ``--slippage``, ``--fill``, stops, ...) are those of
-``tradesweep backtest``, taken from its command's signature (:func:`engine_parameters`) so
-both commands always offer the same ones. A flag given on the command line overrides the
+``tradesweep backtest``: one per engine setting, from :mod:`tradesweep.cli.engine_options`.
+A flag given on the command line overrides the
 ``--preset``; the preset fills the rest. ``--json`` prints exactly one JSON object on stdout;
 the progress bar (only when stderr is a terminal) and "wrote FILE" lines go to stderr. Heavy
 imports (numba kernels, optuna, plotly) happen inside the commands so ``--help`` stays fast.
@@ -10,7 +10,6 @@ imports (numba kernels, optuna, plotly) happen inside the commands so ``--help``
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tradesweep.cli import backtest as backtest_cli
+from tradesweep.cli.engine_options import with_engine_options
 from tradesweep.errors import ParameterError
 from tradesweep.reports.format import format_metric
 
@@ -143,16 +143,8 @@ HtmlOpt = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    app.command("sweep")(sweep)
-    app.command("walkforward")(walkforward)
-
-
-def _with_engine_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Give ``command`` (which takes ``**engine``) the backtest command's engine options."""
-    signature = inspect.signature(command, eval_str=True)
-    own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    command.__signature__ = signature.replace(parameters=[*own, *backtest_cli.engine_parameters()])  # type: ignore[attr-defined]
-    return command
+    app.command("sweep")(with_engine_options(sweep))
+    app.command("walkforward")(with_engine_options(walkforward))
 
 
 def _spec_dict(
@@ -173,7 +165,7 @@ def _spec_dict(
     risk_free: float | None,
     plugins: list[Path] | None,
     indicator_convention: str,
-    engine: dict[str, Any],
+    settings: dict[str, Any],
 ) -> dict[str, Any]:
     return {
         "data": data,
@@ -192,11 +184,10 @@ def _spec_dict(
         "risk_free_rate": risk_free,
         "plugins": [str(p) for p in plugins or ()],
         "indicator_convention": indicator_convention,
-        "settings": backtest_cli.engine_settings(engine),
+        "settings": settings,
     }
 
 
-@_with_engine_options
 def sweep(
     data: DataOpt,
     strategy: StrategyOpt,
@@ -239,7 +230,8 @@ def sweep(
             show_default=False,
         ),
     ] = None,
-    **engine: Any,
+    *,
+    settings: dict[str, Any],
 ) -> None:
     """Backtest every combination of parameter ranges, rank them and judge the winner.
 
@@ -270,7 +262,7 @@ def sweep(
             risk_free=risk_free,
             plugins=plugins,
             indicator_convention=indicator_convention,
-            engine=engine,
+            settings=settings,
         )
     )
     axes = _heatmap_axes(heatmap)
@@ -291,7 +283,6 @@ def sweep(
     print_sweep(Console(), result)
 
 
-@_with_engine_options
 def walkforward(
     data: DataOpt,
     strategy: StrategyOpt,
@@ -329,7 +320,8 @@ def walkforward(
         ),
     ] = None,
     html: HtmlOpt = None,
-    **engine: Any,
+    *,
+    settings: dict[str, Any],
 ) -> None:
     """Optimise on rolling (or anchored) training windows, trade each winner on the next test
     window, and report the stitched out-of-sample result.
@@ -356,7 +348,7 @@ def walkforward(
         risk_free=risk_free,
         plugins=plugins,
         indicator_convention=indicator_convention,
-        engine=engine,
+        settings=settings,
     )
     spec = WalkForwardSpec.from_dict(
         {**values, "train_bars": train, "test_bars": test, "step_bars": step, "anchored": anchored}

@@ -9,7 +9,7 @@ import dataclasses
 import difflib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from tradesweep.errors import SettingsError
@@ -83,33 +83,74 @@ _EXCLUSIVE_PAIRS = (
 _ATR_PERIOD_MAX = 10_000
 
 
+def _help(text: str) -> dict[str, str]:
+    """A field's ``metadata``: its one-line description, which the CLI shows as the help of
+    the setting's option (:mod:`tradesweep.cli.engine_options`)."""
+    return {"help": text}
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """How the engine turns signals into fills, positions and equity.
 
     Fractions are plain fractions (``0.001`` is 0.1 %). ``None`` switches a stop or the
     drawdown guard off. Invalid values raise :class:`SettingsError` naming the field, its
-    allowed range and the fix.
+    allowed range and the fix. Each field's ``metadata["help"]`` describes it in one line; a
+    new field becomes an option of ``tradesweep backtest``, ``sweep`` and ``walkforward``
+    from its type, default and help alone.
     """
 
-    cash: float = 10_000.0
-    fees: float = 0.0
-    fixed_fee: float = 0.0
-    slippage: float = 0.0
-    fill: FillName = "next_open"
-    direction: DirectionName = "long_only"
-    size: float = 1.0
-    size_type: SizeTypeName = "percent"
-    fractional: bool = True
-    stop_loss: float | None = None
-    stop_loss_atr: float | None = None
-    take_profit: float | None = None
-    take_profit_atr: float | None = None
-    trailing_stop: float | None = None
-    trailing_stop_atr: float | None = None
-    atr_period: int = 14
-    max_drawdown: float | None = None
-    close_at_end: bool = True
+    cash: float = field(default=10_000.0, metadata=_help("Starting cash (default 10000)."))
+    fees: float = field(
+        default=0.0, metadata=_help("Fee, fraction of traded notional (0.001 = 0.1 %).")
+    )
+    fixed_fee: float = field(default=0.0, metadata=_help("Fixed cash fee per fill."))
+    slippage: float = field(
+        default=0.0, metadata=_help("Price move against each fill, a fraction.")
+    )
+    fill: FillName = field(
+        default="next_open",
+        metadata=_help("next_open (default: bar t's signal fills at t+1's open) or close."),
+    )
+    direction: DirectionName = field(
+        default="long_only", metadata=_help("long_only (default), short_only or long_short.")
+    )
+    size: float = field(
+        default=1.0, metadata=_help("Position size, read as size_type says (default 1.0).")
+    )
+    size_type: SizeTypeName = field(
+        default="percent",
+        metadata=_help("percent (fraction of equity, default), cash or units."),
+    )
+    fractional: bool = field(
+        default=True, metadata=_help("Trade fractions of a unit (false: whole units only).")
+    )
+    stop_loss: float | None = field(
+        default=None, metadata=_help("Stop loss, fraction of entry price.")
+    )
+    stop_loss_atr: float | None = field(default=None, metadata=_help("Stop loss, multiple of ATR."))
+    take_profit: float | None = field(
+        default=None, metadata=_help("Take profit, fraction of entry price.")
+    )
+    take_profit_atr: float | None = field(
+        default=None, metadata=_help("Take profit, multiple of ATR.")
+    )
+    trailing_stop: float | None = field(
+        default=None, metadata=_help("Trailing stop, fraction below the best price.")
+    )
+    trailing_stop_atr: float | None = field(
+        default=None, metadata=_help("Trailing stop, multiple of ATR.")
+    )
+    atr_period: int = field(
+        default=14, metadata=_help("Bars in the ATR of the *-atr stops (default 14).")
+    )
+    max_drawdown: float | None = field(
+        default=None, metadata=_help("Stop trading once equity is this fraction below its peak.")
+    )
+    close_at_end: bool = field(
+        default=True,
+        metadata=_help("Close the position still open on the last bar (false: leave it open)."),
+    )
 
     def __post_init__(self) -> None:
         for name, allowed in _CHOICES.items():
