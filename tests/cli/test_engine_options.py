@@ -14,11 +14,11 @@ from tradesweep.cli.engine_options import ENGINE_OPTIONS, given_settings
 from tradesweep.cli.main import app
 from tradesweep.engine import EngineSettings
 
+DATA = ["-d", "GOOGL", "-s", "sma_crossover"]
 REQUIRED = {
-    "backtest": ["-d", "GOOGL", "-s", "sma_crossover"],
-    "sweep": ["-d", "GOOGL", "-s", "sma_crossover", "-r", "fast=10"],
-    "walkforward": ["-d", "GOOGL", "-s", "sma_crossover", "-r", "fast=10"]
-    + ["--train", "100", "--test", "50"],
+    "backtest": DATA,
+    "sweep": [*DATA, "-r", "fast=10"],
+    "walkforward": [*DATA, "-r", "fast=10", "--train", "100", "--test", "50"],
 }
 FIELDS = dataclasses.fields(EngineSettings)
 HINTS = typing.get_type_hints(EngineSettings)
