@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.api import ApiSettings
-from tradesweep.jobs import RetryPolicy, Worker
+from tradesweep.jobs import JobRetryPolicy, Worker
 from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
 
 Caller = Any
@@ -37,7 +37,7 @@ def start_worker(sessions: sessionmaker[Session]) -> Iterator[Callable[[], None]
             sessions,
             poll_interval=0.1,
             compute_workers=1,
-            retry=RetryPolicy(multiplier=0.05, max_delay=0.2, jitter=0.05),
+            retry=JobRetryPolicy(multiplier=0.05, max_delay=0.2, jitter=0.05),
         )
         stop = threading.Event()
         thread = threading.Thread(target=worker.run, args=(stop,), name="test-worker")

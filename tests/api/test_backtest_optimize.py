@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.data import DatasetRegistry
 from tradesweep.data.window import window_bars
-from tradesweep.jobs import RetryPolicy, Worker
+from tradesweep.jobs import JobRetryPolicy, Worker
 
 from ..conftest import TRADESWEEP
 from .test_backtest_orchestrator import register_eurusd, wait_done
@@ -49,7 +49,7 @@ def worker(sessions: sessionmaker[Session], eurusd: Path) -> Iterator[None]:
         sessions,
         poll_interval=0.1,
         compute_workers=1,
-        retry=RetryPolicy(max_delay=0.2),
+        retry=JobRetryPolicy(max_delay=0.2),
         # spawn, not the per-process forkserver: a forkserver started by an earlier test keeps
         # the TRADESWEEP_DATA_DIR of its start, and its children read the datasets there
         context=multiprocessing.get_context("spawn"),

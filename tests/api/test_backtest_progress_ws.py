@@ -18,7 +18,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tradesweep.api.ws import progress_token, read_progress_token
-from tradesweep.jobs import RetryPolicy, Worker
+from tradesweep.jobs import JobRetryPolicy, Worker
 
 from .conftest import SECRET
 
@@ -32,7 +32,7 @@ def start_worker(sessions: sessionmaker[Session]) -> Iterator[Callable[[], None]
 
     def start() -> None:
         stop = threading.Event()
-        worker = Worker(sessions, poll_interval=0.1, compute_workers=1, retry=RetryPolicy())
+        worker = Worker(sessions, poll_interval=0.1, compute_workers=1, retry=JobRetryPolicy())
         thread = threading.Thread(target=worker.run, args=(stop,), name="test-worker")
         thread.start()
         stops.append((stop, thread))

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradesweep.notify import RetryPolicy, WebhookDispatcher
+from tradesweep.notify import DeliveryRetryPolicy, WebhookDispatcher
 from tradesweep.store import JobRepository, JobStatus, JobType, OutboxRepository
 from tradesweep.store.types import utcnow
 
@@ -74,7 +74,7 @@ def test_deliveries_list_every_attempt_without_bodies_for_the_owner_only(
     url, _ = receiver
     job_id = finished_job(sessions, acme.tenant_id, url)
     dispatcher = WebhookDispatcher(
-        sessions, allow_private=True, policy=RetryPolicy(schedule=(0.0,), jitter=0.0)
+        sessions, allow_private=True, policy=DeliveryRetryPolicy(schedule=(0.0,), jitter=0.0)
     )
     assert [r.status_code for r in dispatcher.deliver_due()] == [500]
     assert [r.status_code for r in dispatcher.deliver_due()] == [200]

@@ -19,7 +19,7 @@ from standardwebhooks import Webhook
 from typer.testing import CliRunner
 
 from tradesweep.cli.main import app as cli
-from tradesweep.jobs import RetryPolicy, Worker
+from tradesweep.jobs import JobRetryPolicy, Worker
 from tradesweep.notify import WebhookDispatcher, ensure_secret
 from tradesweep.store import Job, JobStatus
 
@@ -47,7 +47,7 @@ def start_worker(sessions: sessionmaker[Session]) -> Iterator[Callable[[], None]
             sessions,
             poll_interval=0.1,
             compute_workers=1,
-            retry=RetryPolicy(multiplier=0.05, max_delay=0.2, jitter=0.05),
+            retry=JobRetryPolicy(multiplier=0.05, max_delay=0.2, jitter=0.05),
         )
         stop = threading.Event()
         thread = threading.Thread(target=worker.run, args=(stop,), name="test-worker")

@@ -21,13 +21,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradesweep.jobs import RetryPolicy, Worker
+from tradesweep.jobs import JobRetryPolicy, Worker
 from tradesweep.store import Job, JobRepository, JobType, TenantRepository
 
 PLUGINS = Path(__file__).parent / "plugins"
 SLOW = str(PLUGINS / "slow" / "slow_probe.py")
 BOOM = str(PLUGINS / "boom" / "boom.py")
-FAST_RETRY = RetryPolicy(multiplier=0.05, max_delay=0.2, jitter=0.05)
+FAST_RETRY = JobRetryPolicy(multiplier=0.05, max_delay=0.2, jitter=0.05)
 
 Sessions = sessionmaker[Session]
 

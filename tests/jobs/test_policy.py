@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from tradesweep.errors import ParameterError, TradesweepError
-from tradesweep.jobs import RetryPolicy
+from tradesweep.jobs import JobRetryPolicy
 from tradesweep.sweep import SweepCancelled
 
 
 def test_default_delays_double_from_two_seconds_plus_up_to_a_second_of_jitter() -> None:
-    policy = RetryPolicy()
+    policy = JobRetryPolicy()
     for attempt, base in ((1, 2.0), (2, 4.0), (3, 8.0)):
         delays = [policy.delay(attempt) for _ in range(200)]
         assert all(base <= d <= base + 1.0 for d in delays), (attempt, min(delays), max(delays))
@@ -19,27 +19,27 @@ def test_default_delays_double_from_two_seconds_plus_up_to_a_second_of_jitter() 
 
 
 def test_without_jitter_the_delays_are_exact_and_capped() -> None:
-    policy = RetryPolicy(jitter=0.0, max_delay=10.0)
+    policy = JobRetryPolicy(jitter=0.0, max_delay=10.0)
     assert [policy.delay(n) for n in (1, 2, 3, 4, 10)] == [2.0, 4.0, 8.0, 10.0, 10.0]
     assert policy.delay(0) == 2.0
 
 
 def test_bad_input_is_not_retried_and_other_errors_are() -> None:
-    assert not RetryPolicy.retryable(ParameterError("unknown parameter 'fsat'"))
-    assert not RetryPolicy.retryable(TradesweepError("bad"))
-    assert not RetryPolicy.retryable(SweepCancelled("cancelled"))
-    assert RetryPolicy.retryable(RuntimeError("boom"))
-    assert RetryPolicy.retryable(MemoryError())
+    assert not JobRetryPolicy.retryable(ParameterError("unknown parameter 'fsat'"))
+    assert not JobRetryPolicy.retryable(TradesweepError("bad"))
+    assert not JobRetryPolicy.retryable(SweepCancelled("cancelled"))
+    assert JobRetryPolicy.retryable(RuntimeError("boom"))
+    assert JobRetryPolicy.retryable(MemoryError())
 
 
 def test_retries_stop_at_max_attempts() -> None:
-    assert RetryPolicy.should_retry(1, 3, retryable=True)
-    assert RetryPolicy.should_retry(2, 3, retryable=True)
-    assert not RetryPolicy.should_retry(3, 3, retryable=True)
-    assert not RetryPolicy.should_retry(1, 3, retryable=False)
+    assert JobRetryPolicy.should_retry(1, 3, retryable=True)
+    assert JobRetryPolicy.should_retry(2, 3, retryable=True)
+    assert not JobRetryPolicy.should_retry(3, 3, retryable=True)
+    assert not JobRetryPolicy.should_retry(1, 3, retryable=False)
 
 
 @pytest.mark.parametrize("field", ["multiplier", "max_delay", "jitter"])
 def test_negative_settings_are_refused(field: str) -> None:
     with pytest.raises(ValueError, match="invalid retry policy"):
-        RetryPolicy(**{field: -1.0})
+        JobRetryPolicy(**{field: -1.0})

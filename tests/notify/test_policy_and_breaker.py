@@ -7,18 +7,18 @@ from datetime import timedelta
 
 import pytest
 
-from tradesweep.notify import BreakerState, CircuitBreaker, RetryPolicy
+from tradesweep.notify import BreakerState, CircuitBreaker, DeliveryRetryPolicy
 
 
 def test_the_default_schedule_spans_more_than_a_day() -> None:
-    policy = RetryPolicy()
+    policy = DeliveryRetryPolicy()
     assert policy.span >= timedelta(hours=24)
     assert policy.max_attempts == len(policy.schedule) + 1 >= 10
     assert list(policy.schedule) == sorted(policy.schedule)  # never shorter than the last wait
 
 
 def test_delays_follow_the_table_stretched_by_jitter_never_shortened() -> None:
-    policy = RetryPolicy(schedule=(5, 30, 120), jitter=0.1)
+    policy = DeliveryRetryPolicy(schedule=(5, 30, 120), jitter=0.1)
     rng = random.Random(7)
     for n, base in enumerate(policy.schedule, start=1):
         for _ in range(50):
@@ -26,7 +26,7 @@ def test_delays_follow_the_table_stretched_by_jitter_never_shortened() -> None:
             assert delay is not None
             assert base <= delay.total_seconds() <= base * 1.1
     assert policy.delay(4, rng) is None
-    assert RetryPolicy(schedule=(5,), jitter=0).delay(1) == timedelta(seconds=5)
+    assert DeliveryRetryPolicy(schedule=(5,), jitter=0).delay(1) == timedelta(seconds=5)
     with pytest.raises(ValueError):
         policy.delay(0)
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradesweep.notify import DeliveryOutcome, HttpTransport, RetryPolicy, WebhookDispatcher
+from tradesweep.notify import DeliveryOutcome, DeliveryRetryPolicy, HttpTransport, WebhookDispatcher
 from tradesweep.notify.ssrf import resolve_destination
 from tradesweep.store import DeliveryStatus, OutboxRepository, WebhookDelivery
 from tradesweep.store.types import utcnow
@@ -133,7 +133,7 @@ def test_a_trickling_receiver_delays_no_one_and_is_attempted_once_per_lease(
     make_delivery: Callable[..., str],
 ) -> None:
     slow, hook = trickler(), receiver(200)
-    policy = RetryPolicy(schedule=(3600,))  # no second attempt within the test
+    policy = DeliveryRetryPolicy(schedule=(3600,))  # no second attempt within the test
 
     def dispatcher() -> WebhookDispatcher:
         transport = HttpTransport(timeout=DEADLINE)
@@ -201,7 +201,7 @@ def test_a_dispatcher_claims_no_more_than_it_can_send_at_once(
             allow_private=True,
             transport=HttpTransport(timeout=DEADLINE),
             concurrency=1,
-            policy=RetryPolicy(schedule=(3600,)),
+            policy=DeliveryRetryPolicy(schedule=(3600,)),
         )
 
     reports: list[Any] = []
@@ -233,7 +233,7 @@ def test_one_tenant_never_holds_every_worker(
         allow_private=True,
         transport=HttpTransport(timeout=DEADLINE),
         concurrency=2,
-        policy=RetryPolicy(schedule=(3600,)),
+        policy=DeliveryRetryPolicy(schedule=(3600,)),
     )
     stop = threading.Event()
     loop = dispatcher.start(stop, poll_interval=0.05)

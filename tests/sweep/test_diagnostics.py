@@ -28,7 +28,7 @@ from tradesweep.sweep.diagnostics import (
     probability_of_backtest_overfitting,
     return_moments,
 )
-from tradesweep.sweep.nb import sharpe_key_nb
+from tradesweep.sweep.diagnostics_nb import sharpe_key_nb
 from tradesweep.sweep.space import ParameterSpace
 
 GAMMA = 0.5772156649015329

@@ -14,7 +14,7 @@ import pytest
 from tradesweep.engine import EngineSettings
 from tradesweep.errors import ParameterError, SettingsError, StrategyError
 from tradesweep.strategies import load_plugin, strategy_class
-from tradesweep.sweep import fused, general
+from tradesweep.sweep import fused, per_combination
 from tradesweep.sweep.evaluate import (
     METRIC_COLUMNS,
     EvaluationResult,
@@ -32,7 +32,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of a few combinations, so that a small sweep reports progress many times."""
     monkeypatch.setattr(fused, "_FIRST_CHUNK_BAR_COMBINATIONS", 1)
     monkeypatch.setattr(fused, "TARGET_CHUNK_SECONDS", 0.0)
-    monkeypatch.setattr(general, "TARGET_CHUNK_SECONDS", 0.0)
+    monkeypatch.setattr(per_combination, "TARGET_CHUNK_SECONDS", 0.0)
 
 
 def test_result_shape_and_columns(googl):
@@ -149,7 +149,7 @@ def test_cancel_before_anything_runs(googl):
 def test_process_pool_matches_in_process(googl, tmp_path, monkeypatch):
     """Two worker processes and a plugin class that only its file can rebuild: the same
     numbers as in this process."""
-    monkeypatch.setattr(general, "POOL_MIN_SECONDS", 0.0)  # however quick the sweep is
+    monkeypatch.setattr(per_combination, "POOL_MIN_SECONDS", 0.0)  # however quick the sweep is
     plugin = tmp_path / "momentum.py"
     plugin.write_text(
         dedent(
@@ -209,4 +209,4 @@ def test_declarative_execution_settings_apply_as_in_a_backtest(googl):
 def test_portable_class_refuses_what_workers_cannot_rebuild():
     local = type("Local", (strategy_class("vwap"),), {"signals": lambda self, bars: None})
     with pytest.raises(StrategyError, match="cannot be sent to worker processes"):
-        general.portable_class(local)
+        per_combination.portable_class(local)

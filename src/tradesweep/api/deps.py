@@ -4,13 +4,18 @@ the limits a submission passes first (:data:`SubmissionLimits`).
 
 The request's transaction (:data:`SessionDep`, shared by authentication and the route)
 commits when the route returns, before the response is sent (``scope="function"``), so a 202
-is only answered for a job that is stored. Dependencies that do no I/O are ``async`` so they
-cost no thread hop.
+is only answered for a job that is stored. The dashboard routes that compute after checking
+the caller (replaying a backtest, validating an uploaded file, planning a sweep) take
+:data:`CallerDep` instead: the same authentication with the same errors, in a transaction of
+its own that ends before the work starts (:data:`PrincipalDep` shares the route's transaction,
+which on SQLite holds the database, and so every other request, until the route returns).
+Dependencies that do no I/O are ``async`` so they cost no thread hop.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import nullcontext
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
@@ -28,6 +33,7 @@ from tradesweep.jsontext import TooDeep, loads
 from tradesweep.observe import bind
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -82,6 +88,30 @@ async def get_principal(principal: Annotated[Principal, Depends(_authenticate)])
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def short_transaction(request: Request, work: Callable[[Session], T]) -> T:
+    """``work(session)`` in one transaction of its own, taking its turn through the app's
+    SQLite write gate when it has one."""
+    state = request.app.state
+    gate = getattr(state, "write_gate", None) or nullcontext()
+    async with gate:
+        return await run_in_threadpool(_run, state.sessions, work)
+
+
+def _run(sessions: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    with sessions.begin() as session:
+        return work(session)
+
+
+async def get_caller(request: Request, settings: SettingsDep) -> Principal:
+    return await short_transaction(
+        request, lambda session: authenticate(session, request, settings.session_secret)
+    )
+
+
+CallerDep = Annotated[Principal, Depends(get_caller)]
+"""The authenticated caller, checked in a short transaction of its own."""
 
 
 async def get_registry(settings: SettingsDep) -> DatasetRegistry:

@@ -17,7 +17,7 @@ Usage::
 from tradesweep.jobs.child import ChildFailure, compute_context
 from tradesweep.jobs.claim import ClaimedJob, claim_next
 from tradesweep.jobs.lease import Lease, LeaseLost, held_by, hold
-from tradesweep.jobs.policy import RetryPolicy
+from tradesweep.jobs.policy import JobRetryPolicy
 from tradesweep.jobs.registration import WorkerIdentity
 from tradesweep.jobs.supervisor import (
     Cancelled,
@@ -37,10 +37,10 @@ __all__ = [
     "Completed",
     "Ending",
     "Failed",
+    "JobRetryPolicy",
     "Lease",
     "LeaseLost",
     "Released",
-    "RetryPolicy",
     "Supervisor",
     "Timings",
     "Worker",

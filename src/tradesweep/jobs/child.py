@@ -117,12 +117,12 @@ def child_main(
 
 
 def failure_of(exc: BaseException) -> ChildFailure:
-    from tradesweep.jobs.policy import RetryPolicy
+    from tradesweep.jobs.policy import JobRetryPolicy
 
     return ChildFailure(
         error_type=type(exc).__name__,
         message=str(exc),
-        retryable=RetryPolicy.retryable(exc),
+        retryable=JobRetryPolicy.retryable(exc),
         traceback="".join(traceback.format_exception(exc)),
     )
 

@@ -20,7 +20,7 @@ from tradesweep.errors import TradesweepError
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class JobRetryPolicy:
     """Backoff between attempts, as data. ``delay(attempt)`` is the wait after failed
     attempt ``attempt`` (1-based)."""
 

@@ -27,7 +27,7 @@ from tradesweep.jobs import finish
 from tradesweep.jobs.child import compute_context, warm_up
 from tradesweep.jobs.claim import ClaimedJob, claim_next
 from tradesweep.jobs.lease import Lease, LeaseLost, hold
-from tradesweep.jobs.policy import RetryPolicy
+from tradesweep.jobs.policy import JobRetryPolicy
 from tradesweep.jobs.registration import WorkerIdentity
 from tradesweep.jobs.supervisor import (
     Cancelled,
@@ -68,7 +68,7 @@ class Worker:
         lease_seconds: float = 30.0,
         poll_interval: float = 1.0,
         heartbeat_seconds: float = 5.0,
-        retry: RetryPolicy | None = None,
+        retry: JobRetryPolicy | None = None,
         cancel_grace: float = 2.0,
         shutdown_grace: float = 5.0,
         compute_workers: int | None = None,
@@ -85,7 +85,7 @@ class Worker:
         self.lease_seconds = float(lease_seconds)
         self.poll_interval = float(poll_interval)
         self.heartbeat_seconds = float(heartbeat_seconds)
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or JobRetryPolicy()
         self.timings = Timings(
             renew_interval=min(1.0, self.lease_seconds / 3),
             cancel_grace=cancel_grace,

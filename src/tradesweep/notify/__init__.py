@@ -17,7 +17,7 @@ from tradesweep.notify.dispatcher import (
     DeliveryReport,
     WebhookDispatcher,
 )
-from tradesweep.notify.policy import DEFAULT_SCHEDULE, RetryPolicy
+from tradesweep.notify.policy import DEFAULT_SCHEDULE, DeliveryRetryPolicy
 from tradesweep.notify.signing import (
     encode_body,
     ensure_secret,
@@ -46,9 +46,9 @@ __all__ = [
     "CircuitBreaker",
     "DeliveryOutcome",
     "DeliveryReport",
+    "DeliveryRetryPolicy",
     "Destination",
     "HttpTransport",
-    "RetryPolicy",
     "SendResult",
     "Transport",
     "UnsafeWebhookURL",

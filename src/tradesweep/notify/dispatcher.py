@@ -19,7 +19,7 @@ A round (:meth:`WebhookDispatcher.deliver_due`):
    is made), so no second dispatcher takes a row while its attempt is still open.
 4. **record** a :class:`~tradesweep.store.WebhookAttempt` for every try, then: 2xx ->
    DELIVERED; 410 -> GONE (no more tries); anything else (other status, timeout, connection
-   error, refused by the guard) -> PENDING again after the :class:`RetryPolicy` delay, or
+   error, refused by the guard) -> PENDING again after the :class:`DeliveryRetryPolicy` delay, or
    FAILED once the attempts are spent.
 """
 
@@ -42,7 +42,7 @@ from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.notify.breaker import BreakerState, CircuitBreaker
-from tradesweep.notify.policy import RetryPolicy
+from tradesweep.notify.policy import DeliveryRetryPolicy
 from tradesweep.notify.signing import encode_body, ensure_secret, signed_headers
 from tradesweep.notify.ssrf import (
     Resolver,
@@ -54,7 +54,7 @@ from tradesweep.notify.ssrf import (
 )
 from tradesweep.notify.transport import HttpTransport, SendResult, Transport
 from tradesweep.observe.logging import bound, get_logger
-from tradesweep.observe.metrics import Metrics
+from tradesweep.observe.prometheus import Metrics
 from tradesweep.store import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from tradesweep.store.types import utcnow
 
@@ -121,7 +121,7 @@ class WebhookDispatcher:
         *,
         clock: Callable[[], datetime] = utcnow,
         transport: Transport | None = None,
-        policy: RetryPolicy | None = None,
+        policy: DeliveryRetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
         resolver: Resolver = system_resolver,
         allow_private: bool | None = None,
@@ -134,7 +134,7 @@ class WebhookDispatcher:
         self.sessions = sessions
         self.clock = clock
         self.transport: Transport = transport or HttpTransport()
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or DeliveryRetryPolicy()
         self.breaker = breaker or CircuitBreaker(clock=clock)
         self.resolver = resolver
         self.allow_private = allow_private_from_env() if allow_private is None else allow_private

@@ -23,7 +23,7 @@ DEFAULT_SCHEDULE: tuple[float, ...] = (
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class DeliveryRetryPolicy:
     """Exponential-ish backoff as a table: after failed attempt ``n`` wait ``schedule[n-1]``
     seconds, stretched by a random 0..``jitter`` fraction (never shortened, so the schedule's
     total is a floor). After ``len(schedule) + 1`` failed attempts the delivery is FAILED.

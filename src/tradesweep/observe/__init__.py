@@ -14,7 +14,7 @@ from tradesweep.observe.logging import (
     get_logger,
     redact,
 )
-from tradesweep.observe.metrics import Metrics, Snapshot
+from tradesweep.observe.prometheus import Metrics, Snapshot
 
 __all__ = [
     "LOG_FORMAT_ENV",

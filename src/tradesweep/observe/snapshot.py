@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradesweep.observe.metrics import Snapshot
+from tradesweep.observe.prometheus import Snapshot
 from tradesweep.store import Job, JobStatus, JobType, SweepRun, WorkerRecord
 from tradesweep.store.jobs import WORKER_FRESH_SECONDS
 from tradesweep.store.types import utcnow
@@ -68,7 +68,7 @@ def read_snapshot(session: Session) -> Snapshot:
 
 
 def snapshot_reader(sessions: sessionmaker[Session]) -> Callable[[], Snapshot]:
-    """A ``snapshot`` callable for :class:`~tradesweep.observe.metrics.Metrics`."""
+    """A ``snapshot`` callable for :class:`~tradesweep.observe.prometheus.Metrics`."""
 
     def read() -> Snapshot:
         with sessions() as session:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tradesweep.errors import SettingsError
-from tradesweep.sweep.nb import cscv_logits_nb
+from tradesweep.sweep.diagnostics_nb import cscv_logits_nb
 
 EULER_GAMMA = 0.5772156649015329
 DEFAULT_BLOCKS = 16

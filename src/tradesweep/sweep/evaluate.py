@@ -7,7 +7,7 @@ Two paths give the same numbers (tested to 1e-9 relative against ``compute_metri
 * ``"fused"`` (:mod:`tradesweep.sweep.fused`): built-ins with a fused form
   (:data:`FUSED_STRATEGIES`); each distinct indicator setting is computed once and one
   parallel numba kernel simulates every combination into running accumulators.
-* ``"general"`` (:mod:`tradesweep.sweep.general`): any strategy; one full backtest per
+* ``"general"`` (:mod:`tradesweep.sweep.per_combination`): any strategy; one full backtest per
   combination in a process pool.
 
 ``path="auto"`` takes the fused path when the strategy has one. Under the ``talib`` indicator
@@ -41,7 +41,7 @@ from tradesweep.metrics.periods import as_utc_index, day_clock
 from tradesweep.metrics.summary import _buy_and_hold_pct as buy_and_hold_pct
 from tradesweep.strategies import Param, Signals, Strategy, strategy_class
 from tradesweep.sweep import fused as fused_
-from tradesweep.sweep import general as general_
+from tradesweep.sweep import per_combination
 from tradesweep.sweep.axes import check_setting_rows, check_setting_value, setting_axes
 from tradesweep.sweep.progress import (
     Cancel,
@@ -248,7 +248,7 @@ def _evaluate_general(
     columns: dict[str, np.ndarray],
     setting_columns: Mapping[str, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
-    ctx = general_.Context(
+    ctx = per_combination.Context(
         bars=bars,
         cls=cls,
         settings=run.settings,
@@ -263,7 +263,7 @@ def _evaluate_general(
     names = list(columns)
     rows = [dict(zip(names, row, strict=True)) for row in zip(*_lists(columns), strict=True)]
     processes = run.workers or max(1, min(os.cpu_count() or 1, len(rows)))
-    return general_.run_general(ctx, rows, run.tracker, processes)
+    return per_combination.run_general(ctx, rows, run.tracker, processes)
 
 
 def _float(value: Any) -> float:

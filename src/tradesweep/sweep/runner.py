@@ -45,7 +45,7 @@ from tradesweep.sweep.diagnostics import (
     return_moments,
 )
 from tradesweep.sweep.evaluate import EvaluationResult, evaluate
-from tradesweep.sweep.general import combination_settings
+from tradesweep.sweep.per_combination import combination_settings
 from tradesweep.sweep.progress import (
     Cancel,
     ProgressCallback,
@@ -76,7 +76,8 @@ MIN_BARS_PER_BLOCK = 2
 class SweepPlan:
     """A spec resolved against its strategy, before any data: the strategy class, the validated
     parameter space and the engine settings (a declarative strategy's execution settings are
-    laid over them per combination, :func:`~tradesweep.sweep.general.combination_settings`)."""
+    laid over them per combination,
+    :func:`~tradesweep.sweep.per_combination.combination_settings`)."""
 
     spec: SweepSpec
     strategy_cls: type[Strategy]

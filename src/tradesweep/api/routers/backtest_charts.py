@@ -20,9 +20,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from tradesweep.api.deps import RegistryDep
+from tradesweep.api.deps import CallerDep, RegistryDep, short_transaction
 from tradesweep.api.openapi import BY_ID
-from tradesweep.api.routers.caller import CallerDep, short_transaction
 from tradesweep.data import DatasetRegistry
 from tradesweep.services.backtest import BacktestReport, BacktestSpec, run_backtest_spec
 from tradesweep.store import BacktestRepository, NotFound

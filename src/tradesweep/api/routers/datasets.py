@@ -27,10 +27,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from tradesweep.api.deps import PrincipalDep, RegistryDep, SettingsDep
+from tradesweep.api.deps import CallerDep, PrincipalDep, RegistryDep, SettingsDep
 from tradesweep.api.errors import UnsupportedMediaType
 from tradesweep.api.openapi import AUTHED, UPLOAD, upload_body
-from tradesweep.api.routers.caller import CallerDep
 from tradesweep.api.uploads import UploadLimits, check_file, unpack
 from tradesweep.data import DatasetInfo, DatasetRegistry
 from tradesweep.data.registry import BUNDLED, Scope

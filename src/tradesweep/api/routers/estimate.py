@@ -11,9 +11,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from tradesweep.api.deps import BodyDep, RegistryDep, SettingsDep, validated
+from tradesweep.api.deps import BodyDep, CallerDep, RegistryDep, SettingsDep, validated
 from tradesweep.api.openapi import BODY, request_body
-from tradesweep.api.routers.caller import CallerDep
 from tradesweep.api.settings import ApiSettings
 from tradesweep.errors import ParameterError
 from tradesweep.services import submit
