@@ -189,6 +189,23 @@ def test_a_constraint_may_use_setting_axes() -> None:
     ]
 
 
+def test_mappings_may_carry_setting_axes_that_are_off_in_the_settings() -> None:
+    """A list of mappings gives the axis in every row: the settings' own value (off here) is
+    never needed; leaving it out of one row is refused, naming the axis."""
+    bars = random_bars(300, seed=5)
+    rows = [{"fast": 10, "slow": 30, "stop_loss": value} for value in (0.01, 0.03)]
+    result = evaluate(bars, "sma_crossover", rows, EngineSettings(), workers=1)
+    assert result.params["stop_loss"].tolist() == [0.01, 0.03]
+    for row, (_, metrics) in zip(rows, result.metrics.iterrows(), strict=True):
+        strategy = get_strategy("sma_crossover", {"fast": 10, "slow": 30})
+        settings = EngineSettings(stop_loss=row["stop_loss"])
+        want = metrics_from_result(run_backtest(bars, strategy.signals(bars), settings), bars)
+        assert metrics["total_return_pct"] == pytest.approx(want["total_return_pct"], rel=RTOL)
+    with pytest.raises(ParameterError, match="some combinations only") as err:
+        evaluate(bars, "sma_crossover", [*rows, {"fast": 10, "slow": 30}], workers=1)
+    assert err.value.details["parameter"] == "stop_loss"
+
+
 @pytest.mark.parametrize(
     ("ranges", "settings", "message"),
     [

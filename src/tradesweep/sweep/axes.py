@@ -86,20 +86,25 @@ def check_setting_value(base: EngineSettings, name: str, value: Any) -> float:
 
 
 def check_setting_rows(base: EngineSettings, columns: Mapping[str, np.ndarray]) -> None:
-    """Every distinct row of setting values as one ``EngineSettings`` (so exclusive pairs
-    such as ``stop_loss`` with a base ``stop_loss_atr`` are refused, naming the setting)."""
-    if not columns:
+    """The setting values of the combinations laid over ``base`` as one ``EngineSettings``, so
+    exclusive pairs such as ``stop_loss`` with a base ``stop_loss_atr`` are refused, naming
+    the setting.
+
+    The first row stands for every row: each value was checked alone
+    (:func:`check_setting_value`), and what is left to check, the exclusive pairs, depends on
+    which settings are set, never on their values (an axis value is a number, never None)."""
+    first = {name: np.asarray(values)[:1].tolist() for name, values in columns.items()}
+    if not first or not all(first.values()):
         return
-    names = list(columns)
-    for row in set(zip(*(np.asarray(c).tolist() for c in columns.values()), strict=True)):
-        try:
-            base.replace(**dict(zip(names, row, strict=True)))
-        except SettingsError as exc:
-            raise ParameterError(
-                f"setting axes {', '.join(names)}: {exc.message}",
-                fix=exc.fix or "change the swept settings",
-                parameter=str(exc.details.get("setting", names[0])),
-            ) from None
+    try:
+        base.replace(**{name: values[0] for name, values in first.items()})
+    except SettingsError as exc:
+        names = list(columns)
+        raise ParameterError(
+            f"setting axes {', '.join(names)}: {exc.message}",
+            fix=exc.fix or "change the swept settings",
+            parameter=str(exc.details.get("setting", names[0])),
+        ) from None
 
 
 def split_row(row: Mapping[str, Any], settings_names: Sequence[str]) -> tuple[dict, dict]:

@@ -385,7 +385,9 @@ def split_settings(
         if not names:
             return rows, {}
         raw = {
-            name: np.array([row.get(name, _setting_default(settings, name)) for row in rows])
+            name: np.array(
+                [row[name] if name in row else _setting_default(settings, name) for row in rows]
+            )
             for name in names
         }
         rest = [{k: v for k, v in row.items() if k not in names} for row in rows]

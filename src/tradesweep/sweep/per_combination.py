@@ -35,6 +35,7 @@ from tradesweep.strategies.declarative import DeclarativeStrategy
 from tradesweep.strategies.declarative.strategy import declarative_class
 from tradesweep.strategies.plugins import MODULE_PREFIX, load_plugin
 from tradesweep.strategies.registry import instantiate
+from tradesweep.sweep.axes import split_row
 from tradesweep.sweep.progress import ProgressTracker
 
 TARGET_CHUNK_SECONDS = 0.25
@@ -78,8 +79,7 @@ def evaluate_one(ctx: Context, params: Mapping[str, Any]) -> tuple[np.ndarray, n
     """One backtest: ``(metric values in ctx.columns order, NaN for null; block statistics
     (3, n_blocks))``."""
     convention = ctx.indicator_convention
-    own = {k: v for k, v in params.items() if k not in ctx.setting_names}
-    axes = {k: params[k] for k in ctx.setting_names}
+    own, axes = split_row(params, ctx.setting_names)
     strategy = instantiate(ctx.cls, own, convention)
     settings = combination_settings(ctx.settings, strategy, axes)
     signals = strategy.signals(ctx.bars)

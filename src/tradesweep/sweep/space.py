@@ -454,7 +454,7 @@ class ParameterSpace:
         if self.setting_names:  # exclusive pairs across axes (stop_loss with stop_loss_atr)
             check_setting_rows(
                 self.settings,
-                {a.name: a.values()[:1] for a in self.axes if a.name in self.setting_names},
+                {a.name: a.values() for a in self.axes if a.name in self.setting_names},
             )
         self.shape: tuple[int, ...] = tuple(a.size for a in self.axes)
         self.grid_size: int = math.prod(self.shape)
