@@ -81,7 +81,7 @@ def _option(field: dataclasses.Field[Any], hint: Any) -> EngineOption:
         switch_to = not field.default
         generic = (
             f"--{dashed}" if switch_to else f"--no-{dashed}",
-            f"{name} {switch_to}: {help_text}",
+            f"Set {name} to {str(switch_to).lower()}. {help_text}",
         )
         flag, help_text = _SWITCHES.get(name, generic)
         option = typer.Option(flag, help=help_text, rich_help_panel=ENGINE_PANEL)
