@@ -78,7 +78,7 @@ def test_the_table_itself_is_valid() -> None:
 
 
 def test_keys_labels_and_null_reasons_come_from_the_table() -> None:
-    assert KEYS == tuple(m.key for m in METRICS if m.source == "backtest")
+    assert tuple(m.key for m in METRICS if m.source == "backtest") == KEYS
     assert dict(LABELS) == {m.key: m.label for m in METRICS}
     assert dict(NULL_REASONS) == {m.key: m.null_reason for m in METRICS if m.null_reason}
     assert set(OBJECTIVES) <= {m.key for m in METRICS}

@@ -31,7 +31,7 @@ def test_every_stored_metric_has_a_model_column_and_every_metric_column_a_row() 
 
 
 def test_the_metric_columns_are_the_stored_keys_in_table_order() -> None:
-    assert METRIC_COLUMNS == tuple(k for k in KEYS if k in STORED)
+    assert tuple(k for k in KEYS if k in STORED) == METRIC_COLUMNS
 
 
 def test_every_stored_metric_has_a_column_after_the_migrations(
