@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal, get_args
 
 Unit = Literal["date", "text", "count", "rate", "pct", "money", "ratio", "days", "number"]
@@ -50,7 +51,14 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 @dataclass(frozen=True, slots=True)
 class Metric:
-    """One metric. ``decimals`` None means up to six significant digits."""
+    """One metric.
+
+    ``decimals``: digits after the point (None: up to six significant digits); ``signed``: a
+    positive value is written with ``+``; ``anchor``: the ``<a id>`` of its formula in
+    ``docs/metrics.md``; ``null_reason``: why it can be null (None: never null); ``shown_in``:
+    the short lists it is in; ``alias``: another name of the key in API rows; ``stored``: it
+    has a column in ``sweep_results``.
+    """
 
     key: str
     label: str
@@ -96,7 +104,7 @@ def validate_table(rows: Iterable[Metric]) -> tuple[Metric, ...]:
         if problems:
             raise MetricTableError(
                 f"metric table row {row.key!r}: {'; '.join(problems)} "
-                "(see tradesweep.metrics.table: how to add a metric)"
+                "(see docs/metrics.md, Adding a metric)"
             )
     clash = sorted(set(labels) & set(names))
     if clash:
@@ -223,7 +231,9 @@ METRICS: tuple[Metric, ...] = validate_table((
 # fmt: on
 """Every metric, in display order: the keys of ``compute_metrics`` first, then ``score``."""
 
-BY_NAME = {name: row for row in METRICS for name in (row.key, row.alias) if name is not None}
+BY_NAME = MappingProxyType(
+    {name: row for row in METRICS for name in (row.key, row.alias) if name is not None}
+)
 """Each row by its key and by its alias."""
 
 
