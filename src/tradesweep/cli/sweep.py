@@ -25,7 +25,7 @@ from rich.text import Text
 
 from tradesweep.cli import backtest as backtest_cli
 from tradesweep.errors import ParameterError
-from tradesweep.metrics.names import keys_shown_in
+from tradesweep.metrics.names import OBJECTIVES, keys_shown_in
 from tradesweep.reports.format import format_metric
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ MinTradesOpt = Annotated[
 ObjectiveOpt = Annotated[
     str,
     typer.Option(
-        help="score, sharpe_ratio, sortino_ratio, calmar_ratio, total_return_pct or profit_factor.",
+        help="What ranks the results: " + ", ".join(OBJECTIVES) + ".",
         rich_help_panel=_SEARCH,
     ),
 ]
