@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from tradesweep.metrics import KEYS
+from tradesweep.metrics.table import METRICS, Metric
 from tradesweep.reports import format_metric, format_time, metric_tone
 
 
@@ -23,6 +24,8 @@ from tradesweep.reports import format_metric, format_time, metric_tone
         ("periods_per_year", 8760.0, "8,760"),
         ("max_drawdown_duration_days", 783.0, "783.0"),
         ("avg_trade_duration", "34.4 days", "34.4 days"),
+        ("score", 0.51234, "0.512"),
+        ("annualized_return", 7.0, "+7.00"),
         ("profit_factor", None, "n/a"),
         ("start", "2009-05-22T00:00:00+00:00", "2009-05-22"),
         ("end", "2017-01-01T22:00:00+00:00", "2017-01-01 22:00"),
@@ -60,6 +63,16 @@ def test_final_equity_tone_needs_the_initial_cash() -> None:
 def test_every_metric_formats() -> None:
     for key in KEYS:
         assert format_metric(key, None) == "n/a"
+
+
+@pytest.mark.parametrize("row", [m for m in METRICS if m.unit not in ("date", "text")])
+def test_numbers_follow_their_row_of_the_metric_table(row: Metric) -> None:
+    text = format_metric(row.key, 1234.5)
+    digits = len(text.split(".")[1]) if "." in text else 0
+    assert digits == (row.decimals if row.decimals is not None else 1)
+    assert text.startswith("+") == row.signed
+    assert "1,234" in text
+    assert metric_tone(row.key, -5.0, initial_cash=10.0) == (None if row.tone == "none" else "loss")
 
 
 def test_format_time_converts_to_utc() -> None:

@@ -1,10 +1,11 @@
-"""GET /api/v1/catalog: metric labels, objectives, presets and engine settings."""
+"""GET /api/v1/catalog: the metric table, objectives, presets and engine settings."""
 
 from __future__ import annotations
 
 import httpx
 
 from tradesweep.metrics.names import KEYS, OBJECTIVES
+from tradesweep.metrics.table import METRICS
 
 
 def test_catalog_labels_every_metric_and_lists_presets_and_settings(
@@ -18,6 +19,19 @@ def test_catalog_labels_every_metric_and_lists_presets_and_settings(
     assert metrics["total_return_pct"]["label"] == "Total return [%]"
     assert metrics["profit_factor"]["null_reason"].startswith("no trades")
     assert metrics["bars"]["null_reason"] is None
+    assert {k: metrics["total_return_pct"][k] for k in ("unit", "tone", "decimals", "signed")} == {
+        "unit": "pct",
+        "tone": "sign",
+        "decimals": 2,
+        "signed": True,
+    }
+    assert metrics["total_return_pct"]["doc"] == "docs/metrics.md#total_return_pct"
+    assert metrics["annualized_return_pct"]["alias"] == "annualized_return"
+    for row in METRICS:  # the whole table, field by field
+        served = metrics[row.key]
+        assert served["label"] == row.label and served["unit"] == row.unit
+        assert served["tone"] == row.tone and served["decimals"] == row.decimals
+        assert served["doc"] == row.doc and served["null_reason"] == row.null_reason
     assert body["objectives"] == list(OBJECTIVES)
     presets = {p["name"]: p for p in body["presets"]}
     assert presets["standard"]["settings"]["fees"] == 0.001

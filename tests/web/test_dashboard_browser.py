@@ -27,6 +27,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from tradesweep.data import DatasetRegistry, synthetic_bars
+from tradesweep.metrics.table import BY_NAME
 
 from ..servers import free_port
 
@@ -302,6 +303,14 @@ def test_sweep_live_to_100_percent_then_table_heatmap_and_a_rows_backtest(ui: Se
     sort.press("Enter")  # keyboard works too
     up = _numbers(cells.all_inner_texts())
     assert up == sorted(up)
+    # written and coloured as the catalog's metric table says (tone rule, sign, decimals)
+    classes = cells.evaluate_all("cells => cells.map((c) => c.className)")
+    for text, value, cls in zip(cells.all_inner_texts(), up, classes, strict=True):
+        assert ("gain" in cls, "loss" in cls) == (value > 0, value < 0), (text, cls)
+        assert text.startswith("+") == (value > 0) and text.endswith(" %"), text
+    sharpe = BY_NAME["sharpe_ratio"]
+    for text in page.locator('td[data-col="sharpe_ratio"]').all_inner_texts():
+        assert text == "—" or re.fullmatch(rf"−?[\d,]+\.\d{{{sharpe.decimals}}}", text), text
     expect(page.locator('th[aria-sort="ascending"]')).to_contain_text("Total return")
 
     page.get_by_role("tab", name="Heatmap").click()

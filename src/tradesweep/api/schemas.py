@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradesweep.metrics.names import ALIASES
+from tradesweep.metrics.table import METRICS
 from tradesweep.metrics.trades import format_duration
 from tradesweep.services.submit import Submission, strategy_type_of
 from tradesweep.store import (
@@ -27,20 +29,9 @@ from tradesweep.store import (
 from tradesweep.store.models import TRADE_FIELDS
 
 API = "/api/v1"
-BEST_METRICS: tuple[str, ...] = (
-    "score",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "total_return_pct",
-    "annualized_return",
-    "max_drawdown_pct",
-    "win_rate_pct",
-    "profit_factor",
-    "total_trades",
-    "trades_per_month",
-    "avg_trade_duration",
-)
-"""The metrics of each ``/best`` row (``annualized_return`` is ``annualized_return_pct``)."""
+BEST_METRICS: tuple[str, ...] = tuple(m.alias or m.key for m in METRICS if "best_api" in m.shown_in)
+"""The metrics of each ``/best`` row: the ``best_api`` rows of the metric table, by alias where
+they have one (``annualized_return`` is ``annualized_return_pct``)."""
 
 
 class ErrorOut(BaseModel):
@@ -189,7 +180,7 @@ class ResultRowOut(BaseModel):
             if name in params:
                 extra[f"{name}_period"] = params[name]
         for key in metrics:
-            column = "annualized_return_pct" if key == "annualized_return" else key
+            column = ALIASES.get(key, key)
             extra[key] = _plain(getattr(row, column))
         if "avg_trade_duration" in extra and extra["avg_trade_duration"] is None:
             extra["avg_trade_duration"] = _duration_text(row.avg_trade_duration_days)

@@ -25,6 +25,7 @@ from rich.text import Text
 from tradesweep.cli import backtest as backtest_cli
 from tradesweep.cli.engine_options import with_engine_options
 from tradesweep.errors import ParameterError
+from tradesweep.metrics.names import OBJECTIVES, keys_shown_in
 from tradesweep.reports.format import format_metric
 
 if TYPE_CHECKING:
@@ -34,13 +35,7 @@ if TYPE_CHECKING:
 
 _SEARCH = "Search and ranking"
 _OUTPUT = "Output"
-_TABLE_METRICS = (
-    "sharpe_ratio",
-    "total_return_pct",
-    "max_drawdown_pct",
-    "total_trades",
-    "win_rate_pct",
-)
+_TABLE_METRICS = keys_shown_in("sweep_summary")
 
 DataOpt = Annotated[
     str, typer.Option("--data", "-d", help="Registered ticker (GOOGL) or CSV/Parquet file.")
@@ -90,7 +85,7 @@ MinTradesOpt = Annotated[
 ObjectiveOpt = Annotated[
     str,
     typer.Option(
-        help="score, sharpe_ratio, sortino_ratio, calmar_ratio, total_return_pct or profit_factor.",
+        help="What ranks the results: " + ", ".join(OBJECTIVES) + ".",
         rich_help_panel=_SEARCH,
     ),
 ]

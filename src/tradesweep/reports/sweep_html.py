@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tradesweep.errors import ParameterError
+from tradesweep.metrics.names import keys_shown_in
 from tradesweep.reports.format import MISSING, format_metric, format_time, metric_tone
 
 if TYPE_CHECKING:
@@ -30,15 +31,7 @@ if TYPE_CHECKING:
     from tradesweep.sweep.walkforward import WalkForwardResult
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
-_TABLE_METRICS = (
-    "sharpe_ratio",
-    "total_return_pct",
-    "annualized_return_pct",
-    "max_drawdown_pct",
-    "total_trades",
-    "win_rate_pct",
-    "profit_factor",
-)
+_TABLE_METRICS = keys_shown_in("sweep_report")
 _WINNER = "#111"
 
 

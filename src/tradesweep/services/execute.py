@@ -32,6 +32,7 @@ import pandas as pd
 from tradesweep.data import DatasetRegistry, load
 from tradesweep.data.window import window_bars
 from tradesweep.errors import TradesweepError
+from tradesweep.metrics.names import keys_shown_in
 from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
 from tradesweep.sweep.progress import Cancel, ProgressCallback
 from tradesweep.sweep.runner import plan_sweep, sweep_bars
@@ -40,13 +41,7 @@ from tradesweep.sweep.walkforward import WalkForwardSpec, run_walkforward
 
 JOB_TYPES: tuple[str, ...] = ("backtest", "sweep", "walkforward")
 """The values of ``tradesweep.store.JobType`` this module runs."""
-BEST_METRICS: tuple[str, ...] = (
-    "sharpe_ratio",
-    "total_return_pct",
-    "max_drawdown_pct",
-    "total_trades",
-    "win_rate_pct",
-)
+BEST_METRICS: tuple[str, ...] = keys_shown_in("sweep_summary")
 """The metrics of the top row copied into a sweep job's ``result["best"]``."""
 TICKER_LENGTH = 40
 """Width of the ``ticker`` columns of the store."""

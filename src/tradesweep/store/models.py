@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from tradesweep.metrics.table import METRICS
 from tradesweep.store.types import BigIntPK, JSONType, UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
@@ -197,7 +198,8 @@ class SweepResultRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
     rank: Mapped[int | None] = mapped_column(Integer)
     below_min_trades: Mapped[bool] = mapped_column(Boolean, default=False)
-    # metric columns: one per key of tradesweep.metrics.KEYS, same name, same order
+    # metric columns: one per stored row of tradesweep.metrics.table.METRICS, same name, same
+    # order; the type follows the unit (date: datetime, count: int, text: str, else float)
     start: Mapped[datetime | None]
     end: Mapped[datetime | None]
     bars: Mapped[int | None] = mapped_column(Integer)
@@ -350,23 +352,24 @@ class WebhookAttempt(Base):
     duration_ms: Mapped[float | None] = mapped_column(Float)
 
 
-METRIC_COLUMNS: tuple[str, ...] = tuple(
-    c.name
-    for c in SweepResultRow.__table__.columns
-    if c.name
-    not in {
-        "id",
-        "sweep_run_id",
-        "ticker",
-        "strategy",
-        "grid_index",
-        "params",
-        "score",
-        "rank",
-        "below_min_trades",
-    }
+RESULT_FIELDS: tuple[str, ...] = (
+    "id",
+    "sweep_run_id",
+    "ticker",
+    "strategy",
+    "grid_index",
+    "params",
+    "rank",
+    "below_min_trades",
 )
-"""The metric columns of ``sweep_results``; equal to ``tradesweep.metrics.KEYS`` (tested)."""
+"""The columns of ``sweep_results`` that are not metrics; every other column is a stored row of
+the metric table (``score`` and :data:`METRIC_COLUMNS`), which the tests check both ways."""
+
+METRIC_COLUMNS: tuple[str, ...] = tuple(
+    m.key for m in METRICS if m.stored and m.source == "backtest"
+)
+"""The columns of ``sweep_results`` that hold the metrics of ``compute_metrics``: the stored
+``backtest`` rows of :data:`tradesweep.metrics.table.METRICS`, in table order."""
 
 TRADE_FIELDS: tuple[str, ...] = (
     "entry_idx",

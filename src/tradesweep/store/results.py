@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from tradesweep.metrics.table import METRICS
 from tradesweep.store.models import (
     METRIC_COLUMNS,
     TRADE_FIELDS,
@@ -23,7 +24,8 @@ from tradesweep.store.models import (
 from tradesweep.store.pagination import Page, decode_cursor, encode_cursor
 from tradesweep.store.types import utcnow
 
-_TIME_METRICS = frozenset({"start", "end"})
+_TIME_METRICS = frozenset(m.key for m in METRICS if m.unit == "date")
+_NOT_STORED = frozenset(m.key for m in METRICS if not m.stored)
 
 
 class SweepResultRepository:
@@ -183,11 +185,12 @@ class BacktestRepository:
 
 def _result_record(run: SweepRun, row: Mapping[str, Any]) -> dict[str, Any]:
     metrics = row.get("metrics") or {}
-    unknown = set(metrics) - set(METRIC_COLUMNS)
+    unknown = set(metrics) - set(METRIC_COLUMNS) - _NOT_STORED
     if unknown:
         raise ValueError(
-            f"metrics {sorted(unknown)} have no column in sweep_results; add them to "
-            "tradesweep.store.models.SweepResultRow and a migration"
+            f"metrics {sorted(unknown)} have no column in sweep_results; add them to the metric "
+            "table (tradesweep.metrics.table), tradesweep.store.models.SweepResultRow and a "
+            "migration"
         )
     record: dict[str, Any] = {
         "sweep_run_id": run.id,

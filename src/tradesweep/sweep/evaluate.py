@@ -39,6 +39,7 @@ from tradesweep.indicators.convention import (
 from tradesweep.metrics import KEYS, infer_periods_per_year
 from tradesweep.metrics.periods import as_utc_index, day_clock
 from tradesweep.metrics.summary import _buy_and_hold_pct as buy_and_hold_pct
+from tradesweep.metrics.table import METRICS
 from tradesweep.strategies import Param, Signals, Strategy, strategy_class
 from tradesweep.sweep import fused as fused_
 from tradesweep.sweep import per_combination
@@ -51,7 +52,7 @@ from tradesweep.sweep.progress import (
     SweepCancelled,
 )
 
-TEXT_KEYS = ("start", "end", "avg_trade_duration")
+TEXT_KEYS = tuple(m.key for m in METRICS if m.source == "backtest" and m.unit in ("date", "text"))
 METRIC_COLUMNS: tuple[str, ...] = tuple(key for key in KEYS if key not in TEXT_KEYS)
 """The columns of :attr:`EvaluationResult.metrics`: every key of ``compute_metrics`` except
 the text ones (the same for all combinations, or ``avg_trade_duration_days`` as text)."""

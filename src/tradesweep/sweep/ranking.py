@@ -15,16 +15,8 @@ import numpy as np
 import pandas as pd
 
 from tradesweep.errors import SettingsError
+from tradesweep.metrics.names import OBJECTIVES
 
-OBJECTIVES: tuple[str, ...] = (
-    "score",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "calmar_ratio",
-    "total_return_pct",
-    "profit_factor",
-    "win_rate_pct",
-)
 SCORE_TRADES_REF = 30
 SCORE_INPUTS: tuple[str, ...] = ("sharpe_ratio", "max_drawdown_pct", "total_trades")
 

@@ -1,5 +1,6 @@
-"""What clients need to label and fill in what the rest of the API returns and accepts: metric
-keys with their display labels and null reasons, the objectives, the built-in settings
+"""What clients need to label and fill in what the rest of the API returns and accepts: the
+metric table (key, label, unit, tone rule, decimals, where its formula is written, null
+reason; clients format metric values from it), the objectives, the built-in settings
 presets, the engine settings with their defaults and choices, and the names of the codes a
 stored trade carries (side, exit reason)."""
 
@@ -16,16 +17,42 @@ from tradesweep.api.deps import PrincipalDep
 from tradesweep.api.openapi import AUTHED
 from tradesweep.engine import EngineSettings
 from tradesweep.engine.enums import EXIT_REASON_NAMES, Side
-from tradesweep.metrics.names import KEYS, LABELS, NULL_REASONS, OBJECTIVES
+from tradesweep.metrics.names import OBJECTIVES
+from tradesweep.metrics.table import METRICS, Metric
 from tradesweep.sweep.preset import builtin_presets, load_preset
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"], responses=AUTHED)
 
 
 class MetricOut(BaseModel):
+    """One row of the metric table (``tradesweep.metrics.table``)."""
+
     key: str = Field(description="snake_case, unit in the name (total_return_pct)")
     label: str = Field(description="for display only")
+    unit: str = Field(description="date, text, count, rate, pct, money, ratio, days or number")
+    tone: str = Field(
+        description="when a value is a gain or a loss: sign (above/below 0), above_one, "
+        "above_cash (above/below the initial cash) or none"
+    )
+    decimals: int | None = Field(description="digits after the point; null: 6 significant")
+    signed: bool = Field(description="a positive value is written with a +")
+    doc: str = Field(description="where the formula is written: docs/metrics.md#<anchor>")
+    alias: str | None = Field(description="another name of the key in API rows, or null")
     null_reason: str | None = Field(description="why it can be null; null: never null")
+
+    @classmethod
+    def of(cls, m: Metric) -> MetricOut:
+        return cls(
+            key=m.key,
+            label=m.label,
+            unit=m.unit,
+            tone=m.tone,
+            decimals=m.decimals,
+            signed=m.signed,
+            doc=m.doc,
+            alias=m.alias,
+            null_reason=m.null_reason,
+        )
 
 
 class PresetOut(BaseModel):
@@ -86,10 +113,7 @@ def _settings() -> list[SettingOut]:
 def catalog(_principal: PrincipalDep) -> CatalogOut:
     presets = [load_preset(name) for name in builtin_presets()]
     return CatalogOut(
-        metrics=[
-            MetricOut(key=key, label=LABELS[key], null_reason=NULL_REASONS.get(key))
-            for key in (*KEYS, "score")
-        ],
+        metrics=[MetricOut.of(m) for m in METRICS],
         objectives=list(OBJECTIVES),
         presets=[
             PresetOut(

@@ -80,30 +80,42 @@ export function ago(iso) {
   return `${Math.round(seconds / 86400)} d ago`;
 }
 
-const CASH = new Set(["final_equity", "avg_win", "avg_loss", "largest_win", "largest_loss", "total_fees"]);
-const INTS = new Set(["bars", "total_trades", "stop_and_target_same_bar", "periods_per_year"]);
-const UNSIGNED_PCT = new Set(["win_rate_pct", "exposure_pct", "annualized_volatility_pct"]);
+/** 252 / 8,760 / 252.25: up to six significant digits. */
+function significant(v) {
+  return new Intl.NumberFormat("en-US", { maximumSignificantDigits: 6 }).format(v).replace("-", MINUS);
+}
+
+/** "gain" / "loss" / "" as the catalog row's tone rule reads the value. */
+function toneOf(row, v, cash) {
+  if (row.tone === "sign") return tone(v);
+  if (row.tone === "above_one") return tone(v, 1);
+  if (row.tone === "above_cash" && isNum(cash)) return tone(v, cash);
+  return "";
+}
 
 /**
- * A metric value formatted by its key (keys carry their unit: *_pct is percent, *_days days):
- * {text, cls}. `cls` colours gains and losses.
+ * A metric value formatted as its row of the catalog's metric table says (unit, decimals,
+ * sign, tone rule), so the dashboard writes what the reports write: {text, cls}. `cls`
+ * colours gains and losses. `cat` is the loaded catalog (state.js); `cash` the initial cash,
+ * for final equity.
  */
-export function metric(key, value) {
+export function metric(cat, key, value, { cash } = {}) {
   if (value === null || value === undefined) return { text: DASH, cls: "" };
-  if (key === "start" || key === "end") return { text: barTime(value), cls: "" };
+  const row = cat.metricRows[key];
+  if (row && row.unit === "date") return { text: barTime(value), cls: "" };
   if (typeof value === "string") return { text: value, cls: "" };
   if (typeof value === "boolean") return { text: value ? "yes" : "no", cls: "" };
-  if (key === "annualized_return" || key.endsWith("_pct")) {
-    if (UNSIGNED_PCT.has(key)) return { text: pct(value, { signed: false }), cls: "" };
-    return { text: pct(value), cls: tone(value) };
+  if (!row) return { text: num(value, 2), cls: "" };
+  const digits = row.decimals;
+  let text;
+  if (row.unit === "count") text = int(value);
+  else if (row.unit === "pct") text = pct(value, { digits: digits ?? 2, signed: row.signed });
+  else {
+    text = digits === null ? significant(value) : num(value, digits);
+    if (row.signed && value > 0 && text !== num(0, digits ?? 0)) text = `+${text}`;
+    if (row.unit === "days") text = `${text} d`;
   }
-  if (INTS.has(key)) return { text: int(value), cls: "" };
-  if (key.endsWith("_days")) return { text: `${num(value, 1)} d`, cls: "" };
-  if (CASH.has(key)) return { text: num(value, 2), cls: key === "total_fees" || key === "final_equity" ? "" : tone(value) };
-  if (key === "profit_factor") return { text: num(value, 2), cls: tone(value, 1) };
-  if (key === "trades_per_month") return { text: num(value, 2), cls: "" };
-  if (key === "final_equity") return { text: num(value, 2), cls: "" };
-  return { text: num(value, key === "score" || key.endsWith("_ratio") ? 3 : 2), cls: tone(value) };
+  return { text, cls: toneOf(row, value, cash) };
 }
 
 /** A setting fraction as a percent: 0.001 -> "0.1 %". */

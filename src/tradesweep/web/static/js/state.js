@@ -33,7 +33,9 @@ function once(key, load) {
 export function catalog() {
   return once("catalog", async () => {
     const body = await api("/api/v1/catalog");
-    body.labels = Object.fromEntries(body.metrics.map((m) => [m.key, m.label]));
+    // each row of the metric table by its key and by its alias (format.js formats from it)
+    body.metricRows = Object.fromEntries(body.metrics.flatMap((m) => (m.alias ? [[m.key, m], [m.alias, m]] : [[m.key, m]])));
+    body.labels = Object.fromEntries(Object.entries(body.metricRows).map(([name, m]) => [name, m.label]));
     body.nullReasons = Object.fromEntries(body.metrics.map((m) => [m.key, m.null_reason]));
     return body;
   });
@@ -53,6 +55,5 @@ export function forgetDatasets() {
 
 /** The display label of a metric key (the key itself when unknown). */
 export function label(cat, key) {
-  if (key === "annualized_return") return cat.labels.annualized_return_pct || key;
   return cat.labels[key] || key;
 }

@@ -65,7 +65,7 @@ function tradesTable(trades) {
 /** Every metric with its label, in two side-by-side tables on wide screens. */
 function metricsTable(metrics, cat) {
   const rows = cat.metrics.filter((m) => m.key in metrics && m.key !== "score").map((m) => {
-    const f = metric(m.key, metrics[m.key]);
+    const f = metric(cat, m.key, metrics[m.key]);
     const why = metrics[m.key] === null && m.null_reason ? `undefined: ${m.null_reason}` : null;
     return h("tr", {}, h("th", { scope: "row" }, m.label), h("td", { class: `num ${f.cls}`, title: why }, f.text));
   });
@@ -106,7 +106,7 @@ export async function render(main, { params }) {
   const priceChart = h("div", { class: "chart tall", id: "price-chart", role: "img", "aria-label": `Price of ${run.ticker} with the entries and exits of the trades` });
   const equityChart = h("div", { class: "chart", id: "equity-chart", role: "img", "aria-label": "Equity and drawdown over time" });
   const headline = HEADLINE.filter((k) => k in m).map((k) => {
-    const f = metric(k, m[k]);
+    const f = metric(cat, k, m[k]);
     return stat(label(cat, k), f.text, f.cls);
   });
   add(main, 

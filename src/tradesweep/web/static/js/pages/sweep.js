@@ -91,7 +91,7 @@ function winnerCard(run, best, cat) {
       h("div", {}, h("h2", { id: "winner-title" }, "Winner (rank 1)"), h("div", {}, Object.entries(best.parameters).map(([k, v]) => h("span", { class: "chip" }, `${k} = ${v}`)))),
       h("button", { type: "button", "data-action": "winner-backtest", onclick: (e) => openBacktest(run, best.parameters, e.currentTarget) }, "Open its backtest")),
     h("div", { class: "stats", style: "margin:0" }, show.map((key) => {
-      const m = metric(key, best[key]);
+      const m = metric(cat, key, best[key]);
       return stat(label(cat, key), m.text, m.cls);
     })),
   );
@@ -118,7 +118,7 @@ function columnsFor(run, rows, cat) {
   const keys = cat.metrics.map((m) => m.key).filter((k) => k in first && !RUN_LEVEL.has(k));
   const ordered = ["score", ...keys.filter((k) => k !== "score")];
   for (const key of ordered) {
-    columns.push({ key, label: label(cat, key), num: true, title: cat.nullReasons[key] ? `null when: ${cat.nullReasons[key]}` : null, render: (r) => metric(key, r[key]) });
+    columns.push({ key, label: label(cat, key), num: true, title: cat.nullReasons[key] ? `null when: ${cat.nullReasons[key]}` : null, render: (r) => metric(cat, key, r[key]) });
   }
   return columns;
 }

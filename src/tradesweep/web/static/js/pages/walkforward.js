@@ -3,7 +3,7 @@
 // progress is followed here.
 
 import { h, add, clear, fill, field, stat } from "../dom.js";
-import { barTime, int, isNum, metric, num, params as paramText, pct, tone } from "../format.js";
+import { barTime, int, isNum, metric, num, params as paramText } from "../format.js";
 import { followJob } from "../live.js";
 import { catalog as loadCatalog, label } from "../state.js";
 import { isVsOos, purge } from "../charts.js";
@@ -34,24 +34,28 @@ function report(main, job, cat) {
     { key: "train", label: "Training bars", value: (w) => w.train.start, render: (w) => `${barTime(w.train.start)} → ${barTime(w.train.end)} (${int(w.train.bars)})` },
     { key: "test", label: "Test bars", value: (w) => w.test.start, render: (w) => `${barTime(w.test.start)} → ${barTime(w.test.end)} (${int(w.test.bars)})` },
     { key: "params", label: "Chosen parameters", sortable: false, render: (w) => (w.params ? paramText(w.params) : h("span", { class: "muted", title: w.note || "" }, "none: stayed in cash")) },
-    { key: "is_ret", label: "In-sample CAGR", num: true, value: (w) => w.is.annualized_return_pct, render: (w) => metric("annualized_return_pct", w.is.annualized_return_pct) },
-    { key: "oos_ret", label: "Out-of-sample CAGR", num: true, value: (w) => w.oos.annualized_return_pct, render: (w) => metric("annualized_return_pct", w.oos.annualized_return_pct) },
-    { key: "is_sharpe", label: "In-sample Sharpe", num: true, value: (w) => w.is.sharpe_ratio, render: (w) => metric("sharpe_ratio", w.is.sharpe_ratio) },
-    { key: "oos_sharpe", label: "Out-of-sample Sharpe", num: true, value: (w) => w.oos.sharpe_ratio, render: (w) => metric("sharpe_ratio", w.oos.sharpe_ratio) },
-    { key: "oos_trades", label: "Test trades", num: true, value: (w) => w.oos.total_trades, render: (w) => metric("total_trades", w.oos.total_trades) },
+    { key: "is_ret", label: "In-sample CAGR", num: true, value: (w) => w.is.annualized_return_pct, render: (w) => metric(cat, "annualized_return_pct", w.is.annualized_return_pct) },
+    { key: "oos_ret", label: "Out-of-sample CAGR", num: true, value: (w) => w.oos.annualized_return_pct, render: (w) => metric(cat, "annualized_return_pct", w.oos.annualized_return_pct) },
+    { key: "is_sharpe", label: "In-sample Sharpe", num: true, value: (w) => w.is.sharpe_ratio, render: (w) => metric(cat, "sharpe_ratio", w.is.sharpe_ratio) },
+    { key: "oos_sharpe", label: "Out-of-sample Sharpe", num: true, value: (w) => w.oos.sharpe_ratio, render: (w) => metric(cat, "sharpe_ratio", w.oos.sharpe_ratio) },
+    { key: "oos_trades", label: "Test trades", num: true, value: (w) => w.oos.total_trades, render: (w) => metric(cat, "total_trades", w.oos.total_trades) },
   ];
+  const tile = (title, key, value) => {
+    const f = metric(cat, key, value);
+    return stat(title, f.text, f.cls);
+  };
   const oosRows = cat.metrics.filter((m) => m.key in oos).map((m) => {
-    const f = metric(m.key, oos[m.key]);
+    const f = metric(cat, m.key, oos[m.key]);
     return h("tr", {}, h("th", { scope: "row" }, m.label), h("td", { class: `num ${f.cls}` }, f.text));
   });
   add(main, 
     pageHead(`${job.ticker} · walk-forward`, `${spec.strategy || ""} · ${windows.length} windows of ${int((job.parameters || {}).train_bars)} training and ${int((job.parameters || {}).test_bars)} test bars`, h("a", { class: "button secondary", href: `#/jobs/${job.job_id}` }, "Job")),
     h("div", { class: "stats" },
       stat("Walk-forward efficiency", isNum(e.value) ? num(e.value, 2) : "—", effTone, e.reason || "out-of-sample CAGR / in-sample CAGR"),
-      stat("Out-of-sample CAGR", pct(e.oos_annualized_return_pct), tone(e.oos_annualized_return_pct)),
-      stat("In-sample CAGR", pct(e.is_annualized_return_pct), tone(e.is_annualized_return_pct)),
-      stat("Out-of-sample Sharpe", metric("sharpe_ratio", oos.sharpe_ratio).text, tone(oos.sharpe_ratio)),
-      stat("Out-of-sample max drawdown", pct(oos.max_drawdown_pct), tone(oos.max_drawdown_pct)),
+      tile("Out-of-sample CAGR", "annualized_return_pct", e.oos_annualized_return_pct),
+      tile("In-sample CAGR", "annualized_return_pct", e.is_annualized_return_pct),
+      tile("Out-of-sample Sharpe", "sharpe_ratio", oos.sharpe_ratio),
+      tile("Out-of-sample max drawdown", "max_drawdown_pct", oos.max_drawdown_pct),
       stat("Unused bars", int(r.unused_bars))),
     h("p", { class: "muted small" }, "Efficiency near 1: the out-of-sample result keeps what the training windows promised; near 0 or below: the fitted edge does not survive unseen data.", e.reason ? ` Here: ${e.reason}.` : ""),
     h("section", { class: "card" }, h("h2", {}, "In-sample vs out-of-sample"), h("div", { class: "chart-controls" }, field({ label: "Metric", control: which, name: "wf_metric" })), chart),
