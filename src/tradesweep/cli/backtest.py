@@ -258,7 +258,8 @@ def backtest(
     """
     from tradesweep.engine import EngineSettings
     from tradesweep.errors import SettingsError
-    from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
+    from tradesweep.services.backtest import run_backtest_spec
+    from tradesweep.specs import BacktestSpec
 
     flags = {name: value for name, value in locals().items() if name in _ENGINE_FLAGS}
     settings = engine_settings(flags)

@@ -249,8 +249,8 @@ def sweep(
     Risk and sizing settings sweep too: --range stop_loss=0.01:0.05:0.01
     --range take_profit=0.02,0.04,0.06 (each row names its values).
     """
+    from tradesweep.specs import SweepSpec
     from tradesweep.sweep.runner import run_sweep
-    from tradesweep.sweep.spec import SweepSpec
 
     spec = SweepSpec.from_dict(
         _spec_dict(
@@ -337,7 +337,8 @@ def walkforward(
     Example: tradesweep walkforward --data GOOGL --strategy sma_crossover --range fast=5:50:5
     --range slow=20:200:10 --train 500 --test 100
     """
-    from tradesweep.sweep.walkforward import WalkForwardSpec, run_walkforward
+    from tradesweep.specs import WalkForwardSpec
+    from tradesweep.sweep.walkforward import run_walkforward
 
     values = _spec_dict(
         data=data,

@@ -43,7 +43,7 @@ from tradesweep.errors import DataError, ParameterError, StrategyError, Tradeswe
 from tradesweep.metrics import KEYS, to_json_safe
 from tradesweep.notify import validate_webhook_url
 from tradesweep.services import submit
-from tradesweep.services.backtest import BacktestSpec
+from tradesweep.specs import BacktestSpec, SweepSpec, WalkForwardSpec
 from tradesweep.store import (
     BacktestRepository,
     Job,
@@ -57,8 +57,6 @@ from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.runner import plan_sweep
-from tradesweep.sweep.spec import SweepSpec
-from tradesweep.sweep.walkforward import WalkForwardSpec
 
 DAYS_PER_MONTH = 365.25 / 12
 MAX_ALL_RESULTS = 10_000

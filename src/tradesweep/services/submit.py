@@ -48,15 +48,14 @@ from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConven
 from tradesweep.jsontext import TooDeep, loads
 from tradesweep.metrics.periods import MAX_PERIODS_PER_YEAR
 from tradesweep.notify.ssrf import UnsafeWebhookURL, allow_private_from_env, validate_webhook_url
-from tradesweep.services.backtest import BacktestSpec
+from tradesweep.specs import MAX_WINDOW_BARS, BacktestSpec, SweepSpec, WalkForwardSpec
 from tradesweep.store import Job, JobRepository, JobType, Tenant
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.sweep.preset import Preset, builtin_presets, load_preset
 from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.runner import plan_sweep
-from tradesweep.sweep.spec import SweepSpec
-from tradesweep.sweep.walkforward import MAX_WINDOW_BARS, WalkForwardSpec, check_fits
+from tradesweep.sweep.walkforward import check_fits
 
 STRATEGY_ALIASES: dict[str, str] = {
     "SMA": "sma_crossover",

@@ -24,7 +24,8 @@ from tradesweep.api.deps import RegistryDep
 from tradesweep.api.openapi import BY_ID
 from tradesweep.api.routers.caller import CallerDep, short_transaction
 from tradesweep.data import DatasetRegistry
-from tradesweep.services.backtest import BacktestReport, BacktestSpec, run_backtest_spec
+from tradesweep.services.backtest import BacktestReport, run_backtest_spec
+from tradesweep.specs import BacktestSpec
 from tradesweep.store import BacktestRepository, NotFound
 
 router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=BY_ID)
