@@ -260,6 +260,7 @@ def backtest(
     from tradesweep.errors import SettingsError
     from tradesweep.services.backtest import run_backtest_spec
     from tradesweep.specs import BacktestSpec
+    from tradesweep.strategies.defaults import resolve_defaults
 
     flags = {name: value for name, value in locals().items() if name in _ENGINE_FLAGS}
     settings = engine_settings(flags)
@@ -279,7 +280,7 @@ def backtest(
         risk_free_rate=risk_free,
         plugins=tuple(str(p) for p in plugins or ()),
         indicator_convention=indicator_convention,  # type: ignore[arg-type]  # checked by the spec
-    )
+    ).with_defaults(resolve_defaults(None))
     report = run_backtest_spec(spec)
 
     if trades_csv is not None:

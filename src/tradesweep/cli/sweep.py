@@ -250,6 +250,7 @@ def sweep(
     --range take_profit=0.02,0.04,0.06 (each row names its values).
     """
     from tradesweep.specs import SweepSpec
+    from tradesweep.strategies.defaults import resolve_defaults
     from tradesweep.sweep.runner import run_sweep
 
     spec = SweepSpec.from_dict(
@@ -272,7 +273,7 @@ def sweep(
             indicator_convention=indicator_convention,
             engine=engine,
         )
-    )
+    ).with_defaults(resolve_defaults(None))
     axes = _heatmap_axes(heatmap)
     with _progress_bar(enabled=not no_progress, label="sweep") as progress:
         result = run_sweep(spec, progress=progress, workers=workers)
@@ -338,6 +339,7 @@ def walkforward(
     --range slow=20:200:10 --train 500 --test 100
     """
     from tradesweep.specs import WalkForwardSpec
+    from tradesweep.strategies.defaults import resolve_defaults
     from tradesweep.sweep.walkforward import run_walkforward
 
     values = _spec_dict(
@@ -361,7 +363,7 @@ def walkforward(
     )
     spec = WalkForwardSpec.from_dict(
         {**values, "train_bars": train, "test_bars": test, "step_bars": step, "anchored": anchored}
-    )
+    ).with_defaults(resolve_defaults(None))
     with _progress_bar(enabled=not no_progress, label="walk-forward") as progress:
         result = run_walkforward(spec, progress=progress, workers=workers)
 
