@@ -642,13 +642,6 @@ class Submitted:
     created: bool
 
 
-_JOB_TYPES: dict[type, JobType] = {
-    BacktestSpec: JobType.BACKTEST,
-    SweepSpec: JobType.SWEEP,
-    WalkForwardSpec: JobType.WALKFORWARD,
-}
-
-
 def submit_job(
     session: Session,
     tenant_id: int,
@@ -661,7 +654,7 @@ def submit_job(
     sent, for the answers)."""
     job, created = JobRepository(session).create(
         tenant_id,
-        _JOB_TYPES[type(spec)],
+        JobType(spec.kind),
         {
             "spec": spec.to_dict(),
             "request": request.model_dump(mode="json", exclude_none=True),

@@ -77,6 +77,7 @@ class Spec:
 
     @classmethod
     def what(cls) -> str:
+        """``walk-forward spec``, ``sweep spec``: the spec as messages name it."""
         return cls.noun or f"{cls.kind} spec"
 
     @classmethod
