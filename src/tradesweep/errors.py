@@ -1,7 +1,62 @@
 """Domain errors. Each says what was wrong, where, and how to fix it.
 
 The CLI turns any :class:`TradesweepError` into one line on stderr and exit code 2; the API
-(later) maps them to a 4xx with ``{"error": code, "message": text, "details": {...}}``.
+maps them to a 4xx with ``{"error": code, "message": text, "details": {...}}``.
+
+Every error a user can cause, by where it is defined (``code`` in brackets)::
+
+    ValueError
+    └── TradesweepError [invalid_input]                       errors
+        ├── DataError [invalid_data]                          errors
+        │   ├── DatasetExists [dataset_exists]                errors
+        │   └── DatasetReadOnly [dataset_read_only]           errors
+        ├── DatasetNotFound [dataset_not_found]               errors
+        ├── StrategyError [invalid_strategy]                  errors
+        ├── ParameterError [invalid_parameter]                errors
+        ├── SettingsError [invalid_setting]                   errors
+        │   specs
+        ├── SpecError [invalid_spec]                          specs.backtest
+        ├── InsufficientBars [insufficient_bars]              specs.backtest
+        ├── SweepSpecError [invalid_spec]                     specs.sweep (walk-forward too)
+        ├── PresetError [invalid_preset]                      sweep.preset
+        │   services and jobs
+        ├── UnknownJobType [unknown_job_type]                 services.execute
+        ├── InvalidJobSpec [invalid_spec]                     services.execute
+        ├── UnsafeWebhookURL [unsafe_webhook_url]             notify.ssrf
+        │   store
+        ├── IdempotencyConflict [idempotency_conflict]        store.errors
+        ├── NotFound [not_found]                              store.errors
+        ├── InvalidTenant [invalid_tenant]                    store.errors
+        ├── InvalidCursor [invalid_cursor]                    store.pagination
+        │   API
+        ├── Unauthorized [unauthorized]                       api.errors
+        ├── PayloadTooLarge [payload_too_large]               api.errors
+        ├── InvalidBody [invalid_body]                        api.errors
+        │   └── NulCharacter [nul_character]                  api.limits
+        ├── UnsupportedMediaType [unsupported_media_type]     api.errors
+        ├── TooManyRequests [too_many_requests]               api.errors
+        │   ├── RateLimited [rate_limited]                    api.limits
+        │   └── TooManyActiveJobs [too_many_active_jobs]      api.limits
+        ├── NotReady [not_ready]                              api.errors
+        │   CLI
+        ├── MissingExtra [missing_extra]                      cli.main
+        └── DatasetInUse [dataset_in_use]                     cli.data
+
+Not a user's mistake, so not a ``TradesweepError`` (and not a ``ValueError``: an ``except
+ValueError`` around a run must not swallow them)::
+
+    Exception
+    ├── Cancellation [cancelled]        errors: the caller asked a run to stop
+    │   └── SweepCancelled              sweep.progress
+    ├── LeaseLost                       jobs.lease: another worker holds the job now
+    └── Refused                         api.ws: a WebSocket handshake refused
+    AssertionError
+    └── LookaheadError                  strategies.lookahead: a strategy reads the future
+    ValueError
+    └── TooDeep                         jsontext: JSON nested deeper than the limit
+
+Unknown names get a did-you-mean from one helper, :func:`did_you_mean` (:func:`close_matches`
+where the hint is worded inside a message).
 """
 
 from __future__ import annotations
@@ -78,10 +133,42 @@ class SettingsError(TradesweepError):
     code = "invalid_setting"
 
 
-def did_you_mean(name: object, choices: Sequence[str]) -> str:
-    """``"did you mean 'x'? "`` for the closest of ``choices``, or ``""`` when none is close."""
-    close = difflib.get_close_matches(str(name), choices, n=1)
-    return f"did you mean '{close[0]}'? " if close else ""
+class Cancellation(Exception):
+    """The caller asked a running evaluation to stop; ``details`` say how far it got.
+
+    Not a :class:`TradesweepError` (nothing to fix, nothing a retry would change) and not a
+    ``ValueError``."""
+
+    code = "cancelled"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        self.message = message
+        self.details = {k: v for k, v in details.items() if v is not None}
+        super().__init__(message)
+
+
+def close_matches(
+    name: object, choices: Iterable[str], *, n: int = 1, cutoff: float = 0.6
+) -> list[str]:
+    """The (at most ``n``) ``choices`` closest to ``name``, best first (:mod:`difflib`)."""
+    return difflib.get_close_matches(str(name), list(choices), n=n, cutoff=cutoff)
+
+
+def did_you_mean(
+    name: object,
+    choices: Iterable[str],
+    *,
+    n: int = 1,
+    cutoff: float = 0.6,
+    quote: str = "'",
+    prefix: str = "",
+) -> str:
+    """``"did you mean 'x'? "`` for the closest of ``choices`` (up to ``n``, joined by
+    commas; each shown as ``quote + prefix + choice + quote``), or ``""`` when none is close."""
+    close = close_matches(name, choices, n=n, cutoff=cutoff)
+    if not close:
+        return ""
+    return f"did you mean {', '.join(f'{quote}{prefix}{c}{quote}' for c in close)}? "
 
 
 def reject_unknown_fields(

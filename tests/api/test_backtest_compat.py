@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.api import ApiSettings
 from tradesweep.jobs import JobRetryPolicy, Worker
-from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
+from tradesweep.services.backtest import run_backtest_spec
+from tradesweep.specs import BacktestSpec
 
 Caller = Any
 RUN = "/api/backtest/run"

@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from tradesweep.data import DatasetRegistry
 from tradesweep.data.synth import synthetic_bars
-from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
+from tradesweep.services.backtest import run_backtest_spec
+from tradesweep.specs import BacktestSpec
 
 RUN = "/api/backtest/run"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "strategies"

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradesweep.specs import SweepSpec
 from tradesweep.store import Job
-from tradesweep.sweep.spec import SweepSpec
 
 Caller = Any
 URL = "/api/v1/strategy/sweep"

@@ -105,7 +105,7 @@ def test_cancel_a_running_job_is_202(
 
 
 def test_backtest_submission(acme: Caller, sessions: sessionmaker[Session]) -> None:
-    from tradesweep.services.backtest import BacktestSpec
+    from tradesweep.specs import BacktestSpec
 
     response = acme.client.post(
         "/api/v1/backtests",
@@ -137,7 +137,7 @@ def test_backtest_submission(acme: Caller, sessions: sessionmaker[Session]) -> N
 
 
 def test_walkforward_submission(acme: Caller, sessions: sessionmaker[Session]) -> None:
-    from tradesweep.sweep.walkforward import WalkForwardSpec
+    from tradesweep.specs import WalkForwardSpec
 
     body = {
         "ticker": "GOOGL",

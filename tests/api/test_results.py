@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.data import load_sample
 from tradesweep.engine.enums import trade_dt
+from tradesweep.specs import SweepSpec
 from tradesweep.store import BacktestRepository, JobRepository, JobType, SweepResultRepository
 from tradesweep.sweep.runner import SweepResult, run_sweep
-from tradesweep.sweep.spec import SweepSpec
 
 Caller = Any
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradesweep.specs import SweepSpec
 from tradesweep.store import Job, JobStatus, JobType
-from tradesweep.sweep.spec import SweepSpec
 
 Caller = Any  # tests/api/conftest.py Caller: tenant, tenant_id, key, client
 Form = dict[str, Any]

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from tradesweep.cli.main import app
 from tradesweep.metrics import KEYS, LABELS
-from tradesweep.services import BacktestSpec, run_backtest_spec
+from tradesweep.services import run_backtest_spec
+from tradesweep.specs import BacktestSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = str(ROOT / "examples" / "strategies" / "golden_cross.yaml")

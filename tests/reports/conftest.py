@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tradesweep.services import BacktestReport, BacktestSpec, run_backtest_spec
+from tradesweep.services import BacktestReport, run_backtest_spec
+from tradesweep.specs import BacktestSpec
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ import pytest
 from tradesweep.data import DatasetRegistry, synthetic_bars
 from tradesweep.reports import write_html_report
 from tradesweep.reports.html import MAX_CANDLES, MAX_POINTS, chart_figure, render_html_report
-from tradesweep.services import BacktestReport, BacktestSpec, run_backtest_spec
+from tradesweep.services import BacktestReport, run_backtest_spec
+from tradesweep.specs import BacktestSpec
 
 NEVER_TRADES = """\
 name: never

@@ -14,13 +14,8 @@ from tradesweep.data import DatasetRegistry, synthetic_bars
 from tradesweep.engine import EngineSettings, run_backtest
 from tradesweep.errors import DatasetNotFound, ParameterError, SettingsError, StrategyError
 from tradesweep.metrics import KEYS, metrics_from_result
-from tradesweep.services import (
-    BacktestSpec,
-    InsufficientBars,
-    SpecError,
-    bars_needed,
-    run_backtest_spec,
-)
+from tradesweep.services import bars_needed, run_backtest_spec
+from tradesweep.specs import BacktestSpec, InsufficientBars, SpecError
 from tradesweep.strategies import get_strategy
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,8 @@ import pytest
 
 from tradesweep.data import resample_bars
 from tradesweep.errors import TradesweepError
-from tradesweep.services.backtest import BacktestSpec, SpecError, run_backtest_spec
+from tradesweep.services.backtest import run_backtest_spec
+from tradesweep.specs import BacktestSpec, SpecError
 
 BASE = {"data": "GOOGL", "strategy": "sma_crossover", "params": {"fast": 5, "slow": 20}}
 

@@ -20,7 +20,8 @@ from tradesweep.services.execute import (
     execute,
     parse_spec,
 )
-from tradesweep.sweep import ProgressInfo, SweepCancelled, SweepSpec, WalkForwardSpec
+from tradesweep.specs import SweepSpec, WalkForwardSpec
+from tradesweep.sweep import ProgressInfo, SweepCancelled
 
 SWEEP = {
     "data": "GOOGL",

@@ -12,12 +12,13 @@ from pydantic import ValidationError
 
 from tradesweep.data import load_sample
 from tradesweep.errors import StrategyError
-from tradesweep.services.backtest import BacktestSpec, window_bars
+from tradesweep.services.backtest import window_bars
 from tradesweep.services.orchestrator import (
     STRATEGY_NAMES,
     BacktestRunRequest,
     resolve_strategy,
 )
+from tradesweep.specs import BacktestSpec
 from tradesweep.strategies.builtins import BUILTINS
 
 

@@ -9,7 +9,6 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.errors import ParameterError
-from tradesweep.services.backtest import BacktestSpec
 from tradesweep.services.submit import (
     BacktestRequest,
     SweepRequest,
@@ -22,8 +21,8 @@ from tradesweep.services.submit import (
     sweep_spec,
     walkforward_spec,
 )
+from tradesweep.specs import BacktestSpec, SweepSpec
 from tradesweep.store import JobStatus, JobType, TenantRepository
-from tradesweep.sweep.spec import SweepSpec
 
 TICKERS = {"GOOGL", "EURUSD"}
 CLIENT = {

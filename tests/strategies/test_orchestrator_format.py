@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from tradesweep.errors import StrategyError
-from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
+from tradesweep.services.backtest import run_backtest_spec
+from tradesweep.specs import BacktestSpec
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.declarative.orchestrator import translate
 

@@ -192,7 +192,8 @@ def test_process_pool_matches_in_process(googl, tmp_path, monkeypatch):
 def test_declarative_execution_settings_apply_as_in_a_backtest(googl):
     """A declarative file's stop_loss / take_profit / trailing_stop / max_drawdown fill the
     settings left at their defaults: the same numbers as ``run_backtest_spec``."""
-    from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
+    from tradesweep.services.backtest import run_backtest_spec
+    from tradesweep.specs import BacktestSpec
 
     path = str(EXAMPLES / "golden_cross.yaml")
     combos = [{"fast": 10, "slow": 40}, {"fast": 20, "slow": 100}]

@@ -12,13 +12,12 @@ from tradesweep.engine import EngineSettings, run_backtest
 from tradesweep.errors import StrategyError
 from tradesweep.indicators import nb
 from tradesweep.metrics import metrics_from_result
-from tradesweep.services.backtest import BacktestSpec, SpecError, run_backtest_spec
+from tradesweep.services.backtest import run_backtest_spec
+from tradesweep.specs import BacktestSpec, SpecError, SweepSpec, SweepSpecError, WalkForwardSpec
 from tradesweep.strategies import get_strategy
 from tradesweep.sweep.evaluate import METRIC_COLUMNS, evaluate
 from tradesweep.sweep.fused import PANDAS_ONLY
 from tradesweep.sweep.runner import run_sweep
-from tradesweep.sweep.spec import SweepSpec, SweepSpecError
-from tradesweep.sweep.walkforward import WalkForwardSpec
 
 RTOL = 1e-9
 ATOL = 1e-10

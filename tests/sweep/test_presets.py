@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tradesweep.engine import EngineSettings
-from tradesweep.sweep import PresetError, SweepSpec, builtin_presets, load_preset
+from tradesweep.specs import SweepSpec
+from tradesweep.sweep import PresetError, builtin_presets, load_preset
 
 ROOT = Path(__file__).resolve().parents[2]
 

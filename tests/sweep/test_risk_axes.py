@@ -15,8 +15,9 @@ import pytest
 from tradesweep.engine import EngineSettings, run_backtest
 from tradesweep.errors import ParameterError
 from tradesweep.metrics import metrics_from_result
+from tradesweep.specs import SweepSpec
 from tradesweep.strategies import get_strategy, strategy_class
-from tradesweep.sweep import SweepSpec, run_sweep
+from tradesweep.sweep import run_sweep
 from tradesweep.sweep.axes import SETTING_AXES
 from tradesweep.sweep.evaluate import METRIC_COLUMNS, evaluate
 from tradesweep.sweep.runner import plan_sweep, sweep_bars
@@ -345,12 +346,8 @@ def test_random_and_bayes_searches_sample_setting_axes(search) -> None:
 
 def test_walkforward_trades_each_window_with_its_chosen_settings() -> None:
     from tradesweep.engine.enums import ExitReason
-    from tradesweep.sweep.walkforward import (
-        WalkForwardSpec,
-        backtest_test_window,
-        make_windows,
-        run_walkforward,
-    )
+    from tradesweep.specs import WalkForwardSpec
+    from tradesweep.sweep.walkforward import backtest_test_window, make_windows, run_walkforward
 
     spec = WalkForwardSpec.from_dict(
         {

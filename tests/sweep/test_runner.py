@@ -14,15 +14,9 @@ import pytest
 
 from tradesweep.engine import EngineSettings
 from tradesweep.errors import ParameterError, StrategyError
-from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
-from tradesweep.sweep import (
-    ProgressInfo,
-    SweepCancelled,
-    SweepSpec,
-    SweepSpecError,
-    composite_score,
-    run_sweep,
-)
+from tradesweep.services.backtest import run_backtest_spec
+from tradesweep.specs import BacktestSpec, SweepSpec, SweepSpecError
+from tradesweep.sweep import ProgressInfo, SweepCancelled, composite_score, run_sweep
 from tradesweep.sweep.evaluate import METRIC_COLUMNS
 
 SMALL = {"fast": "10:20:5", "slow": "20:30:5"}  # 9 grid points, 8 valid (fast=20, slow=20 is not)

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tradesweep.sweep import ParameterSpace, SweepSpec, run_sweep
+from tradesweep.specs import SweepSpec
+from tradesweep.sweep import ParameterSpace, run_sweep
 from tradesweep.sweep.search import bayes_search
 
 PLUGIN = Path(__file__).parent / "plugins" / "phase_probe.py"

@@ -7,9 +7,8 @@ import pytest
 
 from tradesweep.data import load_sample
 from tradesweep.data.window import window_bars
+from tradesweep.specs import SweepSpec, SweepSpecError, WalkForwardSpec
 from tradesweep.sweep import run_sweep
-from tradesweep.sweep.spec import SweepSpec, SweepSpecError
-from tradesweep.sweep.walkforward import WalkForwardSpec
 
 BASE = {"data": "GOOGL", "strategy": "sma_crossover", "ranges": {"fast": "5:15:5", "slow": "30"}}
 

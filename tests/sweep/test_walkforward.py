@@ -14,14 +14,9 @@ import pandas as pd
 import pytest
 
 from tradesweep.engine import run_backtest
+from tradesweep.specs import SweepSpecError, WalkForwardSpec
 from tradesweep.strategies import Signals, get_strategy
-from tradesweep.sweep import (
-    SweepSpecError,
-    WalkForwardSpec,
-    Window,
-    make_windows,
-    run_walkforward,
-)
+from tradesweep.sweep import Window, make_windows, run_walkforward
 
 PLUGIN = Path(__file__).parent / "plugins" / "phase_probe.py"
 RANGES = {"phase": "0:19", "hold": "8:12:2"}

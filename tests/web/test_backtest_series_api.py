@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.data import DatasetRegistry, synthetic_bars
-from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
+from tradesweep.services.backtest import run_backtest_spec
 from tradesweep.services.execute import BacktestOutcome, execute
+from tradesweep.specs import BacktestSpec
 from tradesweep.store import BacktestRepository, TenantRepository
 
 SPEC = {"data": "GOOGL", "strategy": "sma_crossover", "params": {"fast": 10, "slow": 30}}

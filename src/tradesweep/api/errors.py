@@ -14,7 +14,6 @@ request) is cut, saying how long it was.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Sequence
@@ -31,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path, get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tradesweep.errors import DatasetExists, DatasetReadOnly, TradesweepError
+from tradesweep.errors import DatasetExists, DatasetReadOnly, TradesweepError, did_you_mean
 from tradesweep.store import IdempotencyConflict, NotFound
 
 log = logging.getLogger("tradesweep.api")
@@ -156,10 +155,8 @@ def request_validation_error(
         error: dict[str, Any] = dict(details)
         name = str(error["loc"][0]) if error["loc"] else None
         if error["type"] == "extra_forbidden" and name is not None:
-            close = difflib.get_close_matches(name, list(fields), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
             error["msg"] = "unknown field"
-            error["fix"] = f"{hint}valid fields: {', '.join(fields)}"
+            error["fix"] = f"{did_you_mean(name, fields)}valid fields: {', '.join(fields)}"
         elif name in fields and "(" not in error["msg"]:
             description = fields[name].description
             if description:

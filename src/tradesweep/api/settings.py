@@ -12,8 +12,8 @@ import platformdirs
 
 from tradesweep.data.registry import DATA_DIR_ENV, default_data_dir
 from tradesweep.errors import TradesweepError
+from tradesweep.specs import DEFAULT_MAX_COMBINATIONS
 from tradesweep.store import default_database_url
-from tradesweep.sweep.spec import DEFAULT_MAX_COMBINATIONS
 
 NumberT = TypeVar("NumberT", int, float)
 

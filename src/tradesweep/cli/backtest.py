@@ -144,7 +144,9 @@ def backtest(
     """
     from tradesweep.engine import EngineSettings
     from tradesweep.errors import SettingsError
-    from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
+    from tradesweep.services.backtest import run_backtest_spec
+    from tradesweep.specs import BacktestSpec
+    from tradesweep.strategies.defaults import resolve_defaults
 
     size_type = settings.get("size_type")
     if size_type in ("cash", "units") and "size" not in settings:
@@ -163,7 +165,7 @@ def backtest(
         risk_free_rate=risk_free,
         plugins=tuple(str(p) for p in plugins or ()),
         indicator_convention=indicator_convention,  # type: ignore[arg-type]  # checked by the spec
-    )
+    ).with_defaults(resolve_defaults(None))
     report = run_backtest_spec(spec)
 
     if trades_csv is not None:

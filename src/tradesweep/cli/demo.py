@@ -54,7 +54,8 @@ def demo(
     from tradesweep.cli.backtest import metrics_table, print_trades_summary
     from tradesweep.engine import EngineSettings
     from tradesweep.reports.html import write_html_report
-    from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
+    from tradesweep.services.backtest import run_backtest_spec
+    from tradesweep.specs import BacktestSpec
 
     console = Console()
     spec = BacktestSpec(

@@ -236,8 +236,9 @@ def sweep(
     Risk and sizing settings sweep too: --range stop_loss=0.01:0.05:0.01
     --range take_profit=0.02,0.04,0.06 (each row names its values).
     """
+    from tradesweep.specs import SweepSpec
+    from tradesweep.strategies.defaults import resolve_defaults
     from tradesweep.sweep.runner import run_sweep
-    from tradesweep.sweep.spec import SweepSpec
 
     spec = SweepSpec.from_dict(
         _spec_dict(
@@ -259,7 +260,7 @@ def sweep(
             indicator_convention=indicator_convention,
             settings=settings,
         )
-    )
+    ).with_defaults(resolve_defaults(None))
     axes = _heatmap_axes(heatmap)
     with _progress_bar(enabled=not no_progress, label="sweep") as progress:
         result = run_sweep(spec, progress=progress, workers=workers)
@@ -324,7 +325,9 @@ def walkforward(
     Example: tradesweep walkforward --data GOOGL --strategy sma_crossover --range fast=5:50:5
     --range slow=20:200:10 --train 500 --test 100
     """
-    from tradesweep.sweep.walkforward import WalkForwardSpec, run_walkforward
+    from tradesweep.specs import WalkForwardSpec
+    from tradesweep.strategies.defaults import resolve_defaults
+    from tradesweep.sweep.walkforward import run_walkforward
 
     values = _spec_dict(
         data=data,
@@ -347,7 +350,7 @@ def walkforward(
     )
     spec = WalkForwardSpec.from_dict(
         {**values, "train_bars": train, "test_bars": test, "step_bars": step, "anchored": anchored}
-    )
+    ).with_defaults(resolve_defaults(None))
     with _progress_bar(enabled=not no_progress, label="walk-forward") as progress:
         result = run_walkforward(spec, progress=progress, workers=workers)
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import dataclasses
-import difflib
 import json
 import os
 import re
@@ -45,6 +44,7 @@ from tradesweep.errors import (
     DatasetNotFound,
     DatasetReadOnly,
     TradesweepError,
+    did_you_mean,
 )
 
 try:
@@ -362,8 +362,7 @@ class DatasetRegistry:
         key = ticker.strip().upper()
         known = self.tickers()
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
-            hint = f"did you mean {', '.join(close)}? " if close else ""
+            hint = did_you_mean(key, known, n=3, cutoff=0.5, quote="")
             raise DatasetNotFound(
                 f"unknown ticker '{ticker}'",
                 fix=f"{hint}known: {', '.join(known)}; add one with "

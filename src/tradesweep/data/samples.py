@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from functools import cache
 from importlib.resources import as_file, files
 
 import pandas as pd
 
 from tradesweep.data.loader import load_bars
-from tradesweep.errors import DatasetNotFound
+from tradesweep.errors import DatasetNotFound, did_you_mean
 
 _FILES: dict[str, str] = {"GOOGL": "GOOGL_1d.csv", "EURUSD": "EURUSD_1h.csv"}
 
@@ -26,8 +25,7 @@ def load_sample(ticker: str) -> pd.DataFrame:
     """
     key = ticker.strip().upper()
     if key not in _FILES:
-        close = difflib.get_close_matches(key, list(_FILES), n=1, cutoff=0.5)
-        hint = f"did you mean {close[0]}? " if close else ""
+        hint = did_you_mean(key, _FILES, cutoff=0.5, quote="")
         raise DatasetNotFound(
             f"no bundled sample '{ticker}'",
             fix=f"{hint}bundled samples: {', '.join(sample_tickers())}",

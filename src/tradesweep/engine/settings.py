@@ -6,13 +6,12 @@ Every convention these settings switch is written in ``docs/engine.md``.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from tradesweep.errors import SettingsError
+from tradesweep.errors import SettingsError, did_you_mean
 
 FillName = Literal["next_open", "close"]
 DirectionName = Literal["long_only", "short_only", "long_short"]
@@ -231,11 +230,9 @@ class EngineSettings:
         known = [f.name for f in dataclasses.fields(cls)]
         for key in data:
             if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
                 raise SettingsError(
                     f"unknown engine setting '{key}'",
-                    fix=hint + f"valid settings: {', '.join(known)}",
+                    fix=f"{did_you_mean(key, known)}valid settings: {', '.join(known)}",
                     setting=str(key),
                 )
         return cls(**dict(data))

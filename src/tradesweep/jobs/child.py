@@ -33,8 +33,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
+from tradesweep.errors import Cancellation
 from tradesweep.services.execute import execute
-from tradesweep.sweep.progress import ProgressInfo, SweepCancelled
+from tradesweep.sweep.progress import ProgressInfo
 
 WATCH_SECONDS = 0.5
 PRELOAD: tuple[str, ...] = ("tradesweep.jobs.child",)
@@ -103,7 +104,7 @@ def child_main(
         outcome = execute(
             job_type, spec, progress=progress, cancel=cancelled, workers=workers, tenant=tenant
         )
-    except SweepCancelled:
+    except Cancellation:
         send(("cancelled",))
     except BaseException as exc:
         send(("failed", failure_of(exc)))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from tenacity import RetryCallState, Retrying, wait_exponential, wait_random
 
-from tradesweep.errors import TradesweepError
+from tradesweep.errors import Cancellation, TradesweepError
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,9 @@ class JobRetryPolicy:
     @staticmethod
     def retryable(error: BaseException) -> bool:
         """False for bad input a user must fix (:class:`TradesweepError`): running the same
-        spec again fails the same way. Anything else may be transient."""
-        return not isinstance(error, TradesweepError)
+        spec again fails the same way; and for a :class:`Cancellation`: the caller asked to
+        stop. Anything else may be transient."""
+        return not isinstance(error, TradesweepError | Cancellation)
 
     @staticmethod
     def should_retry(attempt: int, max_attempts: int, *, retryable: bool) -> bool:

@@ -1,14 +1,12 @@
 """Use-cases shared by the CLI, the API and the workers.
 
-Each takes a frozen spec and its collaborators (a dataset registry, later a session factory)
-and returns a plain result object; nothing here prints, parses arguments or speaks HTTP.
+Each takes a frozen spec (:mod:`tradesweep.specs`) and its collaborators (a dataset
+registry, later a session factory) and returns a plain result object; nothing here prints,
+parses arguments or speaks HTTP.
 """
 
 from tradesweep.services.backtest import (
     BacktestReport,
-    BacktestSpec,
-    InsufficientBars,
-    SpecError,
     bars_needed,
     effective_settings,
     run_backtest_spec,
@@ -16,9 +14,6 @@ from tradesweep.services.backtest import (
 
 __all__ = [
     "BacktestReport",
-    "BacktestSpec",
-    "InsufficientBars",
-    "SpecError",
     "bars_needed",
     "effective_settings",
     "run_backtest_spec",

@@ -33,11 +33,11 @@ from tradesweep.data import DatasetRegistry, load
 from tradesweep.data.window import window_bars
 from tradesweep.errors import TradesweepError
 from tradesweep.metrics.names import keys_shown_in
-from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
+from tradesweep.services.backtest import run_backtest_spec
+from tradesweep.specs import BacktestSpec, SweepSpec, WalkForwardSpec
 from tradesweep.sweep.progress import Cancel, ProgressCallback
 from tradesweep.sweep.runner import plan_sweep, sweep_bars
-from tradesweep.sweep.spec import SweepSpec
-from tradesweep.sweep.walkforward import WalkForwardSpec, run_walkforward
+from tradesweep.sweep.walkforward import run_walkforward
 
 JOB_TYPES: tuple[str, ...] = ("backtest", "sweep", "walkforward")
 """The values of ``tradesweep.store.JobType`` this module runs."""

@@ -43,7 +43,7 @@ from tradesweep.errors import DataError, ParameterError, StrategyError, Tradeswe
 from tradesweep.metrics import KEYS, to_json_safe
 from tradesweep.notify import validate_webhook_url
 from tradesweep.services import submit
-from tradesweep.services.backtest import BacktestSpec
+from tradesweep.specs import DEFAULT_MIN_TRADES, BacktestSpec, SweepSpec, WalkForwardSpec
 from tradesweep.store import (
     BacktestRepository,
     Job,
@@ -55,10 +55,9 @@ from tradesweep.store import (
 from tradesweep.store.models import BacktestRun, BacktestTrade, SweepResultRow
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
+from tradesweep.strategies.defaults import DefaultsOverride, resolve_defaults
 from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.runner import plan_sweep
-from tradesweep.sweep.spec import SweepSpec
-from tradesweep.sweep.walkforward import WalkForwardSpec
 
 DAYS_PER_MONTH = 365.25 / 12
 MAX_ALL_RESULTS = 10_000
@@ -329,7 +328,10 @@ class _SweepingRequest(_OrchestratorRequest):
         "tradesweep objective)",
     )
     min_trades: submit.Int = Field(
-        1, ge=0, le=1000, description="Combinations with fewer trades are not ranked"
+        DEFAULT_MIN_TRADES,
+        ge=0,
+        le=1000,
+        description="Combinations with fewer trades are not ranked",
     )
 
     @field_validator("objective")
@@ -422,11 +424,14 @@ def resolve_strategy(name: str, strategies_dir: Path) -> str:
     )
 
 
-def check_strategy(strategy: str, name: str, params: dict[str, Any]) -> None:
-    """Build the strategy once (unknown parameter names, bounds, cross rules, a stored file
-    that does not parse), errors naming the request's field, never the file's server path."""
+def check_strategy(
+    strategy: str, name: str, params: dict[str, Any], defaults: DefaultsOverride
+) -> None:
+    """Build the strategy once with the ``defaults`` the spec records (unknown parameter
+    names, bounds, cross rules, a stored file that does not parse), errors naming the
+    request's field, never the file's server path."""
     try:
-        get_strategy(strategy, params)
+        get_strategy(strategy, params, defaults=defaults)
     except ParameterError as exc:
         raise _named(exc, strategy, name, "parameters") from None
     except TradesweepError as exc:
@@ -466,8 +471,10 @@ def run_spec(
             "start": spec_bound(request.start_date),
             "end": spec_bound(request.end_date),
         }
+    ).with_defaults(resolve_defaults(None))
+    check_strategy(
+        spec.strategy, request.strategy_name, dict(spec.params), spec.defaults_override()
     )
-    check_strategy(spec.strategy, request.strategy_name, dict(spec.params))
     return spec
 
 
@@ -533,7 +540,8 @@ def _sweep_spec(
     max_combinations: int | None,
 ) -> SweepSpec:
     strategy = resolve_strategy(request.strategy_name, strategies_dir)
-    check_strategy(strategy, request.strategy_name, {})
+    override = resolve_defaults(None)
+    check_strategy(strategy, request.strategy_name, {}, override)
     ranges: dict[str, Any] = dict(request.parameters)
     for name, tried in request.optimize_params.items():
         key = SETTING_AXES.get(name, name)
@@ -558,7 +566,7 @@ def _sweep_spec(
     }
     if max_combinations is not None:
         values["max_combinations"] = max_combinations
-    return SweepSpec.from_dict(values)
+    return SweepSpec.from_dict(values).with_defaults(override)
 
 
 def _plan(spec: SweepSpec, request: _SweepingRequest) -> None:
@@ -634,13 +642,6 @@ class Submitted:
     created: bool
 
 
-_JOB_TYPES: dict[type, JobType] = {
-    BacktestSpec: JobType.BACKTEST,
-    SweepSpec: JobType.SWEEP,
-    WalkForwardSpec: JobType.WALKFORWARD,
-}
-
-
 def submit_job(
     session: Session,
     tenant_id: int,
@@ -653,7 +654,7 @@ def submit_job(
     sent, for the answers)."""
     job, created = JobRepository(session).create(
         tenant_id,
-        _JOB_TYPES[type(spec)],
+        JobType(spec.kind),
         {
             "spec": spec.to_dict(),
             "request": request.model_dump(mode="json", exclude_none=True),

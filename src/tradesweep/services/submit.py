@@ -15,6 +15,11 @@ What a client may name is narrower than what the CLI accepts: a registered ticke
 file path), a built-in strategy (never a plugin or a declarative file) and a built-in preset
 (never a preset file), because a request must not make the server read or run files.
 
+The strategy-defaults override that applies (``defaults``; None: the one
+``TRADESWEEP_STRATEGY_DEFAULTS`` names) is resolved here and recorded in the spec
+(:mod:`tradesweep.specs.defaults`), so the worker runs what was checked and the spec id
+changes with it.
+
 A job stores ``parameters = {"spec": spec.to_dict(), "request": <the validated request>}``;
 the worker rebuilds the spec with ``SweepSpec.from_dict(parameters["spec"])`` (or
 ``BacktestSpec`` / ``WalkForwardSpec``).
@@ -48,15 +53,15 @@ from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConven
 from tradesweep.jsontext import TooDeep, loads
 from tradesweep.metrics.periods import MAX_PERIODS_PER_YEAR
 from tradesweep.notify.ssrf import UnsafeWebhookURL, allow_private_from_env, validate_webhook_url
-from tradesweep.services.backtest import BacktestSpec
+from tradesweep.specs import MAX_WINDOW_BARS, BacktestSpec, SweepSpec, WalkForwardSpec
 from tradesweep.store import Job, JobRepository, JobType, Tenant
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
+from tradesweep.strategies.defaults import DefaultsOverride, resolve_defaults
 from tradesweep.sweep.preset import Preset, builtin_presets, load_preset
 from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.runner import plan_sweep
-from tradesweep.sweep.spec import SweepSpec
-from tradesweep.sweep.walkforward import MAX_WINDOW_BARS, WalkForwardSpec, check_fits
+from tradesweep.sweep.walkforward import check_fits
 
 STRATEGY_ALIASES: dict[str, str] = {
     "SMA": "sma_crossover",
@@ -66,7 +71,10 @@ STRATEGY_ALIASES: dict[str, str] = {
 """Short strategy names a client may send, and the built-in each one means."""
 PERIOD_MIN, PERIOD_MAX = 1, 500
 """Bounds of every value of ``fast_range`` and ``slow_range``."""
-DEFAULT_MIN_TRADES = 50
+FORM_DEFAULT_MIN_TRADES = 50
+"""``min_trades`` of a sweep request that gives none (the form's contract; a
+:class:`~tradesweep.specs.SweepSpec` built directly defaults to
+:data:`~tradesweep.specs.DEFAULT_MIN_TRADES`)."""
 TICKER_MIN_LEN, TICKER_MAX_LEN = 3, 20
 STARTUP_SECONDS = 1.0
 COMBINATIONS_PER_SECOND = 2_000.0
@@ -266,7 +274,7 @@ class SweepRequest(_Request):
     slow_range: PeriodRange | None = Field(None, description="[min, max] of the slow period")
     step: Int = Field(1, ge=1, le=50, description="step of fast_range and slow_range, 1..50")
     min_trades: Int = Field(
-        DEFAULT_MIN_TRADES,
+        FORM_DEFAULT_MIN_TRADES,
         ge=10,
         le=1000,
         description="10..1000 (default 50): combinations with fewer trades are not ranked",
@@ -488,11 +496,17 @@ def sweep_spec_dict(
     return values
 
 
-def sweep_spec(request: SweepRequest, *, max_combinations: int | None = None) -> SweepSpec:
+def sweep_spec(
+    request: SweepRequest,
+    *,
+    max_combinations: int | None = None,
+    defaults: DefaultsOverride | None = None,
+) -> SweepSpec:
     """The spec :meth:`SweepSpec.from_dict` builds for the request, the built-in preset taken
     from a cache instead of parsed from YAML on every request (the same values: see
-    ``tests/services/test_submit.py``)."""
+    ``tests/services/test_submit.py``), recording the strategy-defaults override."""
     values = sweep_spec_dict(request, max_combinations=max_combinations)
+    values["defaults"] = resolve_defaults(defaults).entries_for(values["strategy"])
     name = values.pop("preset")
     if name is None:
         return SweepSpec.from_dict(values)
@@ -510,7 +524,10 @@ def _builtin_preset(name: str) -> Preset:
 
 
 def walkforward_spec(
-    request: WalkForwardRequest, *, max_combinations: int | None = None
+    request: WalkForwardRequest,
+    *,
+    max_combinations: int | None = None,
+    defaults: DefaultsOverride | None = None,
 ) -> WalkForwardSpec:
     return WalkForwardSpec.from_dict(
         {
@@ -521,10 +538,12 @@ def walkforward_spec(
             "step_bars": request.step_bars,
             "anchored": request.anchored,
         }
-    )
+    ).with_defaults(resolve_defaults(defaults))
 
 
-def backtest_spec(request: BacktestRequest) -> BacktestSpec:
+def backtest_spec(
+    request: BacktestRequest, *, defaults: DefaultsOverride | None = None
+) -> BacktestSpec:
     params = dict(request.parameters)
     for name, value in (("fast", request.fast_period), ("slow", request.slow_period)):
         if value is not None:
@@ -542,8 +561,9 @@ def backtest_spec(request: BacktestRequest) -> BacktestSpec:
     }
     if request.risk_free_rate is not None:
         values["risk_free_rate"] = request.risk_free_rate
-    spec = BacktestSpec.from_dict(values)
-    get_strategy(spec.strategy, spec.params)  # unknown names, bounds and cross rules fail here
+    spec = BacktestSpec.from_dict(values).with_defaults(resolve_defaults(defaults))
+    # unknown names, bounds and cross rules fail here
+    get_strategy(spec.strategy, spec.params, defaults=spec.defaults_override())
     return spec
 
 
@@ -599,11 +619,12 @@ def submit_sweep(
     *,
     idempotency_key: str | None = None,
     max_combinations: int | None = None,
+    defaults: DefaultsOverride | None = None,
 ) -> Submission:
     """Plan the sweep (raising on any invalid input, a grid above ``max_combinations``
     included) and queue it as a ``sweep`` job."""
     with request_fields(request):
-        spec = sweep_spec(request, max_combinations=max_combinations)
+        spec = sweep_spec(request, max_combinations=max_combinations, defaults=defaults)
         counts = _counts(spec)
     return _store(
         session,
@@ -625,11 +646,12 @@ def submit_walkforward(
     idempotency_key: str | None = None,
     max_combinations: int | None = None,
     bars: int | None = None,
+    defaults: DefaultsOverride | None = None,
 ) -> Submission:
     """Plan the walk-forward's sweep and queue it as a ``walkforward`` job; with ``bars`` (the
     dataset's length), windows longer than the data are refused here, not in the worker."""
     with request_fields(request):
-        spec = walkforward_spec(request, max_combinations=max_combinations)
+        spec = walkforward_spec(request, max_combinations=max_combinations, defaults=defaults)
         if bars is not None:
             check_fits(spec, bars)
         counts = _counts(spec.sweep)
@@ -651,10 +673,11 @@ def submit_backtest(
     request: BacktestRequest,
     *,
     idempotency_key: str | None = None,
+    defaults: DefaultsOverride | None = None,
 ) -> Submission:
     """Check the strategy parameters and settings and queue a ``backtest`` job."""
     with request_fields(request):
-        spec = backtest_spec(request)
+        spec = backtest_spec(request, defaults=defaults)
     return _store(
         session, tenant_id, JobType.BACKTEST, spec.to_dict(), request, idempotency_key, None, 1.0
     )

@@ -12,7 +12,6 @@ bar for bar:
 
 from __future__ import annotations
 
-import difflib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -23,7 +22,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 import pandas as pd
 
-from tradesweep.errors import ParameterError
+from tradesweep.errors import ParameterError, did_you_mean
 from tradesweep.indicators.convention import (
     DEFAULT_CONVENTION,
     IndicatorConvention,
@@ -176,12 +175,10 @@ class Strategy(ABC):
         known = {p.name: p for p in cls.schema}
         for key in given:
             if key not in known:
-                close = difflib.get_close_matches(key, list(known), n=1)
-                hint = f"did you mean '{close[0]}'?" if close else None
+                hint = did_you_mean(key, known)
                 raise ParameterError(
                     f"unknown parameter '{key}' for strategy '{cls.name}'",
-                    fix=(hint + " " if hint else "")
-                    + f"valid parameters: {', '.join(known) or '(none)'}",
+                    fix=f"{hint}valid parameters: {', '.join(known) or '(none)'}",
                     strategy=cls.name,
                     parameter=key,
                 )

@@ -13,7 +13,6 @@ Each built-in reads its own packaged file ``strategies/configs/NAME.yaml``; plug
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from tradesweep.errors import ParameterError, StrategyError
+from tradesweep.errors import ParameterError, StrategyError, did_you_mean
 from tradesweep.strategies.base import Param, Strategy
 
 PARAM_TYPES: dict[str, type] = {"int": int, "float": float}
@@ -73,11 +72,9 @@ def parse_yaml(text: str, *, source: str) -> Any:
 def unknown_key_error(key: Any, allowed: Any, *, where: str, source: str) -> StrategyError:
     """A StrategyError for an unknown mapping key, with a did-you-mean and the allowed keys."""
     allowed = list(allowed)
-    close = difflib.get_close_matches(str(key), allowed, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
     return StrategyError(
         f"{source}: unknown key '{key}' at '{where}'",
-        fix=f"{hint}allowed: {', '.join(allowed)}",
+        fix=f"{did_you_mean(key, allowed)}allowed: {', '.join(allowed)}",
         file=source,
         field=where,
     )
@@ -134,13 +131,11 @@ def parse_param(name: Any, spec: Any, *, where: str, source: str, strategy: str)
             )
     type_name = spec["type"]
     if type_name not in PARAM_TYPES:
-        close = difflib.get_close_matches(str(type_name), list(PARAM_TYPES), n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
         raise field_error(
             f"has type {type_name!r}",
             where=f"{where}.type",
             source=source,
-            fix=f"{hint}allowed: {', '.join(PARAM_TYPES)}",
+            fix=f"{did_you_mean(type_name, PARAM_TYPES)}allowed: {', '.join(PARAM_TYPES)}",
         )
     kind = PARAM_TYPES[type_name]
     values = {}

@@ -53,6 +53,21 @@ class DefaultsOverride:
         derived.__qualname__ = cls.__qualname__
         return derived
 
+    def entries_for(self, name: str) -> dict[str, dict[str, Any]]:
+        """What this override changes in strategy ``name``, as plain JSON-able dicts (empty
+        when nothing): the ``defaults`` a spec records, so its id follows the override."""
+        return {param: dict(fields) for param, fields in self.entries.get(name, {}).items()}
+
+    @classmethod
+    def of(
+        cls, name: str, entries: Mapping[str, Mapping[str, Any]], source: str = ""
+    ) -> DefaultsOverride:
+        """The override of one strategy, from :meth:`entries_for`'s form (a spec's record)."""
+        if not entries:
+            return NO_OVERRIDE
+        frozen = {param: MappingProxyType(dict(fields)) for param, fields in entries.items()}
+        return cls(MappingProxyType({name: MappingProxyType(frozen)}), source)
+
 
 NO_OVERRIDE = DefaultsOverride()
 

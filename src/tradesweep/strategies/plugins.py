@@ -10,7 +10,6 @@ Strategy subclass says so.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib.util
 import inspect
@@ -20,7 +19,7 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
-from tradesweep.errors import StrategyError
+from tradesweep.errors import StrategyError, did_you_mean
 from tradesweep.strategies.base import Strategy
 
 MODULE_PREFIX = "tradesweep_plugin_"
@@ -76,11 +75,9 @@ def load_plugin(spec: str | Path) -> list[type[Strategy]]:
         return classes
     by_name = {cls.__name__: cls for cls in classes}
     if class_name not in by_name:
-        close = difflib.get_close_matches(class_name, list(by_name), n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
         raise StrategyError(
             f"{path}: no Strategy subclass named '{class_name}'",
-            fix=f"{hint}classes in the file: {', '.join(by_name)}",
+            fix=f"{did_you_mean(class_name, by_name)}classes in the file: {', '.join(by_name)}",
             file=str(path),
         )
     return [by_name[class_name]]

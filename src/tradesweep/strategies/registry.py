@@ -16,13 +16,12 @@ is given.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tradesweep.errors import StrategyError
+from tradesweep.errors import StrategyError, did_you_mean
 from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConvention
 from tradesweep.strategies.base import Strategy
 from tradesweep.strategies.builtins import BUILTINS
@@ -101,8 +100,7 @@ def strategy_class(
     known = strategy_classes(plugins=plugins, defaults=DefaultsOverride())
     if text in known:
         return known[text]
-    close = difflib.get_close_matches(text, list(known), n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
+    hint = did_you_mean(text, known)
     raise StrategyError(
         f"unknown strategy '{text}'",
         fix=f"{hint}built-in strategies: {', '.join(BUILTINS)}; or give a .yaml/.py path",

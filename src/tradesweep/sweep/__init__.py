@@ -3,7 +3,8 @@ Bayesian), ranking, overfitting diagnostics and walk-forward analysis.
 
 Usage::
 
-    from tradesweep.sweep import SweepSpec, run_sweep
+    from tradesweep.specs import SweepSpec
+    from tradesweep.sweep import run_sweep
 
     spec = SweepSpec.from_dict({"data": "GOOGL", "strategy": "sma_crossover",
                                 "ranges": {"fast": "5:50:5", "slow": "20:200:10"},
@@ -46,10 +47,8 @@ from tradesweep.sweep.space import (
     parse_range,
     parse_ranges,
 )
-from tradesweep.sweep.spec import SEARCHES, SweepSpec, SweepSpecError
 from tradesweep.sweep.walkforward import (
     WalkForwardResult,
-    WalkForwardSpec,
     Window,
     WindowResult,
     make_windows,
@@ -61,7 +60,6 @@ __all__ = [
     "METRIC_COLUMNS",
     "OBJECTIVES",
     "PBO",
-    "SEARCHES",
     "BayesReport",
     "BlockStats",
     "Combinations",
@@ -78,11 +76,8 @@ __all__ = [
     "SweepCancelled",
     "SweepPlan",
     "SweepResult",
-    "SweepSpec",
-    "SweepSpecError",
     "Values",
     "WalkForwardResult",
-    "WalkForwardSpec",
     "Window",
     "WindowResult",
     "builtin_presets",

@@ -12,14 +12,13 @@ values next to the strategy parameters (``params`` in JSON, one column each in t
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from tradesweep.engine.settings import EngineSettings
-from tradesweep.errors import ParameterError, SettingsError
+from tradesweep.errors import ParameterError, SettingsError, did_you_mean
 
 SETTING_AXES: tuple[str, ...] = (
     "stop_loss",
@@ -53,8 +52,7 @@ def unknown_name_error(key: str, strategy: str, params: Sequence[str]) -> Parame
     if alias is not None and alias in axes:
         hint = f"did you mean '{alias}'? "
     else:
-        close = difflib.get_close_matches(key, [*params, *axes], n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
+        hint = did_you_mean(key, [*params, *axes])
     return ParameterError(
         f"unknown parameter '{key}' for strategy '{strategy}'",
         fix=f"{hint}valid parameters: {', '.join(params) or '(none)'}; "

@@ -8,14 +8,13 @@ combinations at once. The rules are in ``docs/sweeps.md`` ("Constraints").
 from __future__ import annotations
 
 import ast
-import difflib
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
 
-from tradesweep.errors import ParameterError
+from tradesweep.errors import ParameterError, close_matches
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -81,7 +80,7 @@ class Constraint:
             return False
         if isinstance(node, ast.Name):
             if node.id not in self._names:
-                close = difflib.get_close_matches(node.id, self._names, n=1)
+                close = close_matches(node.id, self._names)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise self._error(
                     f"uses {node.id!r}, which is not a parameter{hint}; "

@@ -10,7 +10,6 @@ defaults: whatever a spec or a CLI flag sets explicitly wins (docs/sweeps.md, "P
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Any
 import yaml
 
 from tradesweep.engine import EngineSettings
-from tradesweep.errors import TradesweepError
+from tradesweep.errors import TradesweepError, did_you_mean
 
 ENGINE_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(EngineSettings))
 SPEC_KEYS: tuple[str, ...] = ("risk_free_rate", "periods_per_year", "min_trades")
@@ -76,8 +75,7 @@ def load_preset(name_or_path: str | Path) -> Preset:
     name = str(name_or_path)
     known = builtin_presets()
     if name not in known:
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
+        hint = did_you_mean(name, known)
         raise PresetError(
             f"unknown preset '{name}'",
             fix=f"{hint}built-in presets: {', '.join(known)}; or give a .yaml file",
@@ -99,11 +97,9 @@ def parse_preset(data: Any, *, name: str, source: str) -> Preset:
         )
     for key in data:
         if key not in PRESET_KEYS:
-            close = difflib.get_close_matches(str(key), PRESET_KEYS, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
             raise PresetError(
                 f"preset {source}: unknown key '{key}'",
-                fix=f"{hint}valid keys: {', '.join(PRESET_KEYS)}",
+                fix=f"{did_you_mean(key, PRESET_KEYS)}valid keys: {', '.join(PRESET_KEYS)}",
                 file=source,
                 key=str(key),
             )

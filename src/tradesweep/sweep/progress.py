@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tradesweep.errors import TradesweepError
+from tradesweep.errors import Cancellation
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,8 @@ class ProgressInfo:
     eta_seconds: float | None
 
 
-class SweepCancelled(TradesweepError):
+class SweepCancelled(Cancellation):
     """The caller's ``cancel`` fired; ``details`` say how far the evaluation got."""
-
-    code = "cancelled"
 
 
 ProgressCallback = Callable[[ProgressInfo], None]

@@ -7,14 +7,13 @@ the reasons behind them are in ``docs/sweeps.md`` (sections "Ranking" and "Score
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tradesweep.errors import SettingsError
+from tradesweep.errors import SettingsError, did_you_mean
 from tradesweep.metrics.names import OBJECTIVES
 
 SCORE_TRADES_REF = 30
@@ -55,11 +54,9 @@ def validate_objective(objective: str) -> str:
     """Return ``objective`` if it is one of :data:`OBJECTIVES`, else raise with a did-you-mean."""
     if objective in OBJECTIVES:
         return objective
-    close = difflib.get_close_matches(str(objective), OBJECTIVES, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
     raise SettingsError(
         f"unknown objective {objective!r}",
-        fix=f"{hint}objectives: {', '.join(OBJECTIVES)}",
+        fix=f"{did_you_mean(objective, OBJECTIVES)}objectives: {', '.join(OBJECTIVES)}",
         field="objective",
     )
 

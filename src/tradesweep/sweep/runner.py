@@ -1,4 +1,4 @@
-"""``run_sweep``: one :class:`~tradesweep.sweep.spec.SweepSpec` in, one ranked
+"""``run_sweep``: one :class:`~tradesweep.specs.SweepSpec` in, one ranked
 :class:`SweepResult` with its overfitting diagnostics out.
 
 The steps, each documented in ``docs/sweeps.md`` ("Running sweeps"):
@@ -33,6 +33,7 @@ from tradesweep.engine import EngineSettings, run_backtest
 from tradesweep.errors import ParameterError
 from tradesweep.metrics import bar_returns, infer_periods_per_year, to_json_safe
 from tradesweep.metrics.returns import per_bar_risk_free
+from tradesweep.specs import SweepSpec
 from tradesweep.strategies import Strategy, strategy_class
 from tradesweep.strategies.registry import instantiate
 from tradesweep.sweep.axes import split_row
@@ -61,7 +62,6 @@ from tradesweep.sweep.search import (
     random_combinations,
 )
 from tradesweep.sweep.space import Combinations, ParameterSpace
-from tradesweep.sweep.spec import SweepSpec
 
 PBO_WORK = 20_000 * 12_870
 """Combinations x CSCV splits the PBO computes exactly (about 2.5 s of one core); above it a
@@ -224,7 +224,9 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
     """Resolve the strategy, build the parameter space (every range checked against the
     schema, the constraint parsed) and refuse a grid search above ``max_combinations``. No
     data is read."""
-    strategy_cls = strategy_class(spec.strategy, plugins=list(spec.plugins) or None)
+    strategy_cls = strategy_class(
+        spec.strategy, plugins=list(spec.plugins) or None, defaults=spec.defaults_override()
+    )
     space = ParameterSpace(
         strategy_cls, spec.ranges, spec.constraint, spec.max_combinations, settings=spec.settings
     )

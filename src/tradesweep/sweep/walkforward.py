@@ -27,9 +27,6 @@ Conventions (``docs/sweeps.md``, "Walk-forward"):
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,7 +38,6 @@ import pandas as pd
 from tradesweep.data import DatasetRegistry, load
 from tradesweep.data.window import window_bars
 from tradesweep.engine import BacktestResult, run_backtest, trade_dt
-from tradesweep.errors import reject_unknown_fields
 from tradesweep.indicators.api import atr_values
 from tradesweep.metrics import (
     compute_metrics,
@@ -49,100 +45,12 @@ from tradesweep.metrics import (
     metrics_from_result,
     to_json_safe,
 )
+from tradesweep.specs import SweepSpecError, WalkForwardSpec
 from tradesweep.strategies import Signals
 from tradesweep.sweep.progress import Cancel, ProgressCallback, ProgressInfo
 from tradesweep.sweep.runner import SweepPlan, plan_sweep, sweep_bars
-from tradesweep.sweep.spec import SPEC_ID_LENGTH, SweepSpec, SweepSpecError
 
-WALKFORWARD_KEYS: tuple[str, ...] = ("train_bars", "test_bars", "step_bars", "anchored")
-MAX_WINDOW_BARS = 10_000_000
-"""The most bars ``train_bars``, ``test_bars`` and ``step_bars`` may each be: ten million
-one-minute bars are 19 years, more than any dataset this service keeps."""
 _SCALED_TRADE_FIELDS = ("units", "pnl", "fees")
-
-
-@dataclass(frozen=True)
-class WalkForwardSpec:
-    """A sweep spec plus the windows: ``train_bars`` to optimise on, ``test_bars`` to trade
-    on, ``step_bars`` between test windows (default ``test_bars``), ``anchored`` (training
-    windows all start at bar 0)."""
-
-    sweep: SweepSpec
-    train_bars: int
-    test_bars: int
-    step_bars: int | None = None
-    anchored: bool = False
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.sweep, SweepSpec):
-            raise SweepSpecError(
-                f"walk-forward field 'sweep' must be a SweepSpec, got {type(self.sweep).__name__}",
-                fix="use WalkForwardSpec.from_dict with the sweep fields at the top level",
-                field="sweep",
-            )
-        if self.step_bars is None:
-            object.__setattr__(self, "step_bars", self.test_bars)
-        for name, low in (("train_bars", 2), ("test_bars", 1), ("step_bars", 1)):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or not low <= value <= MAX_WINDOW_BARS
-            ):
-                raise SweepSpecError(
-                    f"walk-forward field '{name}' must be a whole number of bars in "
-                    f"[{low}, {MAX_WINDOW_BARS:,}], got {value!r}",
-                    fix="e.g. --train 500 --test 100",
-                    field=name,
-                )
-        if self.step_bars < self.test_bars:  # type: ignore[operator]
-            raise SweepSpecError(
-                f"step_bars={self.step_bars} is smaller than test_bars={self.test_bars}: test "
-                "windows would overlap and their out-of-sample equity could not be stitched",
-                fix="give --step >= --test (the default is --test)",
-                field="step_bars",
-            )
-        if not isinstance(self.anchored, bool):
-            raise SweepSpecError(
-                f"walk-forward field 'anchored' must be true or false, got {self.anchored!r}",
-                field="anchored",
-            )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> WalkForwardSpec:
-        """The sweep fields (see :meth:`SweepSpec.from_dict`) and the window fields, flat in
-        one mapping; unknown fields are refused with a did-you-mean."""
-        if not isinstance(data, Mapping):
-            raise SweepSpecError(
-                f"a walk-forward spec must be a mapping, got {type(data).__name__}",
-                fix="pass a dict with data, strategy, ranges, train_bars and test_bars",
-            )
-        known = [*(f.name for f in dataclasses.fields(SweepSpec)), *WALKFORWARD_KEYS]
-        reject_unknown_fields(data, known, what="walk-forward spec", error=SweepSpecError)
-        for key in ("train_bars", "test_bars"):
-            if data.get(key) is None:
-                raise SweepSpecError(
-                    f"walk-forward spec field '{key}' is missing",
-                    fix="give train_bars and test_bars, e.g. 500 and 100",
-                    field=key,
-                )
-        windows = {k: data[k] for k in WALKFORWARD_KEYS if k in data}
-        sweep = SweepSpec.from_dict({k: v for k, v in data.items() if k not in WALKFORWARD_KEYS})
-        return cls(sweep=sweep, **windows)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.sweep.to_dict(),
-            "train_bars": self.train_bars,
-            "test_bars": self.test_bars,
-            "step_bars": self.step_bars,
-            "anchored": self.anchored,
-        }
-
-    @property
-    def spec_id(self) -> str:
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:SPEC_ID_LENGTH]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from tradesweep.api.deps import CallerDep, RegistryDep, short_transaction
 from tradesweep.api.openapi import BY_ID
 from tradesweep.data import DatasetRegistry
-from tradesweep.services.backtest import BacktestReport, BacktestSpec, run_backtest_spec
+from tradesweep.services.backtest import BacktestReport, run_backtest_spec
+from tradesweep.specs import BacktestSpec
 from tradesweep.store import BacktestRepository, NotFound
 
 router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=BY_ID)

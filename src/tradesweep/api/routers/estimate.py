@@ -16,8 +16,8 @@ from tradesweep.api.openapi import BODY, request_body
 from tradesweep.api.settings import ApiSettings
 from tradesweep.errors import ParameterError
 from tradesweep.services import submit
+from tradesweep.specs import SweepSpec
 from tradesweep.sweep.runner import plan_sweep
-from tradesweep.sweep.spec import SweepSpec
 from tradesweep.sweep.walkforward import check_fits
 
 router = APIRouter(prefix="/api/v1", tags=["estimate"], responses=BODY)

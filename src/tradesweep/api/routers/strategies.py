@@ -3,7 +3,6 @@ dashboard builds its sweep and backtest forms from."""
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from tradesweep.api.deps import PrincipalDep
 from tradesweep.api.openapi import AUTHED, BY_ID
+from tradesweep.errors import did_you_mean
 from tradesweep.services.submit import STRATEGY_ALIASES, strategy_name, strategy_type_of
 from tradesweep.store import NotFound
 from tradesweep.strategies import Strategy, strategy_classes
@@ -70,11 +70,9 @@ def get_strategy(name: str, _principal: PrincipalDep) -> StrategyOut:
     resolved = strategy_name(name)
     if resolved not in known:
         choices = [*STRATEGY_ALIASES, *known]
-        close = difflib.get_close_matches(name, choices, n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
         raise NotFound(
             f"no strategy {name!r}",
-            fix=f"{hint}known: {', '.join(choices)}",
+            fix=f"{did_you_mean(name, choices)}known: {', '.join(choices)}",
             field="name",
         )
     return StrategyOut.of(known[resolved])

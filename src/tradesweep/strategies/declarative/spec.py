@@ -7,14 +7,13 @@ names and indicator types, a did-you-mean. See ``docs/strategies.md`` for the fo
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tradesweep.errors import StrategyError
+from tradesweep.errors import StrategyError, did_you_mean
 from tradesweep.strategies.base import Param
 from tradesweep.strategies.config import field_error, parse_schema, unknown_key_error
 from tradesweep.strategies.declarative.indicators import KINDS, PRICE_FIELDS, SOURCE_FIELDS
@@ -166,8 +165,7 @@ class _Parser:
     def param_ref(self, text: str, where: str) -> ParamRef:
         name = text[1:]
         if name not in self.schema:
-            close = difflib.get_close_matches(name, list(self.schema), n=1)
-            hint = f"did you mean '${close[0]}'? " if close else ""
+            hint = did_you_mean(name, self.schema, prefix="$")
             known = ", ".join(f"${p}" for p in self.schema) or "none: add a 'parameters:' section"
             raise self.error(
                 where, f"refers to unknown parameter '{text}'", f"{hint}parameters: {known}"
@@ -319,12 +317,10 @@ class _Parser:
             raise self.error(where, "is missing 'type'", f"allowed types: {', '.join(KINDS)}")
         type_name = body["type"]
         if type_name not in KINDS:
-            close = difflib.get_close_matches(str(type_name), list(KINDS), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
             raise self.error(
                 f"{where}.type",
                 f"is {_show(type_name)}, not a known indicator",
-                f"{hint}allowed: {', '.join(KINDS)}",
+                f"{did_you_mean(type_name, KINDS)}allowed: {', '.join(KINDS)}",
             )
         kind = KINDS[type_name]
         allowed = ("type", "output", "shift", *kind.args)
@@ -446,8 +442,7 @@ class _Parser:
         ident, _, output_name = value.partition(".")
         if ident not in self.indicators:
             choices = [*PRICE_FIELDS, *self.indicators]
-            close = difflib.get_close_matches(ident, choices, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            hint = did_you_mean(ident, choices)
             raise self.error(where, f"refers to unknown '{value}'", hint + self.operand_help())
         spec = self.indicators[ident]
         outputs = KINDS[spec.type].outputs

@@ -2,23 +2,24 @@
 
 Build one from JSON-like data with :meth:`SweepSpec.from_dict` (unknown fields are refused
 with a did-you-mean, a ``preset`` is resolved) or directly. Equal specs give equal results, so
-:attr:`SweepSpec.spec_id` (a hash of the canonical JSON) serves as run id and cache key.
+:attr:`SweepSpec.spec_id` (a hash of the canonical JSON) serves as run id and cache key. The
+run is :func:`tradesweep.sweep.run_sweep`.
+
+The checks that need the sweep package's parsers (ranges, presets, objectives) import them
+where they run: ``tradesweep.sweep`` imports this module, so a module-level import of it here
+would be a cycle.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from tradesweep.data.window import check_window
 from tradesweep.engine import EngineSettings
-from tradesweep.errors import TradesweepError, reject_unknown_fields
+from tradesweep.errors import TradesweepError, did_you_mean
 from tradesweep.indicators.convention import (
     DEFAULT_CONVENTION,
     IndicatorConvention,
@@ -26,9 +27,10 @@ from tradesweep.indicators.convention import (
     convention_field,
 )
 from tradesweep.metrics.periods import check_periods_per_year, check_risk_free_rate
-from tradesweep.sweep.preset import SPEC_KEYS, load_preset
-from tradesweep.sweep.ranking import validate_objective
-from tradesweep.sweep.space import Range, as_range_spec, parse_ranges
+from tradesweep.specs.backtest import DEFAULT_SETTINGS, WINDOW_FIELDS, check_name
+from tradesweep.specs.base import Spec
+from tradesweep.specs.defaults import check_defaults, defaults_field, override_of
+from tradesweep.strategies.defaults import DefaultsOverride
 
 SearchName = Literal["grid", "random", "bayes"]
 SEARCHES: tuple[str, ...] = ("grid", "random", "bayes")
@@ -38,12 +40,6 @@ DEFAULT_MIN_TRADES = 1
 """Combinations with fewer closed trades are kept but not ranked (the ``standard`` preset: 20)."""
 DEFAULT_TOP = 10
 DEFAULT_MAX_COMBINATIONS = 1_000_000
-SPEC_ID_LENGTH = 16
-WINDOW_FIELDS = ("timeframe", "start", "end")
-"""The bars a sweep runs on: those between ``start`` and ``end`` (inclusive, ISO dates or
-timestamps in UTC) resampled to ``timeframe``, as in a backtest spec."""
-
-_DEFAULT_SETTINGS = EngineSettings().to_dict()
 
 
 class SweepSpecError(TradesweepError):
@@ -53,7 +49,7 @@ class SweepSpecError(TradesweepError):
 
 
 @dataclass(frozen=True)
-class SweepSpec:
+class SweepSpec(Spec):
     """One sweep: which data, which strategy, which parameter ranges, how to search and rank.
 
     ``ranges`` maps parameter names to ranges in any form :func:`~tradesweep.sweep.space.
@@ -73,8 +69,12 @@ class SweepSpec:
     defaults, per combination. ``preset`` records which preset the values came from
     (:meth:`from_dict` applies it). ``indicator_convention`` (``pandas`` or ``talib``,
     docs/indicators.md) says how EMA, MACD, ATR and Bollinger are computed. Treat ``ranges``
-    as read-only: :attr:`spec_id` hashes it.
+    as read-only: :attr:`spec_id` hashes it. ``defaults`` records the strategy-defaults
+    override that applies to a built-in ``strategy``, as in a backtest spec.
     """
+
+    kind: ClassVar[str] = "sweep"
+    error: ClassVar[type[TradesweepError]] = SweepSpecError
 
     data: str
     strategy: str
@@ -96,20 +96,13 @@ class SweepSpec:
     start: str | None = None
     end: str | None = None
     indicator_convention: IndicatorConvention = DEFAULT_CONVENTION
+    defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from tradesweep.sweep.ranking import validate_objective
+
         for name in ("data", "strategy"):
-            value = getattr(self, name)
-            value = str(value) if isinstance(value, Path) else value
-            if not isinstance(value, str) or not value.strip():
-                raise SweepSpecError(
-                    f"sweep field '{name}' must be a non-empty string, got {value!r}",
-                    fix="give a ticker or file path"
-                    if name == "data"
-                    else "give a strategy name or file path",
-                    field=name,
-                )
-            object.__setattr__(self, name, value.strip())
+            object.__setattr__(self, name, check_name(self, name, SweepSpecError))
         object.__setattr__(self, "ranges", normalise_ranges(self.ranges))
         if self.constraint is not None and (
             not isinstance(self.constraint, str) or not self.constraint.strip()
@@ -140,14 +133,15 @@ class SweepSpec:
         object.__setattr__(self, "plugins", tuple(str(p) for p in plugins))
         check_window(self.timeframe, self.start, self.end, error=SweepSpecError)
         check_spec_convention(self.indicator_convention, SweepSpecError)
+        object.__setattr__(
+            self, "defaults", check_defaults(self.defaults, self.strategy, SweepSpecError)
+        )
 
     def _check_search(self) -> None:
         if self.search not in SEARCHES:
-            close = difflib.get_close_matches(str(self.search), SEARCHES, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
             raise SweepSpecError(
                 f"unknown search method {self.search!r}",
-                fix=f"{hint}give one of: {', '.join(SEARCHES)}",
+                fix=f"{did_you_mean(self.search, SEARCHES)}give one of: {', '.join(SEARCHES)}",
                 field="search",
             )
         if self.search == "grid":
@@ -170,33 +164,16 @@ class SweepSpec:
                 field="trials",
             )
 
-    def __hash__(self) -> int:
-        return hash(self.spec_id)
-
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SweepSpec:
-        """Build a spec from JSON-like data; unknown fields are refused with a did-you-mean.
-
-        ``ranges`` may also be a list of CLI items (``["fast=5:50:5", "slow=20:200:10"]``),
+    def prepare(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """``ranges`` may also be a list of CLI items (``["fast=5:50:5", "slow=20:200:10"]``),
         ``settings`` a dict of engine settings. With ``preset`` (a built-in name or a
         ``.yaml`` file) the preset's values fill every engine setting ``settings`` does not
         give (for an ``EngineSettings``: does not change from its default) and each of
         ``risk_free_rate``, ``periods_per_year`` and ``min_trades`` that is absent or None."""
-        if not isinstance(data, Mapping):
-            raise SweepSpecError(
-                f"a sweep spec must be a mapping, got {type(data).__name__}",
-                fix="pass a dict with data, strategy and ranges",
-            )
-        known = [f.name for f in dataclasses.fields(cls)]
-        reject_unknown_fields(data, known, what="sweep spec", error=SweepSpecError)
-        for key in ("data", "strategy"):
-            if key not in data:
-                raise SweepSpecError(
-                    f"sweep spec field '{key}' is missing",
-                    fix="give data (a ticker or file) and strategy (a name or file)",
-                    field=key,
-                )
-        values = {k: v for k, v in data.items() if not (k in SPEC_KEYS and v is None)}
+        from tradesweep.sweep.preset import SPEC_KEYS, load_preset
+
+        values = {k: v for k, v in values.items() if not (k in SPEC_KEYS and v is None)}
         settings = _settings_dict(values.get("settings"))
         if values.get("preset") is not None:
             preset = load_preset(values["preset"])
@@ -206,10 +183,9 @@ class SweepSpec:
         values["settings"] = EngineSettings.from_dict(settings)
         if values.get("ranges") is None:
             values["ranges"] = {}
-        return cls(**values)
+        return values
 
     def to_dict(self) -> dict[str, Any]:
-        """The canonical JSON-able form; ``from_dict(spec.to_dict()) == spec``."""
         return {
             "data": self.data,
             "strategy": self.strategy,
@@ -227,28 +203,26 @@ class SweepSpec:
             "risk_free_rate": self.risk_free_rate,
             "max_combinations": self.max_combinations,
             "plugins": list(self.plugins),
-            # only when set, so the spec_id of a spec without a window is unchanged
+            # only when set, so the spec_id of a spec without them is unchanged
             **{k: v for k in WINDOW_FIELDS if (v := getattr(self, k)) is not None},
             **convention_field(self.indicator_convention),
+            **defaults_field(self.defaults),
         }
 
-    def canonical_json(self) -> str:
-        """:meth:`to_dict` as compact JSON with sorted keys: the text :attr:`spec_id` hashes."""
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    def with_defaults(self, override: DefaultsOverride) -> SweepSpec:
+        """This spec recording what ``override`` changes in its strategy (nothing: none)."""
+        return self.replace(defaults=override.entries_for(self.strategy))
 
-    @property
-    def spec_id(self) -> str:
-        """The first :data:`SPEC_ID_LENGTH` hex digits of sha256 of :meth:`canonical_json`."""
-        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()[:SPEC_ID_LENGTH]
-
-    def replace(self, **changes: Any) -> SweepSpec:
-        """A copy with ``changes`` applied (validated like a new spec)."""
-        return dataclasses.replace(self, **changes)
+    def defaults_override(self) -> DefaultsOverride:
+        """The override the run applies: the recorded one, never the environment's."""
+        return override_of(self.strategy, self.defaults)
 
 
 def normalise_ranges(ranges: Any) -> dict[str, Any]:
     """Ranges as a name -> JSON dict mapping (``{"min", "max"[, "step"]}`` or
     ``{"values": [...]}``), from a mapping of any accepted form or a list of CLI items."""
+    from tradesweep.sweep.space import Range, as_range_spec, parse_ranges
+
     if isinstance(ranges, str):
         ranges = [ranges]
     if isinstance(ranges, Sequence):
@@ -298,7 +272,7 @@ def _settings_dict(settings: Any) -> dict[str, Any]:
         return {}
     if isinstance(settings, EngineSettings):
         given = settings.to_dict()
-        return {k: v for k, v in given.items() if v != _DEFAULT_SETTINGS[k]}
+        return {k: v for k, v in given.items() if v != DEFAULT_SETTINGS[k]}
     if isinstance(settings, Mapping):
         EngineSettings.from_dict(settings)  # unknown names and bad values fail here
         return dict(settings)
