@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -257,6 +258,7 @@ def backtest(
     Example: tradesweep backtest --data GOOGL --strategy sma_crossover -p fast=10 -p slow=30
     """
     from tradesweep.engine import EngineSettings
+    from tradesweep.environment import RuntimeSettings
     from tradesweep.errors import SettingsError
     from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
 
@@ -279,7 +281,13 @@ def backtest(
         plugins=tuple(str(p) for p in plugins or ()),
         indicator_convention=indicator_convention,  # type: ignore[arg-type]  # checked by the spec
     )
-    report = run_backtest_spec(spec)
+    runtime = RuntimeSettings.from_environ(os.environ)
+    report = run_backtest_spec(
+        spec,
+        registry=runtime.registry(),
+        plugins=runtime.strategy_plugins,
+        defaults=runtime.strategy_defaults,
+    )
 
     if trades_csv is not None:
         write_output(trades_csv, lambda p: _trades_for_csv(report).to_csv(p, index=False))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -196,6 +197,19 @@ def _spec_dict(
     }
 
 
+def _environment() -> dict[str, Any]:
+    """The registry, plugins and defaults of the environment, read now (once per command):
+    the core never reads it itself."""
+    from tradesweep.environment import RuntimeSettings
+
+    runtime = RuntimeSettings.from_environ(os.environ)
+    return {
+        "registry": runtime.registry(),
+        "plugins": runtime.strategy_plugins,
+        "defaults": runtime.strategy_defaults,
+    }
+
+
 @_with_engine_options
 def sweep(
     data: DataOpt,
@@ -275,7 +289,7 @@ def sweep(
     )
     axes = _heatmap_axes(heatmap)
     with _progress_bar(enabled=not no_progress, label="sweep") as progress:
-        result = run_sweep(spec, progress=progress, workers=workers)
+        result = run_sweep(spec, progress=progress, workers=workers, **_environment())
 
     if csv is not None:
         backtest_cli.write_output(csv, lambda p: result.results.to_csv(p, index=False))
@@ -362,7 +376,7 @@ def walkforward(
         {**values, "train_bars": train, "test_bars": test, "step_bars": step, "anchored": anchored}
     )
     with _progress_bar(enabled=not no_progress, label="walk-forward") as progress:
-        result = run_walkforward(spec, progress=progress, workers=workers)
+        result = run_walkforward(spec, progress=progress, workers=workers, **_environment())
 
     if equity_csv is not None:
         frame = result.equity.to_frame().assign(position=result.position)

@@ -46,6 +46,7 @@ from tradesweep.indicators.convention import (
 from tradesweep.metrics import drawdown_series, metrics_from_result, monthly_returns, to_json_safe
 from tradesweep.metrics.periods import check_periods_per_year, check_risk_free_rate
 from tradesweep.strategies import Signals, Strategy, apply_execution, get_strategy
+from tradesweep.strategies.registry import Defaults, PluginPaths
 
 SPEC_ID_LENGTH = 16
 """Hex digits of the sha256 kept in :attr:`BacktestSpec.spec_id`."""
@@ -294,19 +295,27 @@ class BacktestReport:
 
 
 def run_backtest_spec(
-    spec: BacktestSpec, *, registry: DatasetRegistry | None = None
+    spec: BacktestSpec,
+    *,
+    registry: DatasetRegistry | None = None,
+    plugins: PluginPaths = None,
+    defaults: Defaults = None,
 ) -> BacktestReport:
     """Load the bars, build the strategy, check the warm-up, run the engine, compute metrics.
 
-    ``registry`` resolves tickers (default: ``DatasetRegistry()``, which reads
-    ``TRADESWEEP_DATA_DIR``). Raises a :class:`TradesweepError` for an unknown ticker or
+    ``registry`` resolves tickers (default: ``DatasetRegistry()``, the platform's data dir).
+    ``plugins`` resolve a plugin strategy's name when the spec lists none; ``defaults`` (a
+    :class:`~tradesweep.strategies.DefaultsOverride` or a path) overrides the built-ins'
+    defaults (the CLI and workers pass the environment's, :mod:`tradesweep.environment`).
+    Raises a :class:`TradesweepError` for an unknown ticker or
     missing file, an unknown strategy, a bad parameter, an invalid setting, or too few bars.
     """
     bars = window_bars(load(spec.data, registry=registry), spec)
     strategy = get_strategy(
         spec.strategy,
         spec.params,
-        plugins=list(spec.plugins) or None,
+        plugins=list(spec.plugins) or plugins,
+        defaults=defaults,
         indicator_convention=spec.indicator_convention,
     )
     settings = effective_settings(spec, strategy)

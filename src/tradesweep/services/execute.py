@@ -33,6 +33,7 @@ from tradesweep.data import DatasetRegistry, load
 from tradesweep.data.window import window_bars
 from tradesweep.errors import TradesweepError
 from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
+from tradesweep.strategies.registry import Defaults, PluginPaths
 from tradesweep.sweep.progress import Cancel, ProgressCallback
 from tradesweep.sweep.runner import plan_sweep, sweep_bars
 from tradesweep.sweep.spec import SweepSpec
@@ -175,11 +176,14 @@ def execute(
     cancel: Cancel | None = None,
     workers: int | None = None,
     registry: DatasetRegistry | None = None,
+    plugins: PluginPaths = None,
+    defaults: Defaults = None,
     tenant: int | str | None = None,
 ) -> Outcome:
     """Run one job's compute. ``workers`` goes to the sweep evaluation (None: every core).
-    ``registry`` (default: the one in ``$TRADESWEEP_DATA_DIR``) is read as ``tenant`` sees
-    it when a tenant is given."""
+    ``registry`` (default: ``DatasetRegistry()``, the platform's data dir) is read as
+    ``tenant`` sees it when a tenant is given. ``plugins`` and ``defaults`` resolve the
+    strategy (a worker passes those it read from the environment at start)."""
     if tenant is not None:
         registry = (registry or DatasetRegistry()).for_tenant(tenant)
     if isinstance(spec, Mapping):
@@ -193,11 +197,20 @@ def execute(
             field="spec",
         )
     started = time.perf_counter()
+    strategies = _Strategies(plugins, defaults)
     if isinstance(parsed, SweepSpec):
-        return _sweep(parsed, started, progress, cancel, workers, registry)
+        return _sweep(parsed, started, progress, cancel, workers, registry, strategies)
     if isinstance(parsed, BacktestSpec):
-        return _backtest(parsed, started, registry)
-    return _walkforward(parsed, started, progress, cancel, workers, registry)
+        return _backtest(parsed, started, registry, strategies)
+    return _walkforward(parsed, started, progress, cancel, workers, registry, strategies)
+
+
+@dataclass(frozen=True)
+class _Strategies:
+    """Where a job's strategy name resolves: plugins and the built-ins' default overrides."""
+
+    plugins: PluginPaths
+    defaults: Defaults
 
 
 def _sweep(
@@ -207,9 +220,10 @@ def _sweep(
     cancel: Cancel | None,
     workers: int | None,
     registry: DatasetRegistry | None,
+    strategies: _Strategies,
 ) -> SweepOutcome:
     # run_sweep's steps, kept apart so the bars' ticker and length are at hand
-    plan = plan_sweep(spec)
+    plan = plan_sweep(spec, plugins=strategies.plugins, defaults=strategies.defaults)
     bars = window_bars(
         load(spec.data, registry=registry), spec.data, spec.timeframe, spec.start, spec.end
     )
@@ -232,9 +246,11 @@ def _sweep(
 
 
 def _backtest(
-    spec: BacktestSpec, started: float, registry: DatasetRegistry | None
+    spec: BacktestSpec, started: float, registry: DatasetRegistry | None, strategies: _Strategies
 ) -> BacktestOutcome:
-    report = run_backtest_spec(spec, registry=registry)
+    report = run_backtest_spec(
+        spec, registry=registry, plugins=strategies.plugins, defaults=strategies.defaults
+    )
     signals = report.signals
     signalled = signals.long_entry | signals.long_exit | signals.short_entry | signals.short_exit
     return BacktestOutcome(
@@ -258,9 +274,16 @@ def _walkforward(
     cancel: Cancel | None,
     workers: int | None,
     registry: DatasetRegistry | None,
+    strategies: _Strategies,
 ) -> WalkForwardOutcome:
     result = run_walkforward(
-        spec, progress=progress, cancel=cancel, workers=workers, registry=registry
+        spec,
+        progress=progress,
+        cancel=cancel,
+        workers=workers,
+        registry=registry,
+        plugins=strategies.plugins,
+        defaults=strategies.defaults,
     )
     last = result.windows[-1].window.test_end if result.windows else 0
     return WalkForwardOutcome(

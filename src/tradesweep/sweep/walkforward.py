@@ -50,6 +50,7 @@ from tradesweep.metrics import (
     to_json_safe,
 )
 from tradesweep.strategies import Signals
+from tradesweep.strategies.registry import Defaults, PluginPaths
 from tradesweep.sweep.progress import Cancel, ProgressCallback, ProgressInfo
 from tradesweep.sweep.runner import SweepPlan, plan_sweep, sweep_bars
 from tradesweep.sweep.spec import SPEC_ID_LENGTH, SweepSpec, SweepSpecError
@@ -261,12 +262,15 @@ def run_walkforward(
     cancel: Cancel | None = None,
     workers: int | None = None,
     registry: DatasetRegistry | None = None,
+    plugins: PluginPaths = None,
+    defaults: Defaults = None,
 ) -> WalkForwardResult:
     """Walk ``spec`` forward over its data (module docstring). Inputs are validated (ranges,
     strategy, window sizes against the data) before the first sweep; ``progress`` counts
-    combinations over all windows; ``cancel`` stops with ``SweepCancelled``."""
+    combinations over all windows; ``cancel`` stops with ``SweepCancelled``. ``registry``,
+    ``plugins`` and ``defaults`` as for :func:`~tradesweep.sweep.runner.run_sweep`."""
     started = time.perf_counter()
-    plan = plan_sweep(spec.sweep)
+    plan = plan_sweep(spec.sweep, plugins=plugins, defaults=defaults)
     sweep = spec.sweep
     bars = window_bars(
         load(sweep.data, registry=registry), sweep.data, sweep.timeframe, sweep.start, sweep.end
