@@ -5,10 +5,10 @@ kernel that calls a kernel in another module (``sweep/fused_nb.py`` calling ``en
 ``bar_step_nb``, which it compiles inline) keeps loading its old machine code after the callee's
 file is edited. numba documents this and offers no dependency tracking (numba issue #1833).
 
-Guarantee: ``tradesweep/__init__`` calls :func:`refresh` (with ``os.environ``) before any kernel module can be
-imported. Every numba cache directory of a directory holding kernels (``*nb.py``) then carries
-a stamp, a hash of all kernel sources (those modules and the package modules they import);
-where the stamp differs or is missing, the directory's
+Guarantee: ``tradesweep/__init__`` calls :func:`refresh` (with ``os.environ``) before any
+kernel module can be imported. Every numba cache directory of a directory holding kernels
+(``*nb.py``) then carries a stamp, a hash of all kernel sources (those modules and the package
+modules they import); where the stamp differs or is missing, the directory's
 ``*.nbi`` / ``*.nbc`` files are deleted before the stamp is written, so the next call compiles
 from the current sources. The candidate directories are numba's, in its order:
 ``$NUMBA_CACHE_DIR/<dir>_<sha1>``, the in-tree ``__pycache__``, the user-wide cache.

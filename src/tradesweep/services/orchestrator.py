@@ -55,6 +55,7 @@ from tradesweep.store import (
 from tradesweep.store.models import BacktestRun, BacktestTrade, SweepResultRow
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
+from tradesweep.strategies.registry import Defaults
 from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.runner import plan_sweep
 from tradesweep.sweep.spec import SweepSpec
@@ -422,11 +423,14 @@ def resolve_strategy(name: str, strategies_dir: Path) -> str:
     )
 
 
-def check_strategy(strategy: str, name: str, params: dict[str, Any]) -> None:
+def check_strategy(
+    strategy: str, name: str, params: dict[str, Any], defaults: Defaults = None
+) -> None:
     """Build the strategy once (unknown parameter names, bounds, cross rules, a stored file
-    that does not parse), errors naming the request's field, never the file's server path."""
+    that does not parse), errors naming the request's field, never the file's server path.
+    ``defaults``: the built-ins' default overrides the workers apply."""
     try:
-        get_strategy(strategy, params)
+        get_strategy(strategy, params, defaults=defaults)
     except ParameterError as exc:
         raise _named(exc, strategy, name, "parameters") from None
     except TradesweepError as exc:
@@ -449,7 +453,11 @@ def _unpathed(value: Any, path: str, name: str) -> Any:
 
 
 def run_spec(
-    request: BacktestRunRequest, strategies_dir: Path, registry: DatasetRegistry
+    request: BacktestRunRequest,
+    strategies_dir: Path,
+    registry: DatasetRegistry,
+    *,
+    defaults: Defaults = None,
 ) -> BacktestSpec:
     """The backtest spec of a request: the strategy resolved, its parameters checked, the
     window checked against the dataset (a finer timeframe than the data, or dates outside
@@ -467,7 +475,7 @@ def run_spec(
             "end": spec_bound(request.end_date),
         }
     )
-    check_strategy(spec.strategy, request.strategy_name, dict(spec.params))
+    check_strategy(spec.strategy, request.strategy_name, dict(spec.params), defaults)
     return spec
 
 
@@ -477,12 +485,13 @@ def optimize_spec(
     registry: DatasetRegistry,
     *,
     max_combinations: int | None = None,
+    defaults: Defaults = None,
 ) -> SweepSpec:
     """The sweep spec of an optimize request, planned (every input checked, at least one valid
     combination) before anything is stored."""
     check_window(request, registry)
-    spec = _sweep_spec(request, strategies_dir, request.window, max_combinations)
-    _plan(spec, request)
+    spec = _sweep_spec(request, strategies_dir, request.window, max_combinations, defaults)
+    _plan(spec, request, defaults)
     return spec
 
 
@@ -492,13 +501,14 @@ def walkforward_spec(
     registry: DatasetRegistry,
     *,
     max_combinations: int | None = None,
+    defaults: Defaults = None,
 ) -> WalkForwardSpec:
     """The walk-forward spec of a request: the date range split into
     ``round(months / window_size_months)`` windows of equal bar counts (the bars estimated from
     the dataset's length, after ``timeframe``); each window trains the next one's test
     (rolling, not anchored)."""
     check_window(request, registry)
-    sweep = _sweep_spec(request, strategies_dir, request.window, max_combinations)
+    sweep = _sweep_spec(request, strategies_dir, request.window, max_combinations, defaults)
     info = registry.info(request.symbol)
     start, end = request.window
     lo = max(first_instant(start), info.first) if start is not None else info.first
@@ -522,7 +532,7 @@ def walkforward_spec(
     spec = WalkForwardSpec.from_dict(
         {**sweep.to_dict(), "top": 1, "train_bars": bars, "test_bars": bars, "step_bars": bars}
     )
-    _plan(spec.sweep, request)
+    _plan(spec.sweep, request, defaults)
     return spec
 
 
@@ -531,9 +541,10 @@ def _sweep_spec(
     strategies_dir: Path,
     window: tuple[date | None, date | None],
     max_combinations: int | None,
+    defaults: Defaults,
 ) -> SweepSpec:
     strategy = resolve_strategy(request.strategy_name, strategies_dir)
-    check_strategy(strategy, request.strategy_name, {})
+    check_strategy(strategy, request.strategy_name, {}, defaults)
     ranges: dict[str, Any] = dict(request.parameters)
     for name, tried in request.optimize_params.items():
         key = SETTING_AXES.get(name, name)
@@ -561,12 +572,12 @@ def _sweep_spec(
     return SweepSpec.from_dict(values)
 
 
-def _plan(spec: SweepSpec, request: _SweepingRequest) -> None:
+def _plan(spec: SweepSpec, request: _SweepingRequest, defaults: Defaults) -> None:
     """Plan the sweep; refuse a grid with no valid combination, and name the request's field
     (``optimize_params.NAME``) when a name or a value is refused (a strategy parameter's or an
     engine setting's: both are sweep axes)."""
     try:
-        space = plan_sweep(spec).space
+        space = plan_sweep(spec, defaults=defaults).space
     except TradesweepError as exc:
         name = str(exc.details.get("parameter") or "")
         sent = next((n for n in request.optimize_params if SETTING_AXES.get(n, n) == name), name)

@@ -52,6 +52,7 @@ from tradesweep.services.backtest import BacktestSpec
 from tradesweep.store import Job, JobRepository, JobType, Tenant
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
+from tradesweep.strategies.registry import Defaults
 from tradesweep.sweep.preset import Preset, builtin_presets, load_preset
 from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.runner import plan_sweep
@@ -524,7 +525,9 @@ def walkforward_spec(
     )
 
 
-def backtest_spec(request: BacktestRequest) -> BacktestSpec:
+def backtest_spec(request: BacktestRequest, *, defaults: Defaults = None) -> BacktestSpec:
+    """The spec of the request, its strategy built once with ``defaults`` (the built-ins'
+    default overrides the workers apply): unknown names, bounds and cross rules fail here."""
     params = dict(request.parameters)
     for name, value in (("fast", request.fast_period), ("slow", request.slow_period)):
         if value is not None:
@@ -543,7 +546,7 @@ def backtest_spec(request: BacktestRequest) -> BacktestSpec:
     if request.risk_free_rate is not None:
         values["risk_free_rate"] = request.risk_free_rate
     spec = BacktestSpec.from_dict(values)
-    get_strategy(spec.strategy, spec.params)  # unknown names, bounds and cross rules fail here
+    get_strategy(spec.strategy, spec.params, defaults=defaults)
     return spec
 
 
@@ -569,9 +572,9 @@ class _Counts:
     valid: int
 
 
-def _counts(spec: SweepSpec) -> _Counts:
+def _counts(spec: SweepSpec, defaults: Defaults) -> _Counts:
     """Grid and valid combination counts; refuses a sweep with no valid combination."""
-    space = plan_sweep(spec).space
+    space = plan_sweep(spec, defaults=defaults).space
     valid = space.valid_count
     if valid == 0:
         raise ParameterError(
@@ -599,12 +602,14 @@ def submit_sweep(
     *,
     idempotency_key: str | None = None,
     max_combinations: int | None = None,
+    defaults: Defaults = None,
 ) -> Submission:
     """Plan the sweep (raising on any invalid input, a grid above ``max_combinations``
-    included) and queue it as a ``sweep`` job."""
+    included) and queue it as a ``sweep`` job. ``defaults``: the built-ins' default
+    overrides the workers apply."""
     with request_fields(request):
         spec = sweep_spec(request, max_combinations=max_combinations)
-        counts = _counts(spec)
+        counts = _counts(spec, defaults)
     return _store(
         session,
         tenant_id,
@@ -625,6 +630,7 @@ def submit_walkforward(
     idempotency_key: str | None = None,
     max_combinations: int | None = None,
     bars: int | None = None,
+    defaults: Defaults = None,
 ) -> Submission:
     """Plan the walk-forward's sweep and queue it as a ``walkforward`` job; with ``bars`` (the
     dataset's length), windows longer than the data are refused here, not in the worker."""
@@ -632,7 +638,7 @@ def submit_walkforward(
         spec = walkforward_spec(request, max_combinations=max_combinations)
         if bars is not None:
             check_fits(spec, bars)
-        counts = _counts(spec.sweep)
+        counts = _counts(spec.sweep, defaults)
     return _store(
         session,
         tenant_id,
@@ -651,10 +657,11 @@ def submit_backtest(
     request: BacktestRequest,
     *,
     idempotency_key: str | None = None,
+    defaults: Defaults = None,
 ) -> Submission:
     """Check the strategy parameters and settings and queue a ``backtest`` job."""
     with request_fields(request):
-        spec = backtest_spec(request)
+        spec = backtest_spec(request, defaults=defaults)
     return _store(
         session, tenant_id, JobType.BACKTEST, spec.to_dict(), request, idempotency_key, None, 1.0
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -86,12 +87,20 @@ async def backtest_series(
         return _Stored(dict(run.spec), (run.metrics or {}).get("final_equity"))
 
     stored = await short_transaction(request, read)
-    report = await run_in_threadpool(_replay, stored.spec, registry.for_tenant(caller.tenant_id))
+    report = await run_in_threadpool(
+        _replay,
+        stored.spec,
+        registry.for_tenant(caller.tenant_id),
+        request.app.state.settings.strategy_defaults,
+    )
     return _series(backtest_run_id, report, stored.final_equity, max_points)
 
 
-def _replay(spec: dict[str, Any], registry: DatasetRegistry) -> BacktestReport:
-    return run_backtest_spec(BacktestSpec.from_dict(spec), registry=registry)
+def _replay(
+    spec: dict[str, Any], registry: DatasetRegistry, defaults: Path | None
+) -> BacktestReport:
+    """The stored backtest run again, with the default overrides the workers apply."""
+    return run_backtest_spec(BacktestSpec.from_dict(spec), registry=registry, defaults=defaults)
 
 
 def _series(

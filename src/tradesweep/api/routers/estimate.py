@@ -41,8 +41,10 @@ def _cap(settings: ApiSettings) -> int:
     return settings.max_sweep_combinations
 
 
-def _estimate(spec: SweepSpec, ticker: str, bars: int, windows: int = 1) -> EstimateOut:
-    space = plan_sweep(spec).space
+def _estimate(
+    spec: SweepSpec, settings: ApiSettings, ticker: str, bars: int, windows: int = 1
+) -> EstimateOut:
+    space = plan_sweep(spec, defaults=settings.strategy_defaults).space
     valid = space.valid_count
     if valid == 0:
         raise ParameterError(
@@ -75,7 +77,7 @@ def estimate_sweep(
     request = validated(submit.SweepRequest, body, tickers=registry.tickers())
     with submit.request_fields(request):
         spec = submit.sweep_spec(request, max_combinations=_cap(settings))
-        return _estimate(spec, request.ticker, registry.info(request.ticker).rows)
+        return _estimate(spec, settings, request.ticker, registry.info(request.ticker).rows)
 
 
 @router.post(
@@ -94,7 +96,7 @@ def estimate_walkforward(
     with submit.request_fields(request):
         spec = submit.walkforward_spec(request, max_combinations=_cap(settings))
         check_fits(spec, bars)
-        return _estimate(spec.sweep, request.ticker, bars, windows=WALKFORWARD_WINDOWS)
+        return _estimate(spec.sweep, settings, request.ticker, bars, windows=WALKFORWARD_WINDOWS)
 
 
 def _post_only() -> None:
