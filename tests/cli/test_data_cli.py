@@ -90,12 +90,12 @@ def test_missing_file_and_unknown_ticker(runner: CliRunner, tmp_path: Path) -> N
     _one_line_error(unknown.output, "unknown ticker 'GOGL'", "did you mean GOOGL")
 
 
-def test_synth_registers_a_labelled_dataset(runner: CliRunner) -> None:
+def test_synth_registers_a_labelled_dataset(runner: CliRunner, tmp_path: Path) -> None:
     args = ["data", "synth", "--bars", "2000", "--seed", "7", "--ticker", "syn", "--interval", "1h"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "registered SYN: 2,000 synthetic bars (seed 7)" in result.output
-    info = DatasetRegistry().info("SYN")
+    info = DatasetRegistry(tmp_path / "datasets").info("SYN")  # the dir the runner's env names
     assert (info.rows, info.interval, info.synthetic) == (2000, "1h", True)
     shown = runner.invoke(app, ["data", "show", "SYN", "--rows", "0"])
     assert shown.exit_code == 0
