@@ -117,10 +117,12 @@ def test_show_of_a_bundled_sample(runner: CliRunner) -> None:
         assert text in result.output
 
 
-def test_list_shows_each_tenants_uploads_with_their_owner(runner: CliRunner) -> None:
+def test_list_shows_each_tenants_uploads_with_their_owner(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     from tradesweep.data import synthetic_bars
 
-    DatasetRegistry(tenant=7).register_frame(synthetic_bars(30), "UPLOADED")
+    DatasetRegistry(tmp_path / "datasets", tenant=7).register_frame(synthetic_bars(30), "UPLOADED")
     listed = runner.invoke(app, ["data", "list"]).output
     row = next(line for line in listed.splitlines() if "UPLOADED" in line)
     assert "tenant 7" in row

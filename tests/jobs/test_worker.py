@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradesweep.data import DatasetRegistry, load_sample
+from tradesweep.environment import RuntimeSettings
 from tradesweep.jobs import finish
+from tradesweep.services.backtest import BacktestSpec, run_backtest_spec
 from tradesweep.store import (
     BacktestRepository,
     Job,
@@ -282,3 +286,28 @@ def test_a_worker_keeps_its_heartbeat_and_registers_again_when_its_row_is_gone(
             session.execute(delete(WorkerRecord))
         wait(lambda: heartbeat(worker.id), 10, "the worker to register again")
     assert heartbeat(worker.id) is None, "a clean exit unregisters"
+
+
+def test_jobs_run_with_the_runtime_settings_the_worker_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_job, read_job, run_worker, wait
+) -> None:
+    """The compute process gets the worker's data dir and strategy defaults; it never reads
+    the environment (here naming other values) itself."""
+    data_dir = tmp_path / "datasets"
+    DatasetRegistry(data_dir).register_frame(load_sample("GOOGL").iloc[:900], "ONLYHERE")
+    defaults = tmp_path / "defaults.yaml"
+    defaults.write_text("sma_crossover: {fast: 7, slow: 60}\n")
+    monkeypatch.setenv("TRADESWEEP_DATA_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.delenv("TRADESWEEP_STRATEGY_DEFAULTS", raising=False)
+    spec = {"data": "ONLYHERE", "strategy": "sma_crossover"}
+    job = make_job("backtest", spec)
+    with run_worker(runtime=RuntimeSettings(data_dir, strategy_defaults=defaults)):
+        done = wait(_finished(read_job, job), 90, "the job")
+
+    assert done.status == JobStatus.COMPLETED, done.error
+    assert done.metrics["bars"] == 900
+    registry = DatasetRegistry(data_dir)
+    expected = run_backtest_spec(BacktestSpec.from_dict(spec), registry=registry, defaults=defaults)
+    packaged = run_backtest_spec(BacktestSpec.from_dict(spec), registry=registry)
+    assert expected.metrics["total_trades"] != packaged.metrics["total_trades"]
+    assert done.result["metrics"]["total_trades"] == expected.metrics["total_trades"]
