@@ -75,8 +75,9 @@ class BacktestSpec:
     ``data`` is a registered ticker or a CSV/Parquet path; ``strategy`` a built-in name, a
     declarative ``.yaml`` file or a plugin (``.py``, directory, ``file.py:Class``);
     ``params`` the strategy parameters as given (validated when the strategy is built);
-    ``plugins`` extra plugin paths that make plugin strategy names resolvable (empty: the
-    ``TRADESWEEP_STRATEGY_PLUGINS`` variable applies). ``periods_per_year`` is inferred from
+    ``plugins`` extra plugin paths that make plugin strategy names resolvable (empty: those
+    passed to :func:`run_backtest_spec`, which the CLI and workers read from
+    ``TRADESWEEP_STRATEGY_PLUGINS``). ``periods_per_year`` is inferred from
     the timestamps when None; ``risk_free_rate`` is an annual fraction. ``start`` and ``end``
     (ISO dates or timestamps, UTC, both inclusive: a date means the whole day) keep only the
     bars between them; ``timeframe`` then resamples them (``"1d"``, ``"4h"``, ``"1w"``: see
