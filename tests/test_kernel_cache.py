@@ -41,7 +41,7 @@ def b(x):
 """
 
 RUN = """
-import json, sys
+import json, os, sys
 from pathlib import Path
 
 kernels = Path(sys.argv[1])
@@ -49,7 +49,7 @@ cleared = []
 if sys.argv[2] == "guard":
     from tradesweep._kernel_cache import refresh
 
-    cleared = [str(p) for p in refresh(kernels)]
+    cleared = [str(p) for p in refresh(kernels, os.environ)]
 sys.path.insert(0, str(kernels))
 import a_nb
 

@@ -5,18 +5,18 @@ kernel that calls a kernel in another module (``sweep/fused_nb.py`` calling ``en
 ``bar_step_nb``, which it compiles inline) keeps loading its old machine code after the callee's
 file is edited. numba documents this and offers no dependency tracking (numba issue #1833).
 
-Guarantee: ``tradesweep/__init__`` calls :func:`refresh` before any kernel module can be
-imported. Every numba cache directory of a directory holding kernels (``*nb.py``) then carries
-a stamp, a hash of all kernel sources (those modules and the package modules they import);
-where the stamp differs or is missing, the directory's
+Guarantee: ``tradesweep/__init__`` calls :func:`refresh` (with ``os.environ``) before any
+kernel module can be imported. Every numba cache directory of a directory holding kernels
+(``*nb.py``) then carries a stamp, a hash of all kernel sources (those modules and the package
+modules they import); where the stamp differs or is missing, the directory's
 ``*.nbi`` / ``*.nbc`` files are deleted before the stamp is written, so the next call compiles
 from the current sources. The candidate directories are numba's, in its order:
 ``$NUMBA_CACHE_DIR/<dir>_<sha1>``, the in-tree ``__pycache__``, the user-wide cache.
 
 Cheap (hashes about 75 kB), safe under concurrent processes (the stamp is replaced atomically;
 numba recompiles a kernel whose cache file vanished), a no-op where the directories are
-read-only. It reads numba's own variables (``NUMBA_CACHE_DIR``, the XDG cache home), as numba
-does, not tradesweep settings.
+read-only. It looks at numba's own variables (``NUMBA_CACHE_DIR``, the XDG cache home) in the
+``environ`` it is given, as numba reads them at import, not tradesweep settings.
 """
 
 from __future__ import annotations
@@ -80,8 +80,9 @@ def cache_dirs(source_dir: Path, environ: Mapping[str, str]) -> list[Path]:
     return dirs
 
 
-def refresh(package_dir: Path = PACKAGE_DIR, environ: Mapping[str, str] = os.environ) -> list[Path]:
-    """Clear the compiled kernels built from other sources; returns the directories cleared."""
+def refresh(package_dir: Path, environ: Mapping[str, str]) -> list[Path]:
+    """Clear the compiled kernels built from other sources; returns the directories cleared.
+    ``environ`` holds numba's variables (``tradesweep/__init__`` passes ``os.environ``)."""
     try:
         sources = kernel_sources(package_dir)
         digest = sources_digest(package_dir, sources)

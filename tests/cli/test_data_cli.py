@@ -90,12 +90,12 @@ def test_missing_file_and_unknown_ticker(runner: CliRunner, tmp_path: Path) -> N
     _one_line_error(unknown.output, "unknown ticker 'GOGL'", "did you mean GOOGL")
 
 
-def test_synth_registers_a_labelled_dataset(runner: CliRunner) -> None:
+def test_synth_registers_a_labelled_dataset(runner: CliRunner, tmp_path: Path) -> None:
     args = ["data", "synth", "--bars", "2000", "--seed", "7", "--ticker", "syn", "--interval", "1h"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "registered SYN: 2,000 synthetic bars (seed 7)" in result.output
-    info = DatasetRegistry().info("SYN")
+    info = DatasetRegistry(tmp_path / "datasets").info("SYN")  # the dir the runner's env names
     assert (info.rows, info.interval, info.synthetic) == (2000, "1h", True)
     shown = runner.invoke(app, ["data", "show", "SYN", "--rows", "0"])
     assert shown.exit_code == 0
@@ -117,10 +117,12 @@ def test_show_of_a_bundled_sample(runner: CliRunner) -> None:
         assert text in result.output
 
 
-def test_list_shows_each_tenants_uploads_with_their_owner(runner: CliRunner) -> None:
+def test_list_shows_each_tenants_uploads_with_their_owner(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     from tradesweep.data import synthetic_bars
 
-    DatasetRegistry(tenant=7).register_frame(synthetic_bars(30), "UPLOADED")
+    DatasetRegistry(tmp_path / "datasets", tenant=7).register_frame(synthetic_bars(30), "UPLOADED")
     listed = runner.invoke(app, ["data", "list"]).output
     row = next(line for line in listed.splitlines() if "UPLOADED" in line)
     assert "tenant 7" in row

@@ -22,13 +22,14 @@ from tradesweep.errors import (
 WriteCsv = Callable[..., Path]
 
 
-def test_data_dir_comes_from_the_environment(data_dir: Path) -> None:
-    assert default_data_dir() == data_dir
-    assert DatasetRegistry().data_dir == data_dir
+def test_the_data_dir_is_given_never_read_from_the_environment(data_dir: Path) -> None:
+    # the data_dir fixture sets $TRADESWEEP_DATA_DIR; only the edge reads it
+    assert DatasetRegistry(data_dir).data_dir == data_dir
+    assert DatasetRegistry().data_dir == default_data_dir() != data_dir
 
 
 def test_bundled_samples_are_listed_without_copying(data_dir: Path) -> None:
-    registry = DatasetRegistry()
+    registry = DatasetRegistry(data_dir)
     listed = {info.ticker: info for info in registry.list()}
     assert set(listed) == {"EURUSD", "GOOGL"}
     assert listed["GOOGL"].rows == 2335
@@ -39,7 +40,7 @@ def test_bundled_samples_are_listed_without_copying(data_dir: Path) -> None:
 
 
 def test_import_list_info_and_load(write_csv: WriteCsv, data_dir: Path) -> None:
-    registry = DatasetRegistry()
+    registry = DatasetRegistry(data_dir)
     path = write_csv()
     info = registry.import_file(path, "abc")
     assert (info.ticker, info.rows, info.interval, info.synthetic) == ("ABC", 6, "1D", False)
@@ -58,7 +59,7 @@ def test_import_list_info_and_load(write_csv: WriteCsv, data_dir: Path) -> None:
 def test_existing_ticker_needs_overwrite(
     write_csv: WriteCsv, data_dir: Path, good_rows: list[str]
 ) -> None:
-    registry = DatasetRegistry()
+    registry = DatasetRegistry(data_dir)
     registry.import_file(write_csv(), "ABC")
     with pytest.raises(DataError, match="already exists"):
         registry.import_file(write_csv(good_rows[:3]), "abc")
@@ -71,7 +72,7 @@ def test_existing_ticker_needs_overwrite(
 def test_a_bundled_name_is_shadowed_only_with_overwrite(
     write_csv: WriteCsv, data_dir: Path
 ) -> None:
-    registry = DatasetRegistry()
+    registry = DatasetRegistry(data_dir)
     with pytest.raises(DatasetExists, match="bundled sample") as refused:
         registry.import_file(write_csv(), "googl")
     assert "--overwrite" in str(refused.value)
@@ -83,13 +84,13 @@ def test_a_bundled_name_is_shadowed_only_with_overwrite(
     assert registry.tenants() == []
     tenant = registry.for_tenant(4)
     assert tenant.info("GOOGL").rows == 6  # the operator's data, for every tenant
-    assert not DatasetRegistry().info("EURUSD").shadows_sample
+    assert not DatasetRegistry(data_dir).info("EURUSD").shadows_sample
 
 
 def test_removing_a_shadowing_dataset_brings_the_sample_back(
     write_csv: WriteCsv, data_dir: Path, googl: pd.DataFrame
 ) -> None:
-    registry = DatasetRegistry()
+    registry = DatasetRegistry(data_dir)
     registry.import_file(write_csv(), "GOOGL", overwrite=True)
     removed = registry.remove("googl")
     assert removed.rows == 6 and removed.shadows_sample
@@ -119,25 +120,27 @@ def test_bundled_tickers_are_shadowed_only_with_overwrite(
     write_csv: WriteCsv, data_dir: Path
 ) -> None:
     with pytest.raises(DataError, match="bundled sample"):
-        DatasetRegistry().import_file(write_csv(), "googl")
+        DatasetRegistry(data_dir).import_file(write_csv(), "googl")
     with pytest.raises(DataError, match="bundled sample"):  # a tenant may not (yet)
-        DatasetRegistry(tenant="acme").import_file(write_csv(), "googl", overwrite=True)
-    info = DatasetRegistry().import_file(write_csv(), "googl", overwrite=True)
+        DatasetRegistry(data_dir, tenant="acme").import_file(write_csv(), "googl", overwrite=True)
+    info = DatasetRegistry(data_dir).import_file(write_csv(), "googl", overwrite=True)
     assert info.scope == "shared"
-    assert DatasetRegistry().info("GOOGL").scope == "shared"  # the operator's data shadows it
-    assert len(DatasetRegistry().load("GOOGL")) == info.rows
+    assert (
+        DatasetRegistry(data_dir).info("GOOGL").scope == "shared"
+    )  # the operator's data shadows it
+    assert len(DatasetRegistry(data_dir).load("GOOGL")) == info.rows
 
 
 def test_invalid_ticker_names(write_csv: WriteCsv, data_dir: Path) -> None:
     for bad in ("", "../x", "a b", "x" * 41):
         with pytest.raises(DataError, match="not a valid name"):
-            DatasetRegistry().import_file(write_csv(), bad)
+            DatasetRegistry(data_dir).import_file(write_csv(), bad)
 
 
 def test_failed_import_keeps_the_old_data(
     write_csv: WriteCsv, data_dir: Path, good_rows: list[str]
 ) -> None:
-    registry = DatasetRegistry()
+    registry = DatasetRegistry(data_dir)
     registry.import_file(write_csv(), "ABC")
     before = registry.load("ABC")
     bad = [*good_rows[:2], "2020-01-03,1,1,1,abc,1"]
@@ -149,7 +152,7 @@ def test_failed_import_keeps_the_old_data(
 def test_crash_while_writing_keeps_the_old_data(
     write_csv: WriteCsv, data_dir: Path, monkeypatch: pytest.MonkeyPatch, good_rows: list[str]
 ) -> None:
-    registry = DatasetRegistry()
+    registry = DatasetRegistry(data_dir)
     registry.import_file(write_csv(), "ABC")
     before = registry.load("ABC")
     files_before = sorted(p.name for p in data_dir.iterdir())
@@ -167,7 +170,7 @@ def test_crash_while_writing_keeps_the_old_data(
 
 
 def test_register_frame_keeps_the_synthetic_label(data_dir: Path) -> None:
-    registry = DatasetRegistry()
+    registry = DatasetRegistry(data_dir)
     info = registry.register_frame(synthetic_bars(300, interval="1h"), "syn", synthetic=True)
     assert (info.ticker, info.rows, info.interval, info.synthetic) == ("SYN", 300, "1h", True)
     bars = registry.load("syn")
@@ -179,12 +182,12 @@ def test_register_frame_validates(data_dir: Path) -> None:
     bars = synthetic_bars(10)
     bars.iloc[3, 1] = 0.5
     with pytest.raises(DataError, match="row 4"):
-        DatasetRegistry().register_frame(bars, "X")
+        DatasetRegistry(data_dir).register_frame(bars, "X")
 
 
 def test_unknown_ticker_suggests_known_ones(data_dir: Path) -> None:
     with pytest.raises(DatasetNotFound, match="did you mean GOOGL") as info:
-        DatasetRegistry().load("GOGL")
+        DatasetRegistry(data_dir).load("GOGL")
     assert "EURUSD" in str(info.value)
 
 
@@ -192,11 +195,11 @@ def test_damaged_index_is_reported(data_dir: Path) -> None:
     data_dir.mkdir(parents=True)
     (data_dir / "index.json").write_text("{not json")
     with pytest.raises(DataError, match="damaged"):
-        DatasetRegistry().list()
+        DatasetRegistry(data_dir).list()
 
 
 def test_missing_parquet_is_reported(write_csv: WriteCsv, data_dir: Path) -> None:
-    registry = DatasetRegistry()
+    registry = DatasetRegistry(data_dir)
     registry.import_file(write_csv(), "ABC")
     for file in data_dir.glob("*.parquet"):
         file.unlink()

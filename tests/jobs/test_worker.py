@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradesweep.data import DatasetRegistry, load_sample
+from tradesweep.environment import RuntimeSettings
 from tradesweep.jobs import finish
+from tradesweep.services.backtest import run_backtest_spec
+from tradesweep.specs import BacktestSpec
 from tradesweep.store import (
     BacktestRepository,
     Job,
@@ -22,6 +27,7 @@ from tradesweep.store import (
     SweepRun,
     WorkerRecord,
 )
+from tradesweep.strategies.defaults import resolve_defaults
 
 Sessions = sessionmaker[Session]
 HOOK = "http://127.0.0.1:9/hook"
@@ -282,3 +288,31 @@ def test_a_worker_keeps_its_heartbeat_and_registers_again_when_its_row_is_gone(
             session.execute(delete(WorkerRecord))
         wait(lambda: heartbeat(worker.id), 10, "the worker to register again")
     assert heartbeat(worker.id) is None, "a clean exit unregisters"
+
+
+def test_jobs_run_with_the_runtime_settings_the_worker_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_job, read_job, run_worker, wait
+) -> None:
+    """The compute process gets the worker's data dir, and the strategy defaults its spec
+    records; it never reads the environment (here naming other values) itself."""
+    data_dir = tmp_path / "datasets"
+    DatasetRegistry(data_dir).register_frame(load_sample("GOOGL").iloc[:900], "ONLYHERE")
+    defaults = tmp_path / "defaults.yaml"
+    defaults.write_text("sma_crossover: {fast: 7, slow: 60}\n")
+    other = tmp_path / "other.yaml"
+    other.write_text("sma_crossover: {fast: 12, slow: 40}\n")
+    monkeypatch.setenv("TRADESWEEP_DATA_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("TRADESWEEP_STRATEGY_DEFAULTS", str(other))
+    spec = BacktestSpec.from_dict({"data": "ONLYHERE", "strategy": "sma_crossover"})
+    spec = spec.with_defaults(resolve_defaults(defaults))
+    job = make_job("backtest", spec.to_dict())
+    with run_worker(runtime=RuntimeSettings(data_dir, strategy_defaults=other)):
+        done = wait(_finished(read_job, job), 90, "the job")
+
+    assert done.status == JobStatus.COMPLETED, done.error
+    assert done.metrics["bars"] == 900
+    registry = DatasetRegistry(data_dir)
+    expected = run_backtest_spec(spec, registry=registry)
+    packaged = run_backtest_spec(spec.replace(defaults={}), registry=registry)
+    assert expected.metrics["total_trades"] != packaged.metrics["total_trades"]
+    assert done.result["metrics"]["total_trades"] == expected.metrics["total_trades"]

@@ -3,6 +3,7 @@ worker stores (docs/jobs.md); bad input raises TradesweepError, cancel stops it.
 
 from __future__ import annotations
 
+import functools
 import json
 import pickle
 from pathlib import Path
@@ -123,16 +124,17 @@ def test_cancel_stops_a_sweep() -> None:
         execute("sweep", SWEEP, cancel=lambda: True, workers=1)
 
 
-def test_a_jobs_ticker_resolves_in_its_tenant_first_then_shared() -> None:
+def test_a_jobs_ticker_resolves_in_its_tenant_first_then_shared(tmp_path: Path) -> None:
     from tradesweep.data import DatasetRegistry, load_sample
 
     googl = load_sample("GOOGL")
-    shared = DatasetRegistry()
+    shared = DatasetRegistry(tmp_path / "datasets")
     shared.for_tenant(5).register_frame(googl.iloc[700:1300], "SAME")
     shared.register_frame(googl.iloc[:700], "SAME")  # the operator's, imported later
     spec = {**SWEEP, "data": "SAME"}
-    assert execute("sweep", spec, workers=1).bars == 700  # no tenant: the shared one
-    assert execute("sweep", spec, workers=1, tenant=5).bars == 600  # the tenant's own
-    assert execute("sweep", spec, workers=1, tenant=6).bars == 700  # no own: shared
+    run = functools.partial(execute, "sweep", spec, workers=1, registry=shared)
+    assert run().bars == 700  # no tenant: the shared one
+    assert run(tenant=5).bars == 600  # the tenant's own
+    assert run(tenant=6).bars == 700  # no own: shared
     with pytest.raises(TradesweepError, match="unknown ticker"):
         execute("sweep", {**SWEEP, "data": "ONLY5"}, workers=1, tenant=6)

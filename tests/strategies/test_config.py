@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import yaml
 
+from tradesweep.environment import RuntimeSettings
 from tradesweep.errors import StrategyError
 from tradesweep.strategies import (
     ConfiguredStrategy,
@@ -107,10 +110,13 @@ def test_override_file_changes_defaults_without_touching_the_builtin(tmp_path):
 def test_override_directory_and_environment(tmp_path, monkeypatch):
     (tmp_path / "a.yaml").write_text("rsi: {period: 21}\n")
     (tmp_path / "b.yml").write_text("macd: {signal: 5}\n")
-    monkeypatch.setenv("TRADESWEEP_STRATEGY_DEFAULTS", str(tmp_path))
-    assert get_strategy("rsi").params["period"] == 21
-    assert get_strategy("macd").params["signal"] == 5
+    assert get_strategy("rsi", defaults=tmp_path).params["period"] == 21
+    assert get_strategy("macd", defaults=tmp_path).params["signal"] == 5
     assert get_strategy("rsi", defaults=DefaultsOverride()).params["period"] == 14
+    monkeypatch.setenv("TRADESWEEP_STRATEGY_DEFAULTS", str(tmp_path))
+    assert get_strategy("rsi").params["period"] == 14  # the core never reads the environment
+    edge = RuntimeSettings.from_environ(os.environ)  # the CLI, serve and worker do, once
+    assert get_strategy("rsi", defaults=edge.strategy_defaults).params["period"] == 21
     assert list_strategies()[0] == "sma_crossover"
 
 

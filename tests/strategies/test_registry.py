@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import tradesweep.strategies as strategies
+from tradesweep.environment import RuntimeSettings
 from tradesweep.errors import StrategyError
 from tradesweep.strategies import (
     DeclarativeStrategy,
@@ -76,9 +79,11 @@ def test_plugin_names_resolve_when_plugins_are_given(plugin_example, monkeypatch
     assert get_strategy("momentum", plugins=[plugin_example]).name == "momentum"
     assert list_strategies(plugins=[plugin_example.parent]) == [*BUILTIN_NAMES, "momentum"]
     monkeypatch.setenv("TRADESWEEP_STRATEGY_PLUGINS", str(plugin_example.parent))
-    assert "momentum" in list_strategies()
+    assert "momentum" not in list_strategies()  # the core never reads the environment
+    plugins = RuntimeSettings.from_environ(os.environ).strategy_plugins  # the edge does
+    assert "momentum" in list_strategies(plugins=plugins)
     with pytest.raises(StrategyError, match="did you mean 'momentum'"):
-        get_strategy("momentun")
+        get_strategy("momentun", plugins=plugins)
 
 
 def test_a_plugin_cannot_take_a_builtin_name(tmp_path):

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import platformdirs
-
-from tradesweep.data.registry import DATA_DIR_ENV, default_data_dir
+from tradesweep.environment import RuntimeSettings
 from tradesweep.errors import TradesweepError
 from tradesweep.specs import DEFAULT_MAX_COMBINATIONS
 from tradesweep.store import default_database_url
@@ -38,17 +36,6 @@ MAX_UPLOAD_DECOMPRESSED_BYTES_ENV = "TRADESWEEP_MAX_UPLOAD_DECOMPRESSED_BYTES"
 MAX_UPLOAD_ROWS_ENV = "TRADESWEEP_MAX_UPLOAD_ROWS"
 DEFAULT_MAX_UPLOAD_DECOMPRESSED_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_UPLOAD_ROWS = 5_000_000
-
-
-def state_dir() -> Path:
-    """Where the service keeps its own files: ``$TRADESWEEP_DATA_DIR``, else the platform's
-    user data dir for ``tradesweep`` (the directory of the default SQLite database)."""
-    configured = os.environ.get(DATA_DIR_ENV)
-    return (
-        Path(configured).expanduser()
-        if configured
-        else Path(platformdirs.user_data_dir("tradesweep"))
-    )
 
 
 def load_session_secret(directory: Path) -> bytes:
@@ -119,7 +106,9 @@ class ApiSettings:
     ``sse_poll_seconds``: how often a progress stream looks for new job events;
     ``sse_heartbeat_seconds``: the longest silence on a stream before a keep-alive comment.
     ``metrics_token``: ``/metrics`` needs ``Authorization: Bearer <token>`` (None:
-    ``/metrics`` is refused).
+    ``/metrics`` is refused). ``strategy_defaults``: the built-ins' default overrides the
+    workers apply (a YAML file or directory; None: none), which the API lists and checks
+    requests against.
 
     Limits (:mod:`tradesweep.api.limits`): ``submit_rate_per_second`` and ``submit_burst``,
     the token bucket of each API key's submissions in this process (rate 0: no limit);
@@ -147,6 +136,7 @@ class ApiSettings:
     max_sweep_combinations: int = DEFAULT_MAX_COMBINATIONS
     max_upload_decompressed_bytes: int = DEFAULT_MAX_UPLOAD_DECOMPRESSED_BYTES
     max_upload_rows: int = DEFAULT_MAX_UPLOAD_ROWS
+    strategy_defaults: Path | None = None
 
     @property
     def strategies_dir(self) -> Path:
@@ -155,26 +145,33 @@ class ApiSettings:
 
     @classmethod
     def from_env(
-        cls, database_url: str | None = None, *, max_body_bytes: int | None = None
+        cls,
+        database_url: str | None = None,
+        *,
+        max_body_bytes: int | None = None,
+        runtime: RuntimeSettings | None = None,
     ) -> ApiSettings:
         """Settings from the environment: ``$TRADESWEEP_DATABASE_URL`` (or the default SQLite
-        file), ``$TRADESWEEP_DATA_DIR``, ``$TRADESWEEP_SESSION_SECRET`` (or the secret file),
+        file), ``runtime`` (None: read now from ``$TRADESWEEP_DATA_DIR`` and
+        ``$TRADESWEEP_STRATEGY_DEFAULTS``), ``$TRADESWEEP_SESSION_SECRET`` (or the secret file),
         ``$TRADESWEEP_BODY_TIMEOUT_SECONDS``,
         ``$TRADESWEEP_SSE_POLL_SECONDS``, ``$TRADESWEEP_SSE_HEARTBEAT_SECONDS``,
         ``$TRADESWEEP_METRICS_TOKEN`` (or the token file), ``$TRADESWEEP_COOKIE_SECURE``,
         ``$TRADESWEEP_SUBMIT_RATE``, ``$TRADESWEEP_SUBMIT_BURST``,
         ``$TRADESWEEP_MAX_ACTIVE_JOBS``, ``$TRADESWEEP_MAX_SWEEP_COMBINATIONS``,
         ``$TRADESWEEP_MAX_UPLOAD_DECOMPRESSED_BYTES``, ``$TRADESWEEP_MAX_UPLOAD_ROWS``."""
+        runtime = runtime or RuntimeSettings.from_environ(os.environ)
         return cls(
             database_url=database_url or default_database_url(),
-            data_dir=default_data_dir(),
-            session_secret=load_session_secret(state_dir()),
+            data_dir=runtime.data_dir,
+            strategy_defaults=runtime.strategy_defaults,
+            session_secret=load_session_secret(runtime.state_dir),
             max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
             body_timeout_seconds=_seconds(BODY_TIMEOUT_ENV, DEFAULT_BODY_TIMEOUT_SECONDS),
             sse_poll_seconds=_seconds(SSE_POLL_ENV, 0.5),
             sse_heartbeat_seconds=_seconds(SSE_HEARTBEAT_ENV, 15.0),
             cookie_secure=cookie_secure_from_env(),
-            metrics_token=load_metrics_token(state_dir()),
+            metrics_token=load_metrics_token(runtime.state_dir),
             submit_rate_per_second=_number(SUBMIT_RATE_ENV, DEFAULT_SUBMIT_RATE, float, 0),
             submit_burst=_number(SUBMIT_BURST_ENV, DEFAULT_SUBMIT_BURST, int, 1),
             max_active_jobs=_number(MAX_ACTIVE_JOBS_ENV, DEFAULT_MAX_ACTIVE_JOBS, int, 0),

@@ -11,6 +11,7 @@ inside the command so ``tradesweep --help`` stays fast.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -143,6 +144,7 @@ def backtest(
     Example: tradesweep backtest --data GOOGL --strategy sma_crossover -p fast=10 -p slow=30
     """
     from tradesweep.engine import EngineSettings
+    from tradesweep.environment import RuntimeSettings
     from tradesweep.errors import SettingsError
     from tradesweep.services.backtest import run_backtest_spec
     from tradesweep.specs import BacktestSpec
@@ -155,6 +157,7 @@ def backtest(
             fix=f"add e.g. --size {'2000' if size_type == 'cash' else '10'}",
             setting="size",
         )
+    runtime = RuntimeSettings.from_environ(os.environ)
     spec = BacktestSpec(
         data=data,
         strategy=strategy,
@@ -165,8 +168,8 @@ def backtest(
         risk_free_rate=risk_free,
         plugins=tuple(str(p) for p in plugins or ()),
         indicator_convention=indicator_convention,  # type: ignore[arg-type]  # checked by the spec
-    ).with_defaults(resolve_defaults(None))
-    report = run_backtest_spec(spec)
+    ).with_defaults(resolve_defaults(runtime.strategy_defaults))
+    report = run_backtest_spec(spec, registry=runtime.registry(), plugins=runtime.strategy_plugins)
 
     if trades_csv is not None:
         write_output(trades_csv, lambda p: _trades_for_csv(report).to_csv(p, index=False))

@@ -1,6 +1,7 @@
 """``tradesweep data ...``: list, import, show, remove and synthesise datasets in the registry.
 
-The registry lives in ``$TRADESWEEP_DATA_DIR`` (default: the user data directory). Bad
+The registry lives in ``$TRADESWEEP_DATA_DIR`` (default: the user data directory), read by
+each command when it starts (:mod:`tradesweep.environment`). Bad
 input raises a :class:`~tradesweep.errors.TradesweepError`, which the main app prints as
 one line with exit code 2.
 
@@ -24,6 +25,7 @@ from rich.table import Table
 
 from tradesweep.cli.db import UrlOption
 from tradesweep.data import DatasetInfo, DatasetRegistry, synthetic_bars
+from tradesweep.environment import RuntimeSettings
 from tradesweep.errors import TradesweepError
 
 app = typer.Typer(no_args_is_help=True, help="Market data: list, import, show, remove, synth.")
@@ -43,7 +45,7 @@ def list_() -> None:
     headers = ("ticker", "owner", "rows", "first", "last", "interval", "kind", "source")
     for header in headers:
         table.add_column(header, justify="right" if header == "rows" else "left", overflow="fold")
-    registry = DatasetRegistry()
+    registry = _registry()
     uploads = [info for t in registry.tenants() for info in registry.for_tenant(t).owned()]
     for info in [*registry.list(), *uploads]:
         table.add_row(
@@ -66,7 +68,7 @@ def import_(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing ticker.")] = False,
 ) -> None:
     """Validate FILE and store it in the registry as Parquet."""
-    info = DatasetRegistry().import_file(file, ticker, overwrite=overwrite)
+    info = _registry().import_file(file, ticker, overwrite=overwrite)
     typer.echo(f"imported {info.ticker}: {info.rows:,} rows, {_span(info)}")
     if info.shadows_sample:
         typer.echo(
@@ -82,7 +84,7 @@ def remove(
 ) -> None:
     """Delete an imported dataset; a bundled sample it shadowed is seen again. Refused while
     a queued or running job uses it."""
-    registry = DatasetRegistry()
+    registry = _registry()
     key = ticker.strip().upper()
     if key in {i.ticker for i in registry.owned()}:
         _refuse_if_in_use(key, url)
@@ -128,7 +130,7 @@ def show(
     rows: Annotated[int, typer.Option("--rows", "-n", min=0, help="Head and tail rows.")] = 5,
 ) -> None:
     """Summarise a dataset and print its first and last bars."""
-    registry = DatasetRegistry()
+    registry = _registry()
     info = registry.info(ticker)
     summary = Table(title=info.ticker, show_header=False)
     summary.add_column("field")
@@ -175,10 +177,15 @@ def synth(
         volatility=volatility,
         ticker=ticker.strip().upper(),
     )
-    info = DatasetRegistry().register_frame(frame, ticker, synthetic=True, overwrite=overwrite)
+    info = _registry().register_frame(frame, ticker, synthetic=True, overwrite=overwrite)
     typer.echo(
         f"registered {info.ticker}: {info.rows:,} synthetic bars (seed {seed}), {_span(info)}"
     )
+
+
+def _registry() -> DatasetRegistry:
+    """The registry in the data dir the environment names, read now (once per command)."""
+    return RuntimeSettings.from_environ(os.environ).registry()
 
 
 def _span(info: DatasetInfo) -> str:

@@ -9,7 +9,9 @@ one fused kernel.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,6 +55,7 @@ def demo(
     """Backtest and sweep the bundled GOOGL data and print the results."""
     from tradesweep.cli.backtest import metrics_table, print_trades_summary
     from tradesweep.engine import EngineSettings
+    from tradesweep.environment import RuntimeSettings
     from tradesweep.reports.html import write_html_report
     from tradesweep.services.backtest import run_backtest_spec
     from tradesweep.specs import BacktestSpec
@@ -71,7 +74,13 @@ def demo(
             style="bold",
         )
     )
-    report = run_backtest_spec(spec)
+    runtime = RuntimeSettings.from_environ(os.environ)
+    backtest = functools.partial(
+        run_backtest_spec,
+        registry=runtime.registry(),
+        plugins=runtime.strategy_plugins,
+    )
+    report = backtest(spec)
     console.print(
         metrics_table(report.metrics, title=report.title(), initial_cash=report.settings.cash)
     )
@@ -84,7 +93,7 @@ def demo(
     started = time.perf_counter()
     rows: list[tuple[int, int, dict[str, Any]]] = []
     for fast, slow in combos:
-        run = run_backtest_spec(spec.replace(params={"fast": fast, "slow": slow}))
+        run = backtest(spec.replace(params={"fast": fast, "slow": slow}))
         rows.append((fast, slow, run.metrics))
     elapsed = time.perf_counter() - started
     rows.sort(key=lambda row: _sharpe_key(row[2]), reverse=True)

@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     import uvicorn
     from sqlalchemy import Engine
 
+    from tradesweep.environment import RuntimeSettings
+
 DEFAULT_TENANT = "default"
 WORKER_GRACE_SECONDS = 15.0
 WEBHOOK_STOP_SECONDS = 15.0
@@ -109,11 +111,13 @@ def serve(
     import uvicorn
 
     from tradesweep.api import ApiSettings, create_app
+    from tradesweep.environment import RuntimeSettings
     from tradesweep.notify import WebhookDispatcher
     from tradesweep.observe import configure_logging
     from tradesweep.store import default_database_url, make_engine
     from tradesweep.store.retention import start_retention
 
+    runtime = RuntimeSettings.from_environ(os.environ)  # the worker child reads the same
     keep = _retention(retention_days)
     configure_logging(level=log_level.upper() if log_level else None)
     database_url = url or default_database_url()
@@ -122,7 +126,9 @@ def serve(
     try:
         _prepare_database(engine)
         first_key = _first_key(engine)
-        settings = ApiSettings.from_env(database_url, max_body_bytes=max_body_bytes)
+        settings = ApiSettings.from_env(
+            database_url, max_body_bytes=max_body_bytes, runtime=runtime
+        )
         app = create_app(settings, engine=engine)
         concurrency = (os.cpu_count() or 1) if workers is None else workers
         worker = (
@@ -148,7 +154,9 @@ def serve(
             typer.echo(
                 "API keys exist already; make another with `tradesweep keys create --tenant NAME`"
             )
-        typer.echo(f"metrics: {base}/metrics needs 'Authorization: Bearer <token>'; {_token()}")
+        typer.echo(
+            f"metrics: {base}/metrics needs 'Authorization: Bearer <token>'; {_token(runtime)}"
+        )
         typer.echo(
             f"retention: jobs finished more than {keep.days} days ago are deleted daily"
             if keep is not None
@@ -410,12 +418,13 @@ def _restart_seconds() -> float:
     return value
 
 
-def _token() -> str:
-    from tradesweep.api.settings import METRICS_TOKEN_ENV, metrics_token_path, state_dir
+def _token(runtime: RuntimeSettings) -> str:
+    from tradesweep.api.settings import METRICS_TOKEN_ENV, metrics_token_path
 
     if os.environ.get(METRICS_TOKEN_ENV):
         return f"the token is ${METRICS_TOKEN_ENV}"
-    return f"the token is in {metrics_token_path(state_dir())} (mode 0600; docs/observability.md)"
+    path = metrics_token_path(runtime.state_dir)
+    return f"the token is in {path} (mode 0600; docs/observability.md)"
 
 
 def _die_with_parent() -> Callable[[], None] | None:

@@ -3,12 +3,14 @@
 ``NAME`` may be a built-in name, a declarative ``.yaml`` file or a plugin (``.py`` file,
 directory, ``file.py:ClassName``). ``--plugins`` adds plugin strategies to the list (and makes
 their names resolvable); ``--defaults`` applies a user defaults file. Without them the
-``TRADESWEEP_STRATEGY_PLUGINS`` / ``TRADESWEEP_STRATEGY_DEFAULTS`` environment variables apply.
+``TRADESWEEP_STRATEGY_PLUGINS`` / ``TRADESWEEP_STRATEGY_DEFAULTS`` environment variables apply,
+read by each command when it starts (:mod:`tradesweep.environment`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tradesweep.environment import RuntimeSettings
 from tradesweep.strategies import strategy_class, strategy_classes
 
 app = typer.Typer(no_args_is_help=True, help="The strategy library: list, show.")
@@ -40,6 +43,14 @@ DefaultsOpt = Annotated[
 ]
 
 
+def _or_environment(
+    plugins: list[Path] | None, defaults: Path | None
+) -> tuple[list[str | Path], Path | None]:
+    """The options given, else the environment's values (read now, once per command)."""
+    runtime = RuntimeSettings.from_environ(os.environ)
+    return runtime.plugins_or(plugins), defaults or runtime.strategy_defaults
+
+
 def summary(description: str) -> str:
     """The first sentence of a description."""
     head, dot, _ = description.partition(". ")
@@ -59,7 +70,8 @@ def list_command(
     as_json: JsonOpt = False, plugins: PluginsOpt = None, defaults: DefaultsOpt = None
 ) -> None:
     """List every strategy: name, parameters with defaults, one-line description."""
-    classes = strategy_classes(plugins=plugins, defaults=defaults)
+    plugins_, defaults_ = _or_environment(plugins, defaults)
+    classes = strategy_classes(plugins=plugins_, defaults=defaults_)
     described = [cls.describe() for cls in classes.values()]
     if as_json:
         _print_json(described)
@@ -82,7 +94,8 @@ def show_command(
     defaults: DefaultsOpt = None,
 ) -> None:
     """Show one strategy: parameters, bounds, warm-up and what it does."""
-    info = strategy_class(name, plugins=plugins, defaults=defaults).describe()
+    plugins_, defaults_ = _or_environment(plugins, defaults)
+    info = strategy_class(name, plugins=plugins_, defaults=defaults_).describe()
     if as_json:
         _print_json(info)
         return

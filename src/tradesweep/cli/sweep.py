@@ -11,6 +11,7 @@ imports (numba kernels, optuna, plotly) happen inside the commands so ``--help``
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -183,6 +184,17 @@ def _spec_dict(
     }
 
 
+def _environment() -> tuple[Any, dict[str, Any]]:
+    """The environment, read now (once per command; the core never reads it): the strategy
+    defaults override the spec records, and the registry and plugins the run resolves with."""
+    from tradesweep.environment import RuntimeSettings
+    from tradesweep.strategies.defaults import resolve_defaults
+
+    runtime = RuntimeSettings.from_environ(os.environ)
+    where = {"registry": runtime.registry(), "plugins": runtime.strategy_plugins}
+    return resolve_defaults(runtime.strategy_defaults), where
+
+
 def sweep(
     data: DataOpt,
     strategy: StrategyOpt,
@@ -237,8 +249,9 @@ def sweep(
     --range take_profit=0.02,0.04,0.06 (each row names its values).
     """
     from tradesweep.specs import SweepSpec
-    from tradesweep.strategies.defaults import resolve_defaults
     from tradesweep.sweep.runner import run_sweep
+
+    defaults, where = _environment()
 
     spec = SweepSpec.from_dict(
         _spec_dict(
@@ -260,10 +273,10 @@ def sweep(
             indicator_convention=indicator_convention,
             settings=settings,
         )
-    ).with_defaults(resolve_defaults(None))
+    ).with_defaults(defaults)
     axes = _heatmap_axes(heatmap)
     with _progress_bar(enabled=not no_progress, label="sweep") as progress:
-        result = run_sweep(spec, progress=progress, workers=workers)
+        result = run_sweep(spec, progress=progress, workers=workers, **where)
 
     if csv is not None:
         backtest_cli.write_output(csv, lambda p: result.results.to_csv(p, index=False))
@@ -326,8 +339,9 @@ def walkforward(
     --range slow=20:200:10 --train 500 --test 100
     """
     from tradesweep.specs import WalkForwardSpec
-    from tradesweep.strategies.defaults import resolve_defaults
     from tradesweep.sweep.walkforward import run_walkforward
+
+    defaults, where = _environment()
 
     values = _spec_dict(
         data=data,
@@ -350,9 +364,9 @@ def walkforward(
     )
     spec = WalkForwardSpec.from_dict(
         {**values, "train_bars": train, "test_bars": test, "step_bars": step, "anchored": anchored}
-    ).with_defaults(resolve_defaults(None))
+    ).with_defaults(defaults)
     with _progress_bar(enabled=not no_progress, label="walk-forward") as progress:
-        result = run_walkforward(spec, progress=progress, workers=workers)
+        result = run_walkforward(spec, progress=progress, workers=workers, **where)
 
     if equity_csv is not None:
         frame = result.equity.to_frame().assign(position=result.position)

@@ -67,10 +67,12 @@ def worker(
     import signal
     import threading
 
+    from tradesweep.environment import RuntimeSettings
     from tradesweep.jobs import Worker
     from tradesweep.observe import configure_logging
     from tradesweep.store import session_factory
 
+    runtime = RuntimeSettings.from_environ(os.environ)  # once: every job runs with these
     configure_logging(level=log_level.upper() if log_level else None)
     log = logging.getLogger("tradesweep.worker")
     stop, abort = threading.Event(), threading.Event()
@@ -94,5 +96,6 @@ def worker(
             poll_interval=poll_interval,
             shutdown_grace=grace,
             compute_workers=compute_workers,
+            runtime=runtime,
         )
         runner.run(stop, abort)

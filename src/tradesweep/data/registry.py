@@ -66,10 +66,9 @@ _TENANT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def default_data_dir() -> Path:
-    """``$TRADESWEEP_DATA_DIR``, else the platform's user data dir + ``tradesweep/datasets``."""
-    configured = os.environ.get(DATA_DIR_ENV)
-    if configured:
-        return Path(configured).expanduser()
+    """The platform's user data dir + ``tradesweep/datasets``: the registry of a library user
+    who names no directory. The environment is not read here: the CLI, ``serve`` and
+    ``worker`` read ``$TRADESWEEP_DATA_DIR`` (:mod:`tradesweep.environment`) and pass it."""
     return Path(platformdirs.user_data_dir("tradesweep")) / "datasets"
 
 
@@ -131,7 +130,9 @@ class DatasetInfo:
 class DatasetRegistry:
     """Named datasets on disk; tickers are case-insensitive and stored upper-case.
 
-    ``tenant``: whose view this is (module docstring); None: the shared registry."""
+    ``data_dir``: where they live (None: :func:`default_data_dir`; pass the directory you
+    mean, the environment is never consulted). ``tenant``: whose view this is (module
+    docstring); None: the shared registry."""
 
     def __init__(self, data_dir: Path | None = None, *, tenant: int | str | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()

@@ -33,6 +33,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
+from tradesweep.environment import RuntimeSettings
 from tradesweep.errors import Cancellation
 from tradesweep.services.execute import execute
 from tradesweep.sweep.progress import ProgressInfo
@@ -82,9 +83,12 @@ def child_main(
     worker_pid: int,
     workers: int | None,
     tenant: int | None = None,
+    runtime: RuntimeSettings | None = None,
 ) -> None:
     """Run one job's compute and report over ``conn`` (module docstring); its tickers
-    resolve in ``tenant``'s datasets first (the job's tenant)."""
+    resolve in ``tenant``'s datasets first (the job's tenant). ``runtime``: what the worker
+    read from the environment at start (None: the library defaults); the child never reads
+    the environment itself, whose copy a forkserver took when it started."""
     os.setpgrp()
     watch_parent(worker_pid)
     lock = threading.Lock()
@@ -102,7 +106,14 @@ def child_main(
 
     try:
         outcome = execute(
-            job_type, spec, progress=progress, cancel=cancelled, workers=workers, tenant=tenant
+            job_type,
+            spec,
+            progress=progress,
+            cancel=cancelled,
+            workers=workers,
+            registry=runtime.registry() if runtime is not None else None,
+            plugins=runtime.strategy_plugins if runtime is not None else None,
+            tenant=tenant,
         )
     except Cancellation:
         send(("cancelled",))

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from tradesweep.environment import RuntimeSettings
 from tradesweep.jobs.child import ChildFailure, child_main, kill_group
 from tradesweep.jobs.claim import ClaimedJob
 from tradesweep.jobs.lease import Lease
@@ -90,10 +91,12 @@ class Supervisor:
         stop: threading.Event,
         abort: threading.Event,
         compute_workers: int | None = None,
+        runtime: RuntimeSettings | None = None,
     ) -> None:
         self.job, self.lease, self.context, self.timings = job, lease, context, timings
         self.stop, self.abort = stop, abort
         self.compute_workers = compute_workers
+        self.runtime = runtime
 
     def run(self) -> Ending:
         """Run the attempt to its end; the child is gone when this returns or raises."""
@@ -107,6 +110,7 @@ class Supervisor:
                 os.getpid(),
                 self.compute_workers,
                 self.job.tenant_id,
+                self.runtime,
             ),
             name=f"tradesweep-job-{self.job.id}",
         )

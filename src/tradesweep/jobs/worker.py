@@ -4,8 +4,8 @@ write how it ended, plus the heartbeat of the worker's row in ``workers``.
 ``run(stop)`` returns when ``stop`` is set and every slot is done: slots stop claiming at
 once; a running attempt has ``Timings.shutdown_grace`` seconds to finish, then its compute is
 killed and the job goes back to the queue without counting the attempt. ``abort`` skips the
-grace. Nothing here is global: the session factory, clock and multiprocessing context are
-passed in.
+grace. Nothing here is global: the session factory, clock, multiprocessing context and
+runtime settings are passed in.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
+from tradesweep.environment import RuntimeSettings
 from tradesweep.jobs import finish
 from tradesweep.jobs.child import compute_context, warm_up
 from tradesweep.jobs.claim import ClaimedJob, claim_next
@@ -58,6 +59,9 @@ class Worker:
     ``shutdown_grace``: seconds a running attempt has to finish once ``stop`` is set.
     ``compute_workers``: processes (or threads) each sweep uses; default the cores shared
     out among the slots.
+    ``runtime``: the data dir, strategy plugins and defaults every job runs with (None: the
+    environment, read once here, when the worker is made); the compute processes get these
+    values and never read the environment themselves.
     """
 
     def __init__(
@@ -75,6 +79,7 @@ class Worker:
         identity: WorkerIdentity | None = None,
         clock: Clock = utcnow,
         context: BaseContext | None = None,
+        runtime: RuntimeSettings | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -95,6 +100,7 @@ class Worker:
         self.identity = identity or WorkerIdentity.new(concurrency)
         self.clock = clock
         self.context = context or compute_context()
+        self.runtime = runtime or RuntimeSettings.from_environ(os.environ)
 
     @property
     def id(self) -> str:
@@ -164,6 +170,7 @@ class Worker:
             stop=stop or threading.Event(),
             abort=abort or threading.Event(),
             compute_workers=self.compute_workers,
+            runtime=self.runtime,
         )
         try:
             ending = supervisor.run()

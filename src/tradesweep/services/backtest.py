@@ -25,6 +25,7 @@ from tradesweep.engine import BacktestResult, EngineSettings, run_backtest
 from tradesweep.metrics import drawdown_series, metrics_from_result, monthly_returns, to_json_safe
 from tradesweep.specs import BacktestSpec, InsufficientBars, SpecError
 from tradesweep.strategies import Signals, Strategy, apply_execution, get_strategy
+from tradesweep.strategies.registry import PluginPaths
 
 
 def effective_settings(spec: BacktestSpec, strategy: Strategy) -> EngineSettings:
@@ -117,19 +118,26 @@ class BacktestReport:
 
 
 def run_backtest_spec(
-    spec: BacktestSpec, *, registry: DatasetRegistry | None = None
+    spec: BacktestSpec,
+    *,
+    registry: DatasetRegistry | None = None,
+    plugins: PluginPaths = None,
 ) -> BacktestReport:
     """Load the bars, build the strategy, check the warm-up, run the engine, compute metrics.
 
-    ``registry`` resolves tickers (default: ``DatasetRegistry()``, which reads
-    ``TRADESWEEP_DATA_DIR``). Raises a :class:`TradesweepError` for an unknown ticker or
+    ``registry`` resolves tickers (default: ``DatasetRegistry()``, the platform's data dir).
+    ``plugins`` resolve a plugin strategy's name when the spec lists none (the CLI and workers
+    pass the environment's, :mod:`tradesweep.environment`); the built-ins' default overrides
+    are those the spec records (:meth:`BacktestSpec.with_defaults`), so equal specs give
+    equal results.
+    Raises a :class:`TradesweepError` for an unknown ticker or
     missing file, an unknown strategy, a bad parameter, an invalid setting, or too few bars.
     """
     bars = window_bars(load(spec.data, registry=registry), spec)
     strategy = get_strategy(
         spec.strategy,
         spec.params,
-        plugins=list(spec.plugins) or None,
+        plugins=list(spec.plugins) or plugins,
         defaults=spec.defaults_override(),
         indicator_convention=spec.indicator_convention,
     )

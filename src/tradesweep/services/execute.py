@@ -35,6 +35,7 @@ from tradesweep.errors import TradesweepError
 from tradesweep.metrics.names import keys_shown_in
 from tradesweep.services.backtest import run_backtest_spec
 from tradesweep.specs import BacktestSpec, SweepSpec, WalkForwardSpec
+from tradesweep.strategies.registry import PluginPaths
 from tradesweep.sweep.progress import Cancel, ProgressCallback
 from tradesweep.sweep.runner import plan_sweep, sweep_bars
 from tradesweep.sweep.walkforward import run_walkforward
@@ -170,11 +171,14 @@ def execute(
     cancel: Cancel | None = None,
     workers: int | None = None,
     registry: DatasetRegistry | None = None,
+    plugins: PluginPaths = None,
     tenant: int | str | None = None,
 ) -> Outcome:
     """Run one job's compute. ``workers`` goes to the sweep evaluation (None: every core).
-    ``registry`` (default: the one in ``$TRADESWEEP_DATA_DIR``) is read as ``tenant`` sees
-    it when a tenant is given."""
+    ``registry`` (default: ``DatasetRegistry()``, the platform's data dir) is read as
+    ``tenant`` sees it when a tenant is given. ``plugins`` resolve a plugin strategy's
+    name (a worker passes those it read from the environment at start); the built-ins'
+    default overrides are the ones the spec records."""
     if tenant is not None:
         registry = (registry or DatasetRegistry()).for_tenant(tenant)
     if isinstance(spec, Mapping):
@@ -189,10 +193,10 @@ def execute(
         )
     started = time.perf_counter()
     if isinstance(parsed, SweepSpec):
-        return _sweep(parsed, started, progress, cancel, workers, registry)
+        return _sweep(parsed, started, progress, cancel, workers, registry, plugins)
     if isinstance(parsed, BacktestSpec):
-        return _backtest(parsed, started, registry)
-    return _walkforward(parsed, started, progress, cancel, workers, registry)
+        return _backtest(parsed, started, registry, plugins)
+    return _walkforward(parsed, started, progress, cancel, workers, registry, plugins)
 
 
 def _sweep(
@@ -202,9 +206,10 @@ def _sweep(
     cancel: Cancel | None,
     workers: int | None,
     registry: DatasetRegistry | None,
+    plugins: PluginPaths,
 ) -> SweepOutcome:
     # run_sweep's steps, kept apart so the bars' ticker and length are at hand
-    plan = plan_sweep(spec)
+    plan = plan_sweep(spec, plugins=plugins)
     bars = window_bars(
         load(spec.data, registry=registry), spec.data, spec.timeframe, spec.start, spec.end
     )
@@ -227,9 +232,9 @@ def _sweep(
 
 
 def _backtest(
-    spec: BacktestSpec, started: float, registry: DatasetRegistry | None
+    spec: BacktestSpec, started: float, registry: DatasetRegistry | None, plugins: PluginPaths
 ) -> BacktestOutcome:
-    report = run_backtest_spec(spec, registry=registry)
+    report = run_backtest_spec(spec, registry=registry, plugins=plugins)
     signals = report.signals
     signalled = signals.long_entry | signals.long_exit | signals.short_entry | signals.short_exit
     return BacktestOutcome(
@@ -253,9 +258,15 @@ def _walkforward(
     cancel: Cancel | None,
     workers: int | None,
     registry: DatasetRegistry | None,
+    plugins: PluginPaths,
 ) -> WalkForwardOutcome:
     result = run_walkforward(
-        spec, progress=progress, cancel=cancel, workers=workers, registry=registry
+        spec,
+        progress=progress,
+        cancel=cancel,
+        workers=workers,
+        registry=registry,
+        plugins=plugins,
     )
     last = result.windows[-1].window.test_end if result.windows else 0
     return WalkForwardOutcome(

@@ -56,6 +56,7 @@ from tradesweep.store.models import BacktestRun, BacktestTrade, SweepResultRow
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.strategies.defaults import DefaultsOverride, resolve_defaults
+from tradesweep.strategies.registry import Defaults
 from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.runner import plan_sweep
 
@@ -454,7 +455,11 @@ def _unpathed(value: Any, path: str, name: str) -> Any:
 
 
 def run_spec(
-    request: BacktestRunRequest, strategies_dir: Path, registry: DatasetRegistry
+    request: BacktestRunRequest,
+    strategies_dir: Path,
+    registry: DatasetRegistry,
+    *,
+    defaults: Defaults = None,
 ) -> BacktestSpec:
     """The backtest spec of a request: the strategy resolved, its parameters checked, the
     window checked against the dataset (a finer timeframe than the data, or dates outside
@@ -471,7 +476,7 @@ def run_spec(
             "start": spec_bound(request.start_date),
             "end": spec_bound(request.end_date),
         }
-    ).with_defaults(resolve_defaults(None))
+    ).with_defaults(resolve_defaults(defaults))
     check_strategy(
         spec.strategy, request.strategy_name, dict(spec.params), spec.defaults_override()
     )
@@ -484,11 +489,12 @@ def optimize_spec(
     registry: DatasetRegistry,
     *,
     max_combinations: int | None = None,
+    defaults: Defaults = None,
 ) -> SweepSpec:
     """The sweep spec of an optimize request, planned (every input checked, at least one valid
     combination) before anything is stored."""
     check_window(request, registry)
-    spec = _sweep_spec(request, strategies_dir, request.window, max_combinations)
+    spec = _sweep_spec(request, strategies_dir, request.window, max_combinations, defaults)
     _plan(spec, request)
     return spec
 
@@ -499,13 +505,14 @@ def walkforward_spec(
     registry: DatasetRegistry,
     *,
     max_combinations: int | None = None,
+    defaults: Defaults = None,
 ) -> WalkForwardSpec:
     """The walk-forward spec of a request: the date range split into
     ``round(months / window_size_months)`` windows of equal bar counts (the bars estimated from
     the dataset's length, after ``timeframe``); each window trains the next one's test
     (rolling, not anchored)."""
     check_window(request, registry)
-    sweep = _sweep_spec(request, strategies_dir, request.window, max_combinations)
+    sweep = _sweep_spec(request, strategies_dir, request.window, max_combinations, defaults)
     info = registry.info(request.symbol)
     start, end = request.window
     lo = max(first_instant(start), info.first) if start is not None else info.first
@@ -538,9 +545,10 @@ def _sweep_spec(
     strategies_dir: Path,
     window: tuple[date | None, date | None],
     max_combinations: int | None,
+    defaults: Defaults,
 ) -> SweepSpec:
     strategy = resolve_strategy(request.strategy_name, strategies_dir)
-    override = resolve_defaults(None)
+    override = resolve_defaults(defaults)
     check_strategy(strategy, request.strategy_name, {}, override)
     ranges: dict[str, Any] = dict(request.parameters)
     for name, tried in request.optimize_params.items():

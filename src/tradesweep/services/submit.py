@@ -57,7 +57,8 @@ from tradesweep.specs import MAX_WINDOW_BARS, BacktestSpec, SweepSpec, WalkForwa
 from tradesweep.store import Job, JobRepository, JobType, Tenant
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
-from tradesweep.strategies.defaults import DefaultsOverride, resolve_defaults
+from tradesweep.strategies.defaults import resolve_defaults
+from tradesweep.strategies.registry import Defaults
 from tradesweep.sweep.preset import Preset, builtin_presets, load_preset
 from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.runner import plan_sweep
@@ -500,7 +501,7 @@ def sweep_spec(
     request: SweepRequest,
     *,
     max_combinations: int | None = None,
-    defaults: DefaultsOverride | None = None,
+    defaults: Defaults = None,
 ) -> SweepSpec:
     """The spec :meth:`SweepSpec.from_dict` builds for the request, the built-in preset taken
     from a cache instead of parsed from YAML on every request (the same values: see
@@ -527,7 +528,7 @@ def walkforward_spec(
     request: WalkForwardRequest,
     *,
     max_combinations: int | None = None,
-    defaults: DefaultsOverride | None = None,
+    defaults: Defaults = None,
 ) -> WalkForwardSpec:
     return WalkForwardSpec.from_dict(
         {
@@ -541,9 +542,10 @@ def walkforward_spec(
     ).with_defaults(resolve_defaults(defaults))
 
 
-def backtest_spec(
-    request: BacktestRequest, *, defaults: DefaultsOverride | None = None
-) -> BacktestSpec:
+def backtest_spec(request: BacktestRequest, *, defaults: Defaults = None) -> BacktestSpec:
+    """The spec of the request, recording ``defaults`` (the built-ins' default overrides of
+    the service; None: none), its strategy built once: unknown names, bounds and cross rules
+    fail here."""
     params = dict(request.parameters)
     for name, value in (("fast", request.fast_period), ("slow", request.slow_period)):
         if value is not None:
@@ -562,7 +564,6 @@ def backtest_spec(
     if request.risk_free_rate is not None:
         values["risk_free_rate"] = request.risk_free_rate
     spec = BacktestSpec.from_dict(values).with_defaults(resolve_defaults(defaults))
-    # unknown names, bounds and cross rules fail here
     get_strategy(spec.strategy, spec.params, defaults=spec.defaults_override())
     return spec
 
@@ -619,10 +620,11 @@ def submit_sweep(
     *,
     idempotency_key: str | None = None,
     max_combinations: int | None = None,
-    defaults: DefaultsOverride | None = None,
+    defaults: Defaults = None,
 ) -> Submission:
     """Plan the sweep (raising on any invalid input, a grid above ``max_combinations``
-    included) and queue it as a ``sweep`` job."""
+    included) and queue it as a ``sweep`` job. ``defaults``: the built-ins' default
+    overrides the workers apply."""
     with request_fields(request):
         spec = sweep_spec(request, max_combinations=max_combinations, defaults=defaults)
         counts = _counts(spec)
@@ -646,7 +648,7 @@ def submit_walkforward(
     idempotency_key: str | None = None,
     max_combinations: int | None = None,
     bars: int | None = None,
-    defaults: DefaultsOverride | None = None,
+    defaults: Defaults = None,
 ) -> Submission:
     """Plan the walk-forward's sweep and queue it as a ``walkforward`` job; with ``bars`` (the
     dataset's length), windows longer than the data are refused here, not in the worker."""
@@ -673,7 +675,7 @@ def submit_backtest(
     request: BacktestRequest,
     *,
     idempotency_key: str | None = None,
-    defaults: DefaultsOverride | None = None,
+    defaults: Defaults = None,
 ) -> Submission:
     """Check the strategy parameters and settings and queue a ``backtest`` job."""
     with request_fields(request):

@@ -11,14 +11,14 @@ either the new default or a mapping of any of ``default``, ``min``, ``max``, ``d
 
 :func:`load_defaults_override` reads one such file, or every ``*.yaml`` / ``*.yml`` file of a
 directory (sorted by name; a strategy may appear in only one of them). The registry applies it
-when asked (``defaults=``) and otherwise reads the path in the ``TRADESWEEP_STRATEGY_DEFAULTS``
-environment variable, if set. Applying never mutates a built-in class: it derives a subclass
+when asked (``defaults=``), never otherwise: the CLI, ``serve`` and ``worker`` read the path in
+the ``TRADESWEEP_STRATEGY_DEFAULTS`` environment variable (:mod:`tradesweep.environment`) and
+pass it. Applying never mutates a built-in class: it derives a subclass
 whose schema carries the new values, checked like the packaged ones (bounds, fast < slow).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,14 +123,11 @@ def load_defaults_override(
 
 
 def resolve_defaults(defaults: DefaultsOverride | str | Path | None) -> DefaultsOverride:
-    """An explicit override, a path to load, or (None) the environment's, else none."""
+    """An explicit override, a path to load, or (None) no override."""
     if isinstance(defaults, DefaultsOverride):
         return defaults
     if defaults is None:
-        env = os.environ.get(DEFAULTS_ENV)
-        if not env:
-            return NO_OVERRIDE
-        defaults = env
+        return NO_OVERRIDE
     return load_defaults_override(defaults)
 
 

@@ -5,13 +5,13 @@
 * a built-in name (``sma_crossover``), with the user's default overrides applied;
 * a declarative file (``*.yaml`` / ``*.yml``);
 * a plugin (``*.py`` file, a directory, or ``file.py:ClassName``);
-* the ``name`` of a strategy in one of the ``plugins`` given (or listed, separated by the OS
-  path separator, in ``TRADESWEEP_STRATEGY_PLUGINS`` when ``plugins`` is None).
+* the ``name`` of a strategy in one of the ``plugins`` given (None: none).
 
 ``defaults`` is a :class:`~tradesweep.strategies.defaults.DefaultsOverride`, a path to a
-defaults file or directory, or None for the ``TRADESWEEP_STRATEGY_DEFAULTS`` environment
-variable (no override when unset). Nothing here is cached or global: each call reads what it
-is given.
+defaults file or directory, or None (no override). Nothing here is cached or global, and the
+environment is never read: each call reads what it is given. The CLI, ``serve`` and
+``worker`` read ``TRADESWEEP_STRATEGY_PLUGINS`` and ``TRADESWEEP_STRATEGY_DEFAULTS``
+(:mod:`tradesweep.environment`) and pass them here.
 """
 
 from __future__ import annotations
@@ -27,18 +27,15 @@ from tradesweep.strategies.base import Strategy
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.strategies.declarative import load_declarative
 from tradesweep.strategies.defaults import DefaultsOverride, resolve_defaults
-from tradesweep.strategies.plugins import PLUGINS_ENV, is_plugin_spec, load_plugin
+from tradesweep.strategies.plugins import is_plugin_spec, load_plugin
 
 PluginPaths = Sequence[str | Path] | None
 Defaults = DefaultsOverride | str | Path | None
 
 
 def resolve_plugins(plugins: PluginPaths) -> list[str | Path]:
-    """The plugin paths given, or those of ``TRADESWEEP_STRATEGY_PLUGINS`` when None."""
-    if plugins is not None:
-        return list(plugins)
-    env = os.environ.get(PLUGINS_ENV, "")
-    return [p for p in env.split(os.pathsep) if p]
+    """The plugin paths given (None: none)."""
+    return [] if plugins is None else list(plugins)
 
 
 def strategy_classes(

@@ -35,7 +35,7 @@ from tradesweep.metrics import bar_returns, infer_periods_per_year, to_json_safe
 from tradesweep.metrics.returns import per_bar_risk_free
 from tradesweep.specs import SweepSpec
 from tradesweep.strategies import Strategy, strategy_class
-from tradesweep.strategies.registry import instantiate
+from tradesweep.strategies.registry import PluginPaths, instantiate
 from tradesweep.sweep.axes import split_row
 from tradesweep.sweep.diagnostics import (
     DEFAULT_BLOCKS,
@@ -220,12 +220,13 @@ class SweepResult:
         )
 
 
-def plan_sweep(spec: SweepSpec) -> SweepPlan:
+def plan_sweep(spec: SweepSpec, *, plugins: PluginPaths = None) -> SweepPlan:
     """Resolve the strategy, build the parameter space (every range checked against the
     schema, the constraint parsed) and refuse a grid search above ``max_combinations``. No
-    data is read."""
+    data is read. ``plugins`` resolve a plugin strategy's name when the spec lists none; the
+    built-ins' default overrides are those the spec records (:meth:`SweepSpec.with_defaults`)."""
     strategy_cls = strategy_class(
-        spec.strategy, plugins=list(spec.plugins) or None, defaults=spec.defaults_override()
+        spec.strategy, plugins=list(spec.plugins) or plugins, defaults=spec.defaults_override()
     )
     space = ParameterSpace(
         strategy_cls, spec.ranges, spec.constraint, spec.max_combinations, settings=spec.settings
@@ -242,12 +243,15 @@ def run_sweep(
     cancel: Cancel | None = None,
     workers: int | None = None,
     registry: DatasetRegistry | None = None,
+    plugins: PluginPaths = None,
 ) -> SweepResult:
     """Run ``spec``: plan it (no data read until every input is valid), load the bars, search,
     evaluate, rank and diagnose. ``progress`` gets a :class:`ProgressInfo` as batches finish;
     ``cancel`` (a callable or an Event) stops the sweep with :class:`SweepCancelled`;
-    ``workers`` goes to :func:`~tradesweep.sweep.evaluate.evaluate`."""
-    plan = plan_sweep(spec)
+    ``workers`` goes to :func:`~tradesweep.sweep.evaluate.evaluate`. ``registry`` resolves
+    the ticker (None: the platform's data dir); ``plugins`` go to
+    :func:`plan_sweep`."""
+    plan = plan_sweep(spec, plugins=plugins)
     bars = window_bars(
         load(spec.data, registry=registry), spec.data, spec.timeframe, spec.start, spec.end
     )

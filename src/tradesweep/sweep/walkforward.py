@@ -47,6 +47,7 @@ from tradesweep.metrics import (
 )
 from tradesweep.specs import SweepSpecError, WalkForwardSpec
 from tradesweep.strategies import Signals
+from tradesweep.strategies.registry import PluginPaths
 from tradesweep.sweep.progress import Cancel, ProgressCallback, ProgressInfo
 from tradesweep.sweep.runner import SweepPlan, plan_sweep, sweep_bars
 
@@ -169,12 +170,14 @@ def run_walkforward(
     cancel: Cancel | None = None,
     workers: int | None = None,
     registry: DatasetRegistry | None = None,
+    plugins: PluginPaths = None,
 ) -> WalkForwardResult:
     """Walk ``spec`` forward over its data (module docstring). Inputs are validated (ranges,
     strategy, window sizes against the data) before the first sweep; ``progress`` counts
-    combinations over all windows; ``cancel`` stops with ``SweepCancelled``."""
+    combinations over all windows; ``cancel`` stops with ``SweepCancelled``. ``registry``,
+    ``plugins`` as for :func:`~tradesweep.sweep.runner.run_sweep`."""
     started = time.perf_counter()
-    plan = plan_sweep(spec.sweep)
+    plan = plan_sweep(spec.sweep, plugins=plugins)
     sweep = spec.sweep
     bars = window_bars(
         load(sweep.data, registry=registry), sweep.data, sweep.timeframe, sweep.start, sweep.end

@@ -86,11 +86,16 @@ async def backtest_series(
         return _Stored(dict(run.spec), (run.metrics or {}).get("final_equity"))
 
     stored = await short_transaction(request, read)
-    report = await run_in_threadpool(_replay, stored.spec, registry.for_tenant(caller.tenant_id))
+    report = await run_in_threadpool(
+        _replay,
+        stored.spec,
+        registry.for_tenant(caller.tenant_id),
+    )
     return _series(backtest_run_id, report, stored.final_equity, max_points)
 
 
 def _replay(spec: dict[str, Any], registry: DatasetRegistry) -> BacktestReport:
+    """The stored backtest run again, with the default overrides its spec records."""
     return run_backtest_spec(BacktestSpec.from_dict(spec), registry=registry)
 
 

@@ -147,7 +147,9 @@ def run(
     """Queue one backtest; follow it at ``/api/backtest/{id}/status``."""
     registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(BacktestRunRequest, body, tickers=registry.tickers())
-    spec = orchestrator.run_spec(request, settings.strategies_dir, registry)
+    spec = orchestrator.run_spec(
+        request, settings.strategies_dir, registry, defaults=settings.strategy_defaults
+    )
     submitted = orchestrator.submit_job(
         session, principal.tenant_id, request, spec, idempotency_key=idempotency_key
     )
@@ -180,6 +182,7 @@ def optimize(
         settings.strategies_dir,
         registry,
         max_combinations=settings.max_sweep_combinations,
+        defaults=settings.strategy_defaults,
     )
     submitted = orchestrator.submit_job(
         session, principal.tenant_id, request, spec, idempotency_key=idempotency_key
@@ -213,6 +216,7 @@ def walk_forward(
         settings.strategies_dir,
         registry,
         max_combinations=settings.max_sweep_combinations,
+        defaults=settings.strategy_defaults,
     )
     submitted = orchestrator.submit_job(
         session, principal.tenant_id, request, spec, idempotency_key=idempotency_key

@@ -10,6 +10,7 @@ from tradesweep.api.deps import (
     PrincipalDep,
     RegistryDep,
     SessionDep,
+    SettingsDep,
     SubmissionLimits,
     validated,
 )
@@ -39,6 +40,7 @@ def submit_backtest(
     principal: PrincipalDep,
     session: SessionDep,
     registry: RegistryDep,
+    settings: SettingsDep,
     response: Response,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> SubmissionOut:
@@ -46,7 +48,11 @@ def submit_backtest(
     registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
     request = validated(submit.BacktestRequest, body, tickers=registry.tickers())
     submission = submit.submit_backtest(
-        session, principal.tenant_id, request, idempotency_key=idempotency_key
+        session,
+        principal.tenant_id,
+        request,
+        idempotency_key=idempotency_key,
+        defaults=settings.strategy_defaults,
     )
     return accepted(submission, response)
 

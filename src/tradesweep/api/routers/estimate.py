@@ -40,7 +40,9 @@ def _cap(settings: ApiSettings) -> int:
     return settings.max_sweep_combinations
 
 
-def _estimate(spec: SweepSpec, ticker: str, bars: int, windows: int = 1) -> EstimateOut:
+def _estimate(
+    spec: SweepSpec, settings: ApiSettings, ticker: str, bars: int, windows: int = 1
+) -> EstimateOut:
     space = plan_sweep(spec).space
     valid = space.valid_count
     if valid == 0:
@@ -73,8 +75,10 @@ def estimate_sweep(
     registry = registry.for_tenant(caller.tenant_id)  # its own datasets, then shared
     request = validated(submit.SweepRequest, body, tickers=registry.tickers())
     with submit.request_fields(request):
-        spec = submit.sweep_spec(request, max_combinations=_cap(settings))
-        return _estimate(spec, request.ticker, registry.info(request.ticker).rows)
+        spec = submit.sweep_spec(
+            request, max_combinations=_cap(settings), defaults=settings.strategy_defaults
+        )
+        return _estimate(spec, settings, request.ticker, registry.info(request.ticker).rows)
 
 
 @router.post(
@@ -91,9 +95,11 @@ def estimate_walkforward(
     request = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
     bars = registry.info(request.ticker).rows
     with submit.request_fields(request):
-        spec = submit.walkforward_spec(request, max_combinations=_cap(settings))
+        spec = submit.walkforward_spec(
+            request, max_combinations=_cap(settings), defaults=settings.strategy_defaults
+        )
         check_fits(spec, bars)
-        return _estimate(spec.sweep, request.ticker, bars, windows=WALKFORWARD_WINDOWS)
+        return _estimate(spec.sweep, settings, request.ticker, bars, windows=WALKFORWARD_WINDOWS)
 
 
 def _post_only() -> None:

@@ -87,6 +87,7 @@ def trigger(
         request,
         idempotency_key=idempotency_key,
         max_combinations=settings.max_sweep_combinations,
+        defaults=settings.strategy_defaults,
     )
     job = submission.job
     response.headers["Location"] = f"{router.prefix}/{job.id}"

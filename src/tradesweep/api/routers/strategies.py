@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from tradesweep.api.deps import PrincipalDep
+from tradesweep.api.deps import PrincipalDep, SettingsDep
 from tradesweep.api.openapi import AUTHED, BY_ID
+from tradesweep.api.settings import ApiSettings
 from tradesweep.errors import did_you_mean
 from tradesweep.services.submit import STRATEGY_ALIASES, strategy_name, strategy_type_of
 from tradesweep.store import NotFound
@@ -51,22 +52,24 @@ class StrategyListOut(BaseModel):
     strategies: list[StrategyOut]
 
 
-def _builtins() -> dict[str, type[Strategy]]:
+def _builtins(settings: ApiSettings) -> dict[str, type[Strategy]]:
     """The built-ins with the server's default overrides applied (what the workers run);
     plugins are left out because requests may not name them."""
-    return {name: cls for name, cls in strategy_classes(plugins=[]).items() if name in BUILTINS}
+    classes = strategy_classes(plugins=[], defaults=settings.strategy_defaults)
+    return {name: cls for name, cls in classes.items() if name in BUILTINS}
 
 
 @router.get("", response_model=StrategyListOut)
-def list_strategies(_principal: PrincipalDep) -> StrategyListOut:
+def list_strategies(_principal: PrincipalDep, settings: SettingsDep) -> StrategyListOut:
     """Every strategy a sweep, backtest or walk-forward may use, in library order."""
-    return StrategyListOut(strategies=[StrategyOut.of(cls) for cls in _builtins().values()])
+    classes = _builtins(settings).values()
+    return StrategyListOut(strategies=[StrategyOut.of(cls) for cls in classes])
 
 
 @router.get("/{name}", response_model=StrategyOut, responses=BY_ID)
-def get_strategy(name: str, _principal: PrincipalDep) -> StrategyOut:
+def get_strategy(name: str, _principal: PrincipalDep, settings: SettingsDep) -> StrategyOut:
     """One strategy by name or short strategy type (``SMA``, ``EMA``, ``MACD``)."""
-    known = _builtins()
+    known = _builtins(settings)
     resolved = strategy_name(name)
     if resolved not in known:
         choices = [*STRATEGY_ALIASES, *known]

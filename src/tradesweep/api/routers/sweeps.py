@@ -72,6 +72,7 @@ def submit_sweep(
         request,
         idempotency_key=idempotency_key,
         max_combinations=settings.max_sweep_combinations,
+        defaults=settings.strategy_defaults,
     )
     return accepted(submission, response)
 

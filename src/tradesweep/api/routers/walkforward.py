@@ -49,5 +49,6 @@ def submit_walkforward(
         idempotency_key=idempotency_key,
         max_combinations=settings.max_sweep_combinations,
         bars=registry.info(request.ticker).rows,
+        defaults=settings.strategy_defaults,
     )
     return accepted(submission, response)
