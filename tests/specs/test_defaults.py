@@ -81,15 +81,18 @@ def test_the_run_never_reads_the_environment(
     assert after.strategy.params == before.strategy.params == {"fast": 10, "slow": 30}
     assert after.metrics == before.metrics
 
-    # the edge (here the API's services) resolves the environment's override and records it
+    # the edge (here the API's services, given the override serve read) records it
+    env = tmp_path / "env.yaml"
     body = {"ticker": "GOOGL", "strategy_type": "SMA"}
-    submitted = backtest_spec(parse_request(BacktestRequest, body, tickers=["GOOGL"]))
+    request = parse_request(BacktestRequest, body, tickers=["GOOGL"])
+    submitted = backtest_spec(request, defaults=env)
     assert submitted.defaults == {"fast": {"default": 5}, "slow": {"default": 60}}
     assert run_backtest_spec(submitted).strategy.params == {"fast": 5, "slow": 60}
+    assert backtest_spec(request).defaults == {}, "the services never read the environment"
     body = {"ticker": "GOOGL", "fast_range": [5, 10], "slow_range": [40, 50]}
-    request = parse_request(SweepRequest, body, tickers=["GOOGL"])
-    assert sweep_spec(request).defaults == submitted.defaults
-    assert sweep_spec(request, defaults=DefaultsOverride()).defaults == {}
+    sweeping = parse_request(SweepRequest, body, tickers=["GOOGL"])
+    assert sweep_spec(sweeping, defaults=env).defaults == submitted.defaults
+    assert sweep_spec(sweeping, defaults=DefaultsOverride()).defaults == {}
 
 
 def test_recorded_defaults_are_checked(tmp_path: Path) -> None:
