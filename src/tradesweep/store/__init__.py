@@ -20,6 +20,7 @@ from tradesweep.store.errors import IdempotencyConflict, InvalidTenant, NotFound
 from tradesweep.store.jobs import CreatedJob, JobRepository, request_hash
 from tradesweep.store.migrate import current_revision, head_revision, upgrade_database
 from tradesweep.store.models import (
+    FINISHED_STATUSES,
     METRIC_COLUMNS,
     ApiKey,
     BacktestRun,
@@ -44,6 +45,7 @@ from tradesweep.store.tenants import ApiKeyRepository, IssuedKey, TenantReposito
 
 __all__ = [
     "DATABASE_URL_ENV",
+    "FINISHED_STATUSES",
     "METRIC_COLUMNS",
     "ApiKey",
     "ApiKeyRepository",
