@@ -41,7 +41,13 @@ from tradesweep.store.models import (
 from tradesweep.store.outbox import OutboxRepository, job_webhook_payload, new_webhook_id
 from tradesweep.store.pagination import Page
 from tradesweep.store.results import BacktestRepository, SweepResultRepository
-from tradesweep.store.tenants import ApiKeyRepository, IssuedKey, TenantRepository, hash_key
+from tradesweep.store.tenants import (
+    ApiKeyRepository,
+    IssuedKey,
+    Revocation,
+    TenantRepository,
+    hash_key,
+)
 
 __all__ = [
     "DATABASE_URL_ENV",
@@ -66,6 +72,7 @@ __all__ = [
     "NotFound",
     "OutboxRepository",
     "Page",
+    "Revocation",
     "SweepResultRepository",
     "SweepResultRow",
     "SweepRun",
