@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 # SQLAlchemy and the store load inside the commands: the rest of the CLI works without the
 # `service` extra installed.
 
-app = typer.Typer(no_args_is_help=True, help="Database schema: upgrade, current; prune old jobs.")
+app = typer.Typer(
+    no_args_is_help=True, help="Database: upgrade, current (the schema); prune (old jobs)."
+)
 
 UrlOption = Annotated[
     str | None,
