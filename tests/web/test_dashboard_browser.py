@@ -369,6 +369,17 @@ def test_sweep_form_sweeps_the_stop_loss_next_to_the_parameters(ui: Session) -> 
     assert sorted(set(_numbers(cells.all_inner_texts()))) == [0.01, 0.02, 0.03]
     ui.shot("sweep-result-setting-axis")
 
+    first = page.locator("tbody tr").first  # its backtest runs with the row's stop-loss
+    stop_loss = float(first.locator('td[data-col="param:stop_loss"]').inner_text())
+    row_return = first.locator('td[data-col="total_return_pct"]').inner_text()
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/backtests")) as sent:
+        first.get_by_role("button", name="Backtest").click()
+    assert sent.value.post_data_json["settings"]["stop_loss"] == stop_loss
+    assert "stop_loss" not in sent.value.post_data_json["parameters"]
+    page.wait_for_url(re.compile(r"#/backtests/[0-9a-f-]{36}$"), timeout=JOB_SECONDS)
+    tiles = page.locator(".stat", has_text="Total return [%]").locator(".value")
+    assert tiles.inner_text() == row_return
+
 
 def test_cancel_a_running_job_then_retry_it(ui: Session) -> None:
     page = ui.page
