@@ -3,6 +3,8 @@ never a RecursionError, however deep."""
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 
 from tradesweep.jsontext import MAX_DEPTH, TooDeep, depth, loads
@@ -34,3 +36,16 @@ def test_depth() -> None:
     assert depth(1) == 0
     assert depth([]) == 1
     assert depth({"a": [1, {"b": []}]}) == 4
+
+
+def test_depth_keeps_only_containers_on_its_stack() -> None:
+    """A wide document of scalars (a long array of numbers, a big object of strings) is walked
+    without a stack entry per scalar: its peak memory stays far below one entry per item."""
+    wide = {"values": list(range(200_000)), "names": {str(i): "x" for i in range(50_000)}}
+    tracemalloc.start()
+    try:
+        assert depth(wide) == 2
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000, f"{peak:,} bytes for {len(wide['values']):,} scalars"

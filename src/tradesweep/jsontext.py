@@ -35,21 +35,22 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     return value
 
 
+_CONTAINERS = (dict, list, tuple)
+
+
 def depth(value: Any, limit: int = MAX_DEPTH) -> int:
     """How deep lists and dicts nest in ``value`` (a scalar: 0), counted without recursion;
-    the walk stops as soon as it passes ``limit``."""
+    the walk stops as soon as it passes ``limit``. Only containers go on the stack, so a wide
+    array of numbers costs no memory per item."""
+    if not isinstance(value, _CONTAINERS):
+        return 0
     deepest = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, level = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list | tuple):
-            children = item
-        else:
-            continue
         deepest = max(deepest, level)
         if deepest > limit:
             return deepest
-        stack.extend((child, level + 1) for child in children)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, level + 1) for child in children if isinstance(child, _CONTAINERS))
     return deepest

@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from tradesweep.data import load_sample
+from tradesweep.data import DatasetRegistry, load_sample
 from tradesweep.errors import StrategyError
 from tradesweep.services.backtest import window_bars
 from tradesweep.services.orchestrator import (
     STRATEGY_NAMES,
     BacktestRunRequest,
+    OptimizeRequest,
+    optimize_spec,
     resolve_strategy,
 )
 from tradesweep.specs import BacktestSpec
@@ -81,3 +83,21 @@ def test_orchestrator_names_map_to_builtins(tmp_path: Path) -> None:
     with pytest.raises(StrategyError) as raised:
         resolve_strategy("turtle_strategy", tmp_path)
     assert "ma_crossover_strategy" in raised.value.fix
+
+
+def test_a_stored_strategy_that_does_not_parse_names_strategy_name_in_an_optimize(
+    tmp_path: Path,
+) -> None:
+    """The sweep's plan builds the strategy once; its error names the request's field and the
+    stored name, never the file's server path."""
+    folder = tmp_path / "strategies"
+    folder.mkdir()
+    (folder / "broken.yaml").write_text("name: broken\nrules: {long: {entry: [1]}}\n")
+    request = OptimizeRequest.model_validate(
+        {"strategy_name": "broken", "symbol": "EURUSD", "optimize_params": {"fast": [5]}}
+    )
+    with pytest.raises(StrategyError) as raised:
+        optimize_spec(request, folder, DatasetRegistry(tmp_path / "data"))
+    assert raised.value.details["field"] == "strategy_name"
+    assert str(folder) not in str(raised.value) + str(raised.value.fix)
+    assert "stored strategy 'broken'" in str(raised.value)

@@ -77,8 +77,13 @@ def test_api_key_verify_and_revoke(sessions: Sessions) -> None:
         assert repo.verify(key[:12]) is None
         assert repo.verify("") is None
         assert repo.verify("nope") is None
+    first_time = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     with sessions.begin() as s:
-        ApiKeyRepository(s).revoke(key[:11])
+        first = ApiKeyRepository(s).revoke(key[:11], at=first_time)
+        assert (first.now, first.at, first.api_key.prefix) == (True, first_time, key[:11])
+    with sessions.begin() as s:
+        again = ApiKeyRepository(s).revoke(key[:11])  # keeps its first time, says so
+        assert (again.now, again.at.replace(tzinfo=UTC)) == (False, first_time)
     with sessions() as s:
         repo = ApiKeyRepository(s)
         assert repo.verify(key) is None

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from tradesweep.cli.main import app
 from tradesweep.store import (
+    FINISHED_STATUSES,
     BacktestRun,
     BacktestTrade,
     Job,
@@ -28,7 +29,7 @@ from tradesweep.store import (
     WebhookAttempt,
     WebhookDelivery,
 )
-from tradesweep.store.retention import FINISHED, prune_jobs
+from tradesweep.store.retention import prune_jobs
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 OLD = NOW - timedelta(days=45)
@@ -150,7 +151,7 @@ def test_old_finished_jobs_go_with_everything_hanging_off_them(
 
 
 def test_only_the_statuses_asked_for(sessions: sessionmaker[Session], make_job: MakeJob) -> None:
-    ids = {status: make_job(status, OLD) for status in FINISHED}
+    ids = {status: make_job(status, OLD) for status in FINISHED_STATUSES}
     pruned = prune_jobs(
         sessions,
         older_than=timedelta(days=30),
@@ -184,6 +185,23 @@ def test_db_prune_command(
     left = _statuses(sessions)
     assert old[JobStatus.COMPLETED] not in left and old[JobStatus.FAILED] not in left
     assert len(left) == 4
+
+
+def test_db_prune_without_status_prunes_every_finished_job(
+    db_url: str,
+    sessions: sessionmaker[Session],
+    make_job: MakeJob,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = datetime.now(UTC)
+    old = {status: make_job(status, now - timedelta(days=45)) for status in JobStatus}
+    monkeypatch.delenv("TRADESWEEP_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["db", "prune", "--older-than", "30d", "--url", db_url])
+    assert result.exit_code == 0, result.output
+    assert "pruned 3 job(s) finished more than 30 days ago (completed, failed, cancelled)" in (
+        result.output
+    )
+    assert set(_statuses(sessions)) == {old[JobStatus.QUEUED], old[JobStatus.RUNNING]}
 
 
 @pytest.mark.parametrize(

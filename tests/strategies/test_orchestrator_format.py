@@ -129,3 +129,69 @@ def test_what_cannot_be_honoured_is_refused_naming_the_field(
 def test_a_tradesweep_file_is_not_translated() -> None:
     strategy = get_strategy(str(TWIN))
     assert strategy.name == "ma_crossover_twin"
+
+
+SIGNAL_CONFIG = {"required_indicators": [{"name": "ma_fast", "params": {"period": 7}}]}
+BAD_PERIOD = {"name": "ma_fast", "params": {"period": [7]}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"entry__action": ["buy"]}, "entry.action"),
+        ({"entry__action": {"side": "buy"}}, "entry.action"),
+        ({"entry__when__0__signal": {"name": "ma_crossover"}}, "entry.when[0].signal"),
+        ({"entry__when__0__signal": ["ma_crossover"]}, "entry.when[0].signal"),
+        (
+            {"entry__when__0__outputs__crossover_type": ["golden_cross"]},
+            "entry.when[0].outputs.crossover_type",
+        ),
+        (
+            {"exit__signal_exit__when__0__outputs__crossover_type": {"a": 1}},
+            "exit.signal_exit.when[0].outputs.crossover_type",
+        ),
+        ({"exit__signal_exit__action": ["close_all"]}, "exit.signal_exit.action"),
+        ({"signal_config": [1]}, "signal_config"),
+        ({"signal_config": {"ma_crossover": [1]}}, "signal_config.ma_crossover"),
+        (
+            {"signal_config": {"ma_crossover": {"required_indicators": 5}}},
+            "signal_config.ma_crossover.required_indicators",
+        ),
+        (
+            {"signal_config": {"ma_crossover": {"required_indicators": [{"params": [5]}]}}},
+            "signal_config.ma_crossover.required_indicators[0].params",
+        ),
+        (
+            {"signal_config": {"ma_crossover": {**SIGNAL_CONFIG, "parameters": [1]}}},
+            "signal_config.ma_crossover.parameters",
+        ),
+        ({"dependencies__signals": "core.signals.ma_crossover"}, "dependencies.signals"),
+        ({"dependencies__signals": [["ma_crossover"]]}, "dependencies.signals[0]"),
+        ({"entry__size": [0.5]}, "entry.size"),
+        ({"parameters__position_size": [0.5]}, "entry.size"),
+        ({"risk__max_position_size": {"a": 1}}, "risk.max_position_size"),
+        ({"exit__stop_loss__value": [0.02]}, "exit.stop_loss.value"),
+        ({"exit__take_profit": [0.04]}, "exit.take_profit"),
+        ({"risk__max_drawdown": "a lot"}, "risk.max_drawdown"),
+        ({"risk__max_positions": [1]}, "risk.max_positions"),
+        ({"entry__when__0__outputs": [1]}, "entry.when[0].outputs"),
+        ({"parameters__ma_fast_period": "ten"}, "parameters.ma_fast_period"),
+        (
+            {"signal_config": {"ma_crossover": {"required_indicators": [BAD_PERIOD]}}},
+            "signal_config.ma_crossover.required_indicators[0].params.period",
+        ),
+        ({"name": ["x"]}, "name"),
+        ({"description": {"a": 1}}, "description"),
+    ],
+)
+def test_a_malformed_value_is_refused_naming_the_key(
+    changes: dict[str, Any], field: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "strategy.yaml"
+    path.write_text(yaml.safe_dump(document(**changes)))
+    with pytest.raises(StrategyError) as raised:
+        get_strategy(str(path))
+    assert raised.value.details["field"] == field, raised.value
+    assert str(path) in str(raised.value)
+    assert "must be" in str(raised.value), raised.value  # says what is expected
+    assert raised.value.fix

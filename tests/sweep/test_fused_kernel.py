@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tradesweep.data import synthetic_bars
-from tradesweep.indicators.nb import bollinger_nb, ema_nb, rsi_nb, sma_nb
+from tradesweep.indicators.nb import bollinger_nb, bollinger_talib_nb, ema_nb, rsi_nb, sma_nb
 from tradesweep.strategies import strategy_class
 from tradesweep.strategies.crossing import mask_before
 from tradesweep.sweep import fused
@@ -48,10 +48,15 @@ def test_indicator_rows_equal_the_indicator_kernels(close):
 
 
 @pytest.mark.parametrize("num_std", [0.1, 1.0, 2.5])
-def test_rolling_std_rebuilds_the_bollinger_bands_bit_for_bit(close, num_std):
-    sds = rows(close, k.IND_ROLLING_STD, WINDOWS)
+@pytest.mark.parametrize(
+    ("kind", "bands"),
+    [(k.IND_ROLLING_STD, bollinger_nb), (k.IND_ROLLING_POP_STD, bollinger_talib_nb)],
+    ids=["sample", "talib-population"],
+)
+def test_rolling_std_rebuilds_the_bollinger_bands_bit_for_bit(close, num_std, kind, bands):
+    sds = rows(close, kind, WINDOWS)
     for sd, w in zip(sds, WINDOWS, strict=True):
-        middle, upper, lower = bollinger_nb(close, w, num_std)
+        middle, upper, lower = bands(close, w, num_std)
         np.testing.assert_array_equal(middle + num_std * sd, upper)
         np.testing.assert_array_equal(middle - num_std * sd, lower)
 

@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 
 from tradesweep.data import DatasetRegistry, synthetic_bars
 from tradesweep.metrics.table import BY_NAME
+from tradesweep.sweep.axes import SETTING_AXES
 
 from ..servers import free_port
 
@@ -336,6 +337,57 @@ def test_sweep_live_to_100_percent_then_table_heatmap_and_a_rows_backtest(ui: Se
     assert tiles.inner_text() == row_return  # the backtest replays the row exactly
     expect(page.get_by_role("table", name="Monthly returns in percent")).to_be_visible()
     ui.shot("backtest")
+
+
+def test_sweep_form_sweeps_the_stop_loss_next_to_the_parameters(ui: Session) -> None:
+    """The form offers every engine setting that is a sweep axis; a stop-loss range (typed in
+    percent) goes into the sweep's ``ranges`` and the result rows name each stop-loss value."""
+    page = ui.page
+    ui.sign_in()
+    ui.go("/sweeps/new")
+    page.get_by_label("Ticker").select_option("GOOGL")
+    axes = page.locator("[data-axis]")
+    expect(axes).to_have_count(len(SETTING_AXES))
+    assert [axes.nth(i).get_attribute("data-axis") for i in range(len(SETTING_AXES))] == list(
+        SETTING_AXES
+    )
+    page.get_by_label("fast from").fill("10")
+    page.get_by_label("fast to").fill("20")
+    page.get_by_label("slow from").fill("30")
+    page.get_by_label("slow to").fill("40")
+    page.get_by_label("Step of fast and slow").fill("10")
+    page.get_by_label("Minimum trades").fill("10")
+    expect(page.get_by_test_id("combinations")).to_have_text("4")
+    page.get_by_label("stop_loss: sweep it or not").select_option("range")
+    page.get_by_label("stop_loss from").fill("1")
+    page.get_by_label("stop_loss to").fill("3")
+    page.get_by_label("stop_loss step").fill("1")
+    expect(page.get_by_test_id("combinations")).to_have_text("12")  # 4 x 3 stop-losses
+    ui.shot("sweep-form-setting-axis")
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/strategy/sweep")) as sent:
+        page.get_by_role("button", name="Start sweep").click()
+    assert sent.value.post_data_json["ranges"] == {
+        "stop_loss": {"min": 0.01, "max": 0.03, "step": 0.01}
+    }
+    page.wait_for_url(re.compile(r"#/jobs/[0-9a-f-]{36}$"))
+    bar = page.get_by_role("progressbar", name="Job progress")
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=JOB_SECONDS)
+    page.get_by_role("link", name="Open results").click()
+    cells = page.locator('td[data-col="param:stop_loss"]')
+    expect(cells).to_have_count(12)
+    assert sorted(set(_numbers(cells.all_inner_texts()))) == [0.01, 0.02, 0.03]
+    ui.shot("sweep-result-setting-axis")
+
+    first = page.locator("tbody tr").first  # its backtest runs with the row's stop-loss
+    stop_loss = float(first.locator('td[data-col="param:stop_loss"]').inner_text())
+    row_return = first.locator('td[data-col="total_return_pct"]').inner_text()
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/backtests")) as sent:
+        first.get_by_role("button", name="Backtest").click()
+    assert sent.value.post_data_json["settings"]["stop_loss"] == stop_loss
+    assert "stop_loss" not in sent.value.post_data_json["parameters"]
+    page.wait_for_url(re.compile(r"#/backtests/[0-9a-f-]{36}$"), timeout=JOB_SECONDS)
+    tiles = page.locator(".stat", has_text="Total return [%]").locator(".value")
+    assert tiles.inner_text() == row_return
 
 
 def test_cancel_a_running_job_then_retry_it(ui: Session) -> None:

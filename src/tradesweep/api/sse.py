@@ -28,10 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from tradesweep.store import Job, JobEvent, JobRepository, JobStatus
+from tradesweep.store import FINISHED_STATUSES, Job, JobEvent, JobRepository, JobStatus
 
-TERMINAL_KINDS = frozenset({"completed", "failed", "cancelled"})
-FINISHED = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+FINISHED = FINISHED_STATUSES  # the name the streams (routers.stream, ws) test a status with
+TERMINAL_KINDS = frozenset(status.value for status in FINISHED_STATUSES)
+"""A job's final event is named after its final status."""
 HEARTBEAT = b": keep-alive\n\n"
 RETRY_MILLISECONDS = 2000
 """How long an ``EventSource`` waits before it reconnects (sent once, as ``retry:``)."""

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 # SQLAlchemy and the store load inside the commands: the rest of the CLI works without the
 # `service` extra installed.
 
-app = typer.Typer(no_args_is_help=True, help="Database schema: upgrade, current; prune old jobs.")
+app = typer.Typer(
+    no_args_is_help=True, help="Database: upgrade, current (the schema); prune (old jobs)."
+)
 
 UrlOption = Annotated[
     str | None,
@@ -63,7 +65,6 @@ _AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 MAX_AGE_DAYS = 36_500
 """The longest age ``db prune`` and ``serve --retention-days`` take: a hundred years (beyond
 it, ``now - age`` is not a date)."""
-_FINISHED = ("completed", "failed", "cancelled")
 
 
 @app.command()
@@ -72,9 +73,13 @@ def prune(
         str, typer.Option("--older-than", help="Age of the jobs to delete: 30d, 12h or 4w.")
     ],
     status: Annotated[
-        str,
-        typer.Option(help="Comma-separated statuses to delete (queued and running: never)."),
-    ] = ",".join(_FINISHED),
+        str | None,
+        typer.Option(
+            help="Comma-separated statuses to delete, default every finished one (queued and "
+            "running: never).",
+            show_default=False,
+        ),
+    ] = None,
     url: UrlOption = None,
 ) -> None:
     """Delete jobs finished longer ago than --older-than, with their results, events and
@@ -82,11 +87,12 @@ def prune(
 
     Example: tradesweep db prune --older-than 30d --status completed,failed
     """
-    from tradesweep.store import JobStatus, session_factory
+    from tradesweep.store import FINISHED_STATUSES, JobStatus, session_factory
     from tradesweep.store.retention import prune_jobs
 
     age = parse_age(older_than)
-    statuses = _statuses(status)
+    finished = [s.value for s in FINISHED_STATUSES]
+    statuses = finished if status is None else _statuses(status, finished)
     with database(url, migrated=True) as engine:
         pruned = prune_jobs(
             session_factory(engine), older_than=age, statuses=[JobStatus(s) for s in statuses]
@@ -125,25 +131,24 @@ def _age_text(text: str) -> str:
     return f"{count} {unit[:-1] if count == 1 else unit}"
 
 
-def _statuses(text: str) -> list[str]:
+def _statuses(text: str, finished: list[str]) -> list[str]:
+    """The statuses named in ``--status``, each one of ``finished``."""
     chosen = [s.strip().lower() for s in text.split(",") if s.strip()]
     for name in chosen:
         if name in ("queued", "running"):
             raise TradesweepError(
                 f"--status {name}: {name} jobs are never pruned",
-                fix=f"choose among {', '.join(_FINISHED)}",
+                fix=f"choose among {', '.join(finished)}",
                 field="status",
             )
-        if name not in _FINISHED:
+        if name not in finished:
             raise TradesweepError(
                 f"--status: unknown status {name!r}",
-                fix=f"{did_you_mean(name, _FINISHED)}choose among {', '.join(_FINISHED)}",
+                fix=f"{did_you_mean(name, finished)}choose among {', '.join(finished)}",
                 field="status",
             )
     if not chosen:
-        raise TradesweepError(
-            "--status is empty", fix=f"e.g. {','.join(_FINISHED)}", field="status"
-        )
+        raise TradesweepError("--status is empty", fix=f"e.g. {','.join(finished)}", field="status")
     return list(dict.fromkeys(chosen))
 
 

@@ -74,11 +74,9 @@ def revoke(prefix: PrefixArgument, url: UrlOption = None) -> None:
     from tradesweep.store import ApiKeyRepository, session_factory
 
     with database(url, migrated=True) as engine, session_factory(engine).begin() as session:
-        keys = ApiKeyRepository(session)
-        already = keys.get(prefix).revoked_at is not None
-        revoked = keys.revoke(prefix)
-        when = revoked.revoked_at.strftime("%Y-%m-%d %H:%M:%SZ") if revoked.revoked_at else ""
-    typer.echo(f"{prefix} {'already revoked' if already else 'revoked'} at {when}")
+        revoked = ApiKeyRepository(session).revoke(prefix)
+    state = "revoked" if revoked.now else "already revoked"
+    typer.echo(f"{prefix} {state} at {revoked.at:%Y-%m-%d %H:%M:%SZ}")
 
 
 @app.command()
@@ -87,14 +85,14 @@ def rotate(prefix: PrefixArgument, url: UrlOption = None) -> None:
 
     Example: NEW_KEY=$(tradesweep keys rotate ts_k3v9x2ab)
     """
-    from tradesweep.store import ApiKeyRepository, Tenant, session_factory
+    from tradesweep.store import ApiKeyRepository, session_factory
 
     with database(url, migrated=True) as engine, session_factory(engine).begin() as session:
         issued = ApiKeyRepository(session).rotate(prefix)
-        tenant = session.get(Tenant, issued.api_key.tenant_id)
+        tenant = issued.tenant.name
     typer.echo(issued.key)
     typer.echo(
-        f"{prefix} revoked; new key for tenant {tenant.name if tenant else '?'}, prefix "
+        f"{prefix} revoked; new key for tenant {tenant}, prefix "
         f"{issued.prefix}: store it now, it is not kept",
         err=True,
     )

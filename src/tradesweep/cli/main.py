@@ -57,7 +57,7 @@ _SERVICE_MODULES = (
 _SERVICE_COMMANDS = {
     "serve": "Run the API server and its workers.",
     "worker": "Run job workers against the database.",
-    "db": "Database schema: upgrade, current.",
+    "db": "Database: upgrade, current (the schema); prune (old jobs).",
     "keys": "API keys: create, list, revoke, rotate.",
     "webhooks": "Webhooks: signing secret, default URL, delivery loop.",
 }

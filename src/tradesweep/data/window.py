@@ -85,9 +85,15 @@ def window_bars(
 def _bound(value: str | None, other: str | None, *, end: bool) -> str | pd.Timestamp | None:
     """A bound for ``bars.loc``: the text itself (pandas reads a day, a month, ... as the whole
     period) unless one of the two bounds carries a UTC offset, when pandas refuses to mix
-    them: then an instant in UTC, a day as its first or (an end) last instant."""
+    them: then :func:`bound_instant`."""
     if value is None or not any(_has_offset(v) for v in (value, other) if v is not None):
         return value
+    return bound_instant(value, end=end)
+
+
+def bound_instant(value: str, *, end: bool) -> pd.Timestamp:
+    """The instant in UTC a bound admits first (``end=False``) or last (``end=True``): an
+    instant itself, a day its midnight or (an end) its last nanosecond."""
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     if end and len(value.strip()) == 10:  # a day: up to its last instant

@@ -24,7 +24,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
-class _Range(NamedTuple):
+class SettingRange(NamedTuple):
+    """The values a numeric setting may take (the sweep's setting axes check against it)."""
+
     low: float
     high: float
     low_open: bool  # True: the low end itself is not allowed
@@ -45,23 +47,23 @@ class _Range(NamedTuple):
 
 _INF = math.inf
 # Optional fields (None switches the feature off) are marked in _OPTIONAL.
-_RANGES: dict[str, _Range] = {
-    "cash": _Range(0.0, _INF, True, True),
-    "fees": _Range(0.0, 0.1, False, False),
-    "fixed_fee": _Range(0.0, _INF, False, True),
-    "slippage": _Range(0.0, 0.1, False, False),
-    "stop_loss": _Range(0.0, 1.0, True, True),
-    "stop_loss_atr": _Range(0.0, 100.0, True, False),
-    "take_profit": _Range(0.0, 10.0, True, False),
-    "take_profit_atr": _Range(0.0, 100.0, True, False),
-    "trailing_stop": _Range(0.0, 1.0, True, True),
-    "trailing_stop_atr": _Range(0.0, 100.0, True, False),
-    "max_drawdown": _Range(0.0, 1.0, True, True),
+SETTING_RANGES: dict[str, SettingRange] = {  # public: sweep.space bounds setting axes by it
+    "cash": SettingRange(0.0, _INF, True, True),
+    "fees": SettingRange(0.0, 0.1, False, False),
+    "fixed_fee": SettingRange(0.0, _INF, False, True),
+    "slippage": SettingRange(0.0, 0.1, False, False),
+    "stop_loss": SettingRange(0.0, 1.0, True, True),
+    "stop_loss_atr": SettingRange(0.0, 100.0, True, False),
+    "take_profit": SettingRange(0.0, 10.0, True, False),
+    "take_profit_atr": SettingRange(0.0, 100.0, True, False),
+    "trailing_stop": SettingRange(0.0, 1.0, True, True),
+    "trailing_stop_atr": SettingRange(0.0, 100.0, True, False),
+    "max_drawdown": SettingRange(0.0, 1.0, True, True),
 }
-_SIZE_RANGES: dict[str, _Range] = {
-    "percent": _Range(0.0, 1.0, True, False),
-    "cash": _Range(0.0, _INF, True, True),
-    "units": _Range(0.0, _INF, True, True),
+SIZE_RANGES: dict[str, SettingRange] = {  # by size_type
+    "percent": SettingRange(0.0, 1.0, True, False),
+    "cash": SettingRange(0.0, _INF, True, True),
+    "units": SettingRange(0.0, _INF, True, True),
 }
 _OPTIONAL = frozenset(
     {
@@ -167,9 +169,9 @@ class EngineSettings:
                     fix=f"set {name} to true or false",
                     setting=name,
                 )
-        for name, allowed_range in _RANGES.items():
+        for name, allowed_range in SETTING_RANGES.items():
             self._check_number(name, allowed_range)
-        self._check_number("size", _SIZE_RANGES[self.size_type])
+        self._check_number("size", SIZE_RANGES[self.size_type])
         self._check_atr_period()
         for first, second in _EXCLUSIVE_PAIRS:
             if getattr(self, first) is not None and getattr(self, second) is not None:
@@ -179,7 +181,7 @@ class EngineSettings:
                     setting=second,
                 )
 
-    def _check_number(self, name: str, allowed: _Range) -> None:
+    def _check_number(self, name: str, allowed: SettingRange) -> None:
         value = getattr(self, name)
         if value is None and name in _OPTIONAL:
             return

@@ -317,13 +317,6 @@ def window_std_ddof(x: np.ndarray, start: int, stop: int, mean: float, ddof: int
 
 
 @njit(cache=True)
-def window_std(x: np.ndarray, start: int, stop: int, mean: float) -> float:
-    """Sample std (ddof=1) of ``x[start:stop]``; NaN for a single value. See
-    :func:`window_std_ddof`."""
-    return window_std_ddof(x, start, stop, mean, 1)
-
-
-@njit(cache=True)
 def bands_nb(
     close: np.ndarray, window: int, num_std: float, ddof: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -467,13 +460,6 @@ def macd_talib_nb(
         sig[t] = prev
         hist[t] = raw[t] - prev
     return line, sig, hist
-
-
-@njit(cache=True)
-def window_pop_std(x: np.ndarray, start: int, stop: int, mean: float) -> float:
-    """Population std (ddof=0) of ``x[start:stop]``; 0 for a single value. See
-    :func:`window_std_ddof`."""
-    return window_std_ddof(x, start, stop, mean, 0)
 
 
 @njit(cache=True)

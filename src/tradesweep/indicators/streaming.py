@@ -283,7 +283,7 @@ class StreamingBollinger:
         self.window = check_window("window", window)
         self.num_std = check_real("num_std", num_std, low=0.0, high=math.inf, low_open=False)
         self.convention = check_convention(convention, "convention")
-        self._std = nb.window_pop_std if self.convention == "talib" else nb.window_std
+        self._ddof = 0 if self.convention == "talib" else 1  # as bollinger(_talib)_nb
         self._sma = StreamingSMA(self.window)
         self._buffer = WindowBuffer(self.window)
 
@@ -298,7 +298,7 @@ class StreamingBollinger:
         if m != m:
             return NAN, NAN, NAN
         start = self._buffer.start
-        sd = self._std(self._buffer.buf, start, start + self.window, m)
+        sd = nb.window_std_ddof(self._buffer.buf, start, start + self.window, m, self._ddof)
         return m, m + self.num_std * sd, m - self.num_std * sd
 
 

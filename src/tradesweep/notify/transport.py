@@ -91,9 +91,7 @@ class HttpTransport:
                     read = await self._drain(response, deadline)
                 finally:
                     await response.aclose()
-        except TimeoutError:
-            return SendResult(None, f"timeout after {self.timeout:g} s", _ms(started))
-        except httpx.TimeoutException:
+        except (TimeoutError, httpx.TimeoutException):
             return SendResult(None, f"timeout after {self.timeout:g} s", _ms(started))
         except httpx.ConnectError as exc:
             return SendResult(None, f"connection failed ({_reason(exc)})", _ms(started))

@@ -11,11 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.observe.prometheus import Snapshot
-from tradesweep.store import Job, JobStatus, JobType, SweepRun, WorkerRecord
+from tradesweep.store import FINISHED_STATUSES, Job, JobStatus, JobType, SweepRun, WorkerRecord
 from tradesweep.store.jobs import WORKER_FRESH_SECONDS
 from tradesweep.store.types import utcnow
-
-_FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 def read_snapshot(session: Session) -> Snapshot:
@@ -39,7 +37,7 @@ def read_snapshot(session: Session) -> Snapshot:
     finished = session.execute(
         select(Job.status, Job.ticker, Job.started_at, Job.completed_at, Job.result).where(
             Job.type == JobType.SWEEP,
-            Job.status.in_(_FINISHED),
+            Job.status.in_(FINISHED_STATUSES),
             Job.started_at.is_not(None),
             Job.completed_at.is_not(None),
         )

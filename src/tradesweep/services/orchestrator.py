@@ -37,8 +37,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
 
-from tradesweep.data import DatasetRegistry
+from tradesweep.data import DatasetInfo, DatasetRegistry
 from tradesweep.data.interval import parse_rule, rule_span
+from tradesweep.data.window import bound_instant
 from tradesweep.errors import DataError, ParameterError, StrategyError, TradesweepError
 from tradesweep.metrics import KEYS, to_json_safe
 from tradesweep.notify import validate_webhook_url
@@ -155,20 +156,6 @@ DateOrTime = Annotated[
 ]
 
 
-def first_instant(value: date) -> pd.Timestamp:
-    """The first instant a start bound admits (a day: its midnight, UTC)."""
-    if isinstance(value, datetime):
-        return pd.Timestamp(value)
-    return pd.Timestamp(value).tz_localize("UTC")
-
-
-def last_instant(value: date) -> pd.Timestamp:
-    """The last instant an end bound admits (a day: up to its end)."""
-    if isinstance(value, datetime):
-        return pd.Timestamp(value)
-    return pd.Timestamp(value).tz_localize("UTC") + pd.Timedelta(days=1) - pd.Timedelta(1)
-
-
 def spec_bound(value: date | None) -> str | None:
     """A bound as the spec's ``start`` / ``end`` text (a day stays a day)."""
     if value is None:
@@ -176,6 +163,23 @@ def spec_bound(value: date | None) -> str | None:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     return value.isoformat()
+
+
+def _instant(value: date, *, end: bool) -> pd.Timestamp:
+    """The first (or, ``end``, last) instant a bound admits, as the spec's window reads it."""
+    return bound_instant(str(spec_bound(value)), end=end)
+
+
+def _check_order(start: date | None, end: date | None, message: str) -> None:
+    """Refuse an ``end`` bound before the ``start`` one (``message`` names them)."""
+    if (
+        start is not None
+        and end is not None
+        and _instant(end, end=True) < _instant(start, end=False)
+    ):
+        raise PydanticCustomError(
+            "dates_reversed", message, {"end": end.isoformat(), "start": start.isoformat()}
+        )
 
 
 _BLANKS = " \t\n\r"
@@ -257,20 +261,18 @@ class _OrchestratorRequest(BaseModel):
                 ) from None
         return value or None
 
+    @field_validator("end_date", check_fields=False)
+    @classmethod
+    def end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        """For the requests with ``start_date`` and ``end_date``."""
+        _check_order(
+            info.data.get("start_date"), end, "end_date {end} is before start_date {start}"
+        )
+        return end
+
     @property
     def window(self) -> tuple[date | None, date | None]:
         return None, None
-
-
-def _check_order(end: date | None, info: ValidationInfo, start_field: str) -> date | None:
-    start = info.data.get(start_field)
-    if end is not None and start is not None and last_instant(end) < first_instant(start):
-        raise PydanticCustomError(
-            "dates_reversed",
-            "end_date {end} is before start_date {start}",
-            {"end": end.isoformat(), "start": start.isoformat()},
-        )
-    return end
 
 
 class BacktestRunRequest(_OrchestratorRequest):
@@ -283,11 +285,6 @@ class BacktestRunRequest(_OrchestratorRequest):
         description='Strategy parameters, e.g. {"fast": 10, "slow": 30}; default the '
         "strategy's defaults",
     )
-
-    @field_validator("end_date")
-    @classmethod
-    def end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
-        return _check_order(end, info, "start_date")
 
     @property
     def window(self) -> tuple[date | None, date | None]:
@@ -364,12 +361,9 @@ class OptimizeRequest(_SweepingRequest):
     @field_validator("date_range")
     @classmethod
     def ordered(cls, value: tuple[date, date] | None) -> tuple[date, date] | None:
-        if value is not None and last_instant(value[1]) < first_instant(value[0]):
-            raise PydanticCustomError(
-                "dates_reversed",
-                "the end {end} is before the start {start} (give [start, end])",
-                {"end": value[1].isoformat(), "start": value[0].isoformat()},
-            )
+        if value is not None:
+            message = "the end {end} is before the start {start} (give [start, end])"
+            _check_order(value[0], value[1], message)
         return value
 
     @property
@@ -386,11 +380,6 @@ class WalkForwardRunRequest(_SweepingRequest):
     window_size_months: submit.Int = Field(
         ge=1, le=120, description="Months in each training and each test window, e.g. 3"
     )
-
-    @field_validator("end_date")
-    @classmethod
-    def end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
-        return _check_order(end, info, "start_date")
 
     @property
     def window(self) -> tuple[date | None, date | None]:
@@ -465,7 +454,7 @@ def run_spec(
     window checked against the dataset (a finer timeframe than the data, or dates outside
     it, are refused here rather than failing in the worker)."""
     strategy = resolve_strategy(request.strategy_name, strategies_dir)
-    check_window(request, registry)
+    checked_dataset(request, registry)
     spec = BacktestSpec.from_dict(
         {
             "data": request.symbol,
@@ -493,7 +482,7 @@ def optimize_spec(
 ) -> SweepSpec:
     """The sweep spec of an optimize request, planned (every input checked, at least one valid
     combination) before anything is stored."""
-    check_window(request, registry)
+    checked_dataset(request, registry)
     spec = _sweep_spec(request, strategies_dir, request.window, max_combinations, defaults)
     _plan(spec, request)
     return spec
@@ -511,17 +500,15 @@ def walkforward_spec(
     ``round(months / window_size_months)`` windows of equal bar counts (the bars estimated from
     the dataset's length, after ``timeframe``); each window trains the next one's test
     (rolling, not anchored)."""
-    check_window(request, registry)
+    info, bar = checked_dataset(request, registry)
     sweep = _sweep_spec(request, strategies_dir, request.window, max_combinations, defaults)
-    info = registry.info(request.symbol)
     start, end = request.window
-    lo = max(first_instant(start), info.first) if start is not None else info.first
-    hi = min(last_instant(end), info.last) if end is not None else info.last
+    lo = max(_instant(start, end=False), info.first) if start is not None else info.first
+    hi = min(_instant(end, end=True), info.last) if end is not None else info.last
     span = max(info.last - info.first, pd.Timedelta(1))
     available = int(info.rows * (max(hi - lo, pd.Timedelta(0)) / span))  # a float: no ns overflow
-    if request.timeframe and info.interval:
-        ratio = pd.Timedelta(info.interval) / rule_span(parse_rule(request.timeframe))
-        available = int(available * min(1.0, ratio))
+    if bar is not None and info.interval:
+        available = int(available * min(1.0, pd.Timedelta(info.interval) / bar))
     months = (hi - lo) / pd.Timedelta(days=DAYS_PER_MONTH)
     windows = round(months / request.window_size_months)
     if windows < 2 or available < 4:
@@ -549,7 +536,6 @@ def _sweep_spec(
 ) -> SweepSpec:
     strategy = resolve_strategy(request.strategy_name, strategies_dir)
     override = resolve_defaults(defaults)
-    check_strategy(strategy, request.strategy_name, {}, override)
     ranges: dict[str, Any] = dict(request.parameters)
     for name, tried in request.optimize_params.items():
         key = SETTING_AXES.get(name, name)
@@ -578,9 +564,10 @@ def _sweep_spec(
 
 
 def _plan(spec: SweepSpec, request: _SweepingRequest) -> None:
-    """Plan the sweep; refuse a grid with no valid combination, and name the request's field
-    (``optimize_params.NAME``) when a name or a value is refused (a strategy parameter's or an
-    engine setting's: both are sweep axes)."""
+    """Plan the sweep (this builds the strategy once); refuse a grid with no valid
+    combination, and name the request's field: ``optimize_params.NAME`` when a name or a value
+    is refused (a strategy parameter's or an engine setting's: both are sweep axes),
+    ``strategy_name`` when the strategy itself is (a stored file that does not parse)."""
     try:
         space = plan_sweep(spec).space
     except TradesweepError as exc:
@@ -590,6 +577,8 @@ def _plan(spec: SweepSpec, request: _SweepingRequest) -> None:
             exc.details.update(field="optimize_params", path=f"optimize_params.{sent}")
         elif sent in request.parameters:
             exc.details.update(field="parameters", path=f"parameters.{sent}")
+        elif isinstance(exc, StrategyError):
+            exc.details["field"] = "strategy_name"
         else:
             exc.details.setdefault("field", "optimize_params")
         exc.details.pop("parameter", None)
@@ -603,36 +592,39 @@ def _plan(spec: SweepSpec, request: _SweepingRequest) -> None:
         )
 
 
-def check_window(request: _OrchestratorRequest, registry: DatasetRegistry) -> None:
-    """The timeframe is not finer than the data's bars and the dates overlap the data."""
+def checked_dataset(
+    request: _OrchestratorRequest, registry: DatasetRegistry
+) -> tuple[DatasetInfo, pd.Timedelta | None]:
+    """The request's dataset and the span of its ``timeframe`` (None: the data's own bars),
+    checked: the timeframe is not finer than the data's bars and the dates overlap the data."""
     info = registry.info(request.symbol)
-    if request.timeframe and info.interval:
-        span = rule_span(parse_rule(request.timeframe))
-        if span < pd.Timedelta(info.interval):
-            raise DataError(
-                f"timeframe '{request.timeframe}' is finer than the {info.interval} bars of "
-                f"{request.symbol}",
-                fix=f"give a timeframe of at least {info.interval}, or leave it out",
-                field="timeframe",
-            )
+    bar = rule_span(parse_rule(request.timeframe)) if request.timeframe else None
+    if bar is not None and info.interval and bar < pd.Timedelta(info.interval):
+        raise DataError(
+            f"timeframe '{request.timeframe}' is finer than the {info.interval} bars of "
+            f"{request.symbol}",
+            fix=f"give a timeframe of at least {info.interval}, or leave it out",
+            field="timeframe",
+        )
     first, last = info.first, info.last
     shown = f"{first.date()}..{last.date()}"
     start, end = request.window
     start_field, end_field = _window_fields(request)
-    if start is not None and first_instant(start) > last:
+    if start is not None and _instant(start, end=False) > last:
         raise DataError(
             f"{start_field} {start.isoformat()} is after the last bar of {request.symbol} "
             f"({last.date()})",
             fix=f"choose dates within {shown}",
             field=start_field,
         )
-    if end is not None and last_instant(end) < first:
+    if end is not None and _instant(end, end=True) < first:
         raise DataError(
             f"{end_field} {end.isoformat()} is before the first bar of {request.symbol} "
             f"({first.date()})",
             fix=f"choose dates within {shown}",
             field=end_field,
         )
+    return info, bar
 
 
 def _window_fields(request: _OrchestratorRequest) -> tuple[str, str]:

@@ -20,6 +20,7 @@ from tradesweep.store.errors import IdempotencyConflict, InvalidTenant, NotFound
 from tradesweep.store.jobs import CreatedJob, JobRepository, request_hash
 from tradesweep.store.migrate import current_revision, head_revision, upgrade_database
 from tradesweep.store.models import (
+    FINISHED_STATUSES,
     METRIC_COLUMNS,
     ApiKey,
     BacktestRun,
@@ -40,10 +41,17 @@ from tradesweep.store.models import (
 from tradesweep.store.outbox import OutboxRepository, job_webhook_payload, new_webhook_id
 from tradesweep.store.pagination import Page
 from tradesweep.store.results import BacktestRepository, SweepResultRepository
-from tradesweep.store.tenants import ApiKeyRepository, IssuedKey, TenantRepository, hash_key
+from tradesweep.store.tenants import (
+    ApiKeyRepository,
+    IssuedKey,
+    Revocation,
+    TenantRepository,
+    hash_key,
+)
 
 __all__ = [
     "DATABASE_URL_ENV",
+    "FINISHED_STATUSES",
     "METRIC_COLUMNS",
     "ApiKey",
     "ApiKeyRepository",
@@ -64,6 +72,7 @@ __all__ = [
     "NotFound",
     "OutboxRepository",
     "Page",
+    "Revocation",
     "SweepResultRepository",
     "SweepResultRow",
     "SweepRun",

@@ -52,7 +52,7 @@ def new_id() -> str:
 
 
 class JobStatus(str, Enum):  # noqa: UP042  (equal to its value, like arq)
-    """Where a job is in its life. Terminal: COMPLETED, FAILED, CANCELLED."""
+    """Where a job is in its life. Terminal: :data:`FINISHED_STATUSES`."""
 
     QUEUED = "queued"
     RUNNING = "running"
@@ -62,7 +62,15 @@ class JobStatus(str, Enum):  # noqa: UP042  (equal to its value, like arq)
 
     @property
     def terminal(self) -> bool:
-        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+        return self in FINISHED_STATUSES
+
+
+FINISHED_STATUSES: tuple[JobStatus, ...] = (
+    JobStatus.COMPLETED,
+    JobStatus.FAILED,
+    JobStatus.CANCELLED,
+)
+"""The terminal statuses: a job in one never changes again (streams end, prune may delete)."""
 
 
 class JobType(str, Enum):  # noqa: UP042

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.store.models import (
+    FINISHED_STATUSES,
     BacktestRun,
     BacktestTrade,
     Job,
@@ -33,8 +34,6 @@ from tradesweep.store.models import (
 )
 from tradesweep.store.types import utcnow
 
-FINISHED: tuple[JobStatus, ...] = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
-"""The statuses a prune may delete (the default: all of them)."""
 BATCH_JOBS = 500
 """Jobs deleted per transaction."""
 RETENTION_EVERY = timedelta(days=1)
@@ -60,7 +59,7 @@ def prune_jobs(
     sessions: sessionmaker[Session],
     *,
     older_than: timedelta,
-    statuses: Collection[JobStatus] = FINISHED,
+    statuses: Collection[JobStatus] = FINISHED_STATUSES,
     now: datetime | None = None,
     batch: int = BATCH_JOBS,
 ) -> Pruned:

@@ -64,10 +64,21 @@ class IssuedKey:
 
     key: str
     api_key: ApiKey
+    tenant: Tenant
 
     @property
     def prefix(self) -> str:
         return self.api_key.prefix
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A revoked key, when it was revoked, and whether this call did it (False: it already
+    was, and keeps its first time)."""
+
+    api_key: ApiKey
+    at: datetime
+    now: bool
 
 
 class ApiKeyRepository:
@@ -80,7 +91,7 @@ class ApiKeyRepository:
         api_key = ApiKey(tenant_id=tenant.id, prefix=prefix, key_hash=hash_key(key))
         self.session.add(api_key)
         self.session.flush()
-        return IssuedKey(key=key, api_key=api_key)
+        return IssuedKey(key=key, api_key=api_key, tenant=tenant)
 
     def verify(self, key: str) -> Tenant | None:
         """The tenant that owns ``key`` if it is valid and not revoked, else None."""
@@ -106,18 +117,19 @@ class ApiKeyRepository:
             )
         return api_key
 
-    def revoke(self, prefix: str, *, at: datetime | None = None) -> ApiKey:
+    def revoke(self, prefix: str, *, at: datetime | None = None) -> Revocation:
         """Revoke the key with ``prefix`` (once: a revoked key keeps its first time). Every
         request checks the key, so it and its sessions are refused from the commit on."""
         api_key = self.get(prefix)
-        if api_key.revoked_at is None:
-            api_key.revoked_at = at or utcnow()
-            self.session.flush()
-        return api_key
+        if api_key.revoked_at is not None:
+            return Revocation(api_key, api_key.revoked_at, now=False)
+        api_key.revoked_at = at = at or utcnow()
+        self.session.flush()
+        return Revocation(api_key, at, now=True)
 
     def rotate(self, prefix: str) -> IssuedKey:
         """Revoke the key with ``prefix`` and issue its tenant a new one, in one transaction."""
-        old = self.revoke(prefix)
+        old = self.revoke(prefix).api_key
         tenant = self.session.get(Tenant, old.tenant_id)
         assert tenant is not None  # api_keys.tenant_id is a foreign key
         return self.create(tenant)

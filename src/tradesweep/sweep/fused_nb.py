@@ -40,8 +40,7 @@ from tradesweep.indicators.nb import (
     ewm_step,
     rsi_nb,
     sma_nb,
-    window_pop_std,
-    window_std,
+    window_std_ddof,
 )
 from tradesweep.sweep.stats_nb import (
     CHUNK,
@@ -277,19 +276,16 @@ IND_ROLLING_POP_STD = 6  # the std of bollinger_talib_nb(close, w, k) (talib con
 
 @njit(cache=True)
 def rolling_std_nb(
-    close: np.ndarray, window: int, middle: np.ndarray, out: np.ndarray, population: bool
+    close: np.ndarray, window: int, middle: np.ndarray, out: np.ndarray, ddof: int
 ) -> None:
-    """The band width ``sd`` of ``bollinger_nb`` (``upper = middle + num_std * sd``), or of
-    ``bollinger_talib_nb`` with ``population``: the same ``window_std`` / ``window_pop_std``
-    calls on the same bars, NaN where the kernel leaves the bands NaN."""
+    """The band width ``sd`` of ``bollinger_nb`` (``ddof`` 1; ``upper = middle + num_std *
+    sd``) or of ``bollinger_talib_nb`` (``ddof`` 0): the same ``window_std_ddof`` call on the
+    same bars as their ``bands_nb``, NaN where the kernel leaves the bands NaN."""
     out[:] = np.nan
     for t in range(window - 1, close.shape[0]):
         m = middle[t]
         if m == m:
-            if population:
-                out[t] = window_pop_std(close, t - window + 1, t + 1, m)
-            else:
-                out[t] = window_std(close, t - window + 1, t + 1, m)
+            out[t] = window_std_ddof(close, t - window + 1, t + 1, m, ddof)
 
 
 @njit(parallel=True, cache=True)
@@ -303,9 +299,9 @@ def indicator_rows_nb(close: np.ndarray, kinds: np.ndarray, windows: np.ndarray,
         elif kind == IND_RSI:
             out[k] = rsi_nb(close, w)
         elif kind == IND_ROLLING_STD:
-            rolling_std_nb(close, w, sma_nb(close, w), out[k], False)
+            rolling_std_nb(close, w, sma_nb(close, w), out[k], 1)
         elif kind == IND_ROLLING_POP_STD:
-            rolling_std_nb(close, w, sma_nb(close, w), out[k], True)
+            rolling_std_nb(close, w, sma_nb(close, w), out[k], 0)
         elif kind == IND_EMA_TALIB:
             out[k] = ema_talib_nb(close, w)
         else:

@@ -23,7 +23,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from tradesweep.engine.settings import _RANGES, _SIZE_RANGES, EngineSettings
+from tradesweep.engine.settings import SETTING_RANGES, SIZE_RANGES, EngineSettings
 from tradesweep.errors import ParameterError, SettingsError
 from tradesweep.strategies.base import Param, Strategy
 from tradesweep.sweep.axes import (
@@ -209,7 +209,7 @@ class _SettingParam:
     def __init__(self, name: str, settings: EngineSettings) -> None:
         self.name = name
         self.settings = settings
-        bounds = _SIZE_RANGES[settings.size_type] if name == "size" else _RANGES[name]
+        bounds = SIZE_RANGES[settings.size_type] if name == "size" else SETTING_RANGES[name]
         self.min, self.max = bounds.low, bounds.high
 
     def coerce(self, value: Any, strategy: str) -> float:

@@ -38,7 +38,7 @@ descriptive sections (``type``, ``version``, ``author``, ``metrics``, ``backtest
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,35 +109,62 @@ def translate(data: Mapping[str, Any], *, source: str) -> dict[str, Any]:
 
 
 class _Translator:
+    """Reads one orchestrator document; every value it reads is type-checked where it is read,
+    so a malformed file is a StrategyError naming the file and the dotted key, never a
+    TypeError from deep inside."""
+
     def __init__(self, data: Mapping[str, Any], source: str) -> None:
         self.data = data
         self.source = source
-        self.params = data.get("parameters") or {}
-        if not isinstance(self.params, Mapping):
-            raise self.error("parameters", "must be a mapping of name to value", "e.g. {a: 1}")
+        self.params = self.keys(data.get("parameters") or {}, "parameters", ())
 
     def error(self, where: str, message: str, fix: str) -> StrategyError:
         return field_error(message, where=where, source=self.source, fix=fix)
 
     def keys(self, value: Any, where: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+        """``value`` as a mapping whose keys are all in ``allowed`` (``()``: any key)."""
         if not isinstance(value, Mapping):
-            raise self.error(where, "must be a mapping", f"give {', '.join(allowed)}")
-        for key in value:
+            example = f"give {', '.join(allowed)}" if allowed else "e.g. {name: value}"
+            raise self.error(where, f"must be a mapping, got {value!r}", example)
+        for key in value if allowed else ():
             if key not in allowed:
                 raise unknown_key_error(
                     key, allowed, where=f"{where}.{key}" if where else key, source=self.source
                 )
         return value
 
-    def value(self, raw: Any, where: str) -> Any:
-        """A number, or ``parameters.NAME`` resolved to that parameter's value."""
+    def items(self, value: Any, where: str, example: str) -> list[Any]:
+        """``value`` as a list (``None``: an empty one)."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.error(where, f"must be a list, got {value!r}", example)
+        return value
+
+    def choice(self, value: Any, where: str, choices: Iterable[str], fix: str = "") -> str:
+        """``value`` as one of the names in ``choices``."""
+        choices = list(choices)
+        if not isinstance(value, str) or value not in choices:
+            raise self.error(
+                where,
+                f"must be one of {', '.join(choices)}, got {value!r}",
+                fix or f"give {' or '.join(choices)}",
+            )
+        return value
+
+    def number(self, raw: Any, where: str, fix: str) -> float:
+        """A number, or ``parameters.NAME`` resolved to that parameter's (numeric) value."""
+        value = raw
         if isinstance(raw, str) and raw.startswith("parameters."):
             name = raw.removeprefix("parameters.")
             if name not in self.params:
                 known = ", ".join(map(str, self.params)) or "none"
                 raise self.error(where, f"refers to unknown parameter '{name}'", f"known: {known}")
-            return self.params[name]
-        return raw
+            value = self.params[name]
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            got = f"{raw!r}" if value is raw else f"{raw!r} = {value!r}"
+            raise self.error(where, f"must be a number or parameters.NAME, got {got}", fix)
+        return value
 
     # --- the document ---------------------------------------------------------------------
 
@@ -147,23 +174,18 @@ class _Translator:
         exit_ = self.keys(data.get("exit") or {}, "exit", EXIT_KEYS)
         risk = self.keys(data.get("risk") or {}, "risk", RISK_KEYS)
         self.dependencies(data.get("dependencies"))
-        action = entry.get("action", "buy")
-        if action not in ACTIONS:
-            raise self.error("entry.action", f"is {action!r}", "give buy or sell")
-        side = ACTIONS[action]
+        side = ACTIONS[self.choice(entry.get("action", "buy"), "entry.action", ACTIONS)]
         used: list[str] = []
         entry_cond = self.when(entry.get("when"), "entry.when", used)
         rules: dict[str, Any] = {"entry": entry_cond}
         if exit_.get("signal_exit") is not None:
             signal_exit = self.keys(exit_["signal_exit"], "exit.signal_exit", SIGNAL_EXIT_KEYS)
-            if signal_exit.get("action", "close_all") != "close_all":
-                raise self.error(
-                    "exit.signal_exit.action", f"is {signal_exit['action']!r}", "give close_all"
-                )
+            where = "exit.signal_exit.action"
+            self.choice(signal_exit.get("action", "close_all"), where, ("close_all",))
             rules["exit"] = self.when(signal_exit.get("when"), "exit.signal_exit.when", used)
         out: dict[str, Any] = {
             "name": self.name(),
-            "description": str(data.get("description") or ""),
+            "description": self.description(),
             "parameters": {},
             "constraints": [],
             "indicators": {},
@@ -174,19 +196,21 @@ class _Translator:
         for key in ("stop_loss", "take_profit"):
             level = self.level(exit_.get(key), f"exit.{key}")
             if level is None and risk.get(key) is not None:
-                level = self.value(risk[key], f"risk.{key}")
+                level = self.number(risk[key], f"risk.{key}", "give a fraction, e.g. 0.02")
             if level is not None:
                 out[key] = level
         size = self.size(entry, risk)
         if size is not None:
             out["position_size"] = size
         if risk.get("max_drawdown") is not None:
-            out["risk"] = {"max_drawdown": self.value(risk["max_drawdown"], "risk.max_drawdown")}
+            drawdown = self.number(risk["max_drawdown"], "risk.max_drawdown", "e.g. 0.15")
+            out["risk"] = {"max_drawdown": drawdown}
+        where = "risk.max_positions" if "max_positions" in risk else "parameters.max_positions"
         positions = risk.get("max_positions", self.params.get("max_positions", 1))
         if positions != 1:
             raise self.error(
-                "risk.max_positions",
-                f"is {positions!r}: tradesweep holds one position at a time",
+                where,
+                f"must be 1: tradesweep holds one position at a time, got {positions!r}",
                 "give 1 or leave it out",
             )
         return out
@@ -194,16 +218,28 @@ class _Translator:
     def name(self) -> str:
         raw = self.data.get("name")
         if not isinstance(raw, str) or not raw.strip():
-            raise self.error("name", "is missing", "e.g. name: ma_crossover_strategy")
+            raise self.error(
+                "name", f"must be a non-empty text, got {raw!r}", "e.g. name: ma_crossover_strategy"
+            )
         name = re.sub(r"[^A-Za-z0-9_\-]+", "_", raw.strip()).strip("_")
         return name if name[:1].isalpha() else f"s_{name}"
+
+    def description(self) -> str:
+        raw = self.data.get("description")
+        if isinstance(raw, Mapping | list):
+            raise self.error("description", f"must be a text, got {raw!r}", "e.g. description: ...")
+        return "" if raw is None else str(raw)
 
     def dependencies(self, value: Any) -> None:
         if value is None:
             return
         deps = self.keys(value, "dependencies", ("indicators", "signals", "orders"))
-        for item in deps.get("signals") or []:
-            name = str(item).rsplit(".", 1)[-1]
+        example = "e.g. signals: [core.signals.ma_crossover]"
+        for i, item in enumerate(self.items(deps.get("signals"), "dependencies.signals", example)):
+            if not isinstance(item, str):
+                at = f"dependencies.signals[{i}]"
+                raise self.error(at, f"must be a signal name, got {item!r}", example)
+            name = item.rsplit(".", 1)[-1]
             if name not in SIGNALS:
                 raise self.error(
                     "dependencies.signals",
@@ -215,26 +251,18 @@ class _Translator:
         if not isinstance(value, list) or not value:
             raise self.error(
                 where,
-                "must be a list of {signal, outputs}",
+                f"must be a non-empty list of {{signal, outputs}}, got {value!r}",
                 "e.g. [{signal: ma_crossover, outputs: {crossover_type: golden_cross}}]",
             )
         conditions = []
         for i, item in enumerate(value):
             at = f"{where}[{i}]"
             item = self.keys(item, at, ("signal", "outputs"))
-            signal = item.get("signal")
-            if signal not in SIGNALS:
-                raise self.error(
-                    f"{at}.signal", f"is {signal!r}", f"known signals: {', '.join(SIGNALS)}"
-                )
+            signal = self.choice(item.get("signal"), f"{at}.signal", SIGNALS)
             outputs = self.keys(item.get("outputs") or {}, f"{at}.outputs", ("crossover_type",))
-            crossing = outputs.get("crossover_type")
-            if crossing not in CROSSINGS:
-                raise self.error(
-                    f"{at}.outputs.crossover_type",
-                    f"is {crossing!r}",
-                    f"give {' or '.join(CROSSINGS)}",
-                )
+            crossing = self.choice(
+                outputs.get("crossover_type"), f"{at}.outputs.crossover_type", CROSSINGS
+            )
             used.append(signal)
             fast, slow = self.ids(signal)
             conditions.append({CROSSINGS[crossing]: [fast, slow]})
@@ -258,39 +286,45 @@ class _Translator:
         out["indicators"][slow_id] = {"type": spec.average, spec.window_arg: f"${slow_name}"}
 
     def periods(self, signal: str, spec: Signal) -> tuple[int, int]:
-        fast = next((self.params[n] for n in spec.fast_param if n in self.params), spec.fast)
-        slow = next((self.params[n] for n in spec.slow_param if n in self.params), spec.slow)
-        config = (self.data.get("signal_config") or {}).get(signal)
-        if config is not None:
+        """The fast and slow periods: the defaults, overridden by the parameters, overridden
+        by ``signal_config``; each checked to be a whole number where it is given."""
+        periods = {"fast": ("", spec.fast), "slow": ("", spec.slow)}
+        for which, names in (("fast", spec.fast_param), ("slow", spec.slow_param)):
+            name = next((n for n in names if n in self.params), None)
+            if name is not None:
+                periods[which] = (f"parameters.{name}", self.params[name])
+        configs = self.keys(self.data.get("signal_config") or {}, "signal_config", ())
+        if configs.get(signal) is not None:
             where = f"signal_config.{signal}"
-            config = self.keys(config, where, ("required_indicators", "parameters"))
-            for i, ind in enumerate(config.get("required_indicators") or []):
+            config = self.keys(configs[signal], where, ("required_indicators", "parameters"))
+            example = f"e.g. [{{name: {spec.fast_id}, params: {{period: 10}}}}]"
+            indicators = config.get("required_indicators")
+            for i, ind in enumerate(
+                self.items(indicators, f"{where}.required_indicators", example)
+            ):
                 at = f"{where}.required_indicators[{i}]"
                 ind = self.keys(ind, at, ("name", "type", "params", "parameters"))
-                if ind.get("type", spec.average) != spec.average:
-                    raise self.error(
-                        f"{at}.type", f"is {ind.get('type')!r}", f"{signal} uses {spec.average}"
-                    )
-                args = ind.get("params") or ind.get("parameters") or {}
-                source = args.get("source", "close")
-                if source != "close":
-                    raise self.error(f"{at}.params.source", f"is {source!r}", "give close")
-                period = self.value(args.get("period"), f"{at}.params.period")
-                if ind.get("name") == spec.fast_id and period is not None:
-                    fast = period
-                elif ind.get("name") == spec.slow_id and period is not None:
-                    slow = period
+                self.choice(ind.get("type", spec.average), f"{at}.type", (spec.average,),
+                            f"{signal} uses {spec.average}")  # fmt: skip
+                key = "params" if "params" in ind else "parameters"
+                args = self.keys(ind.get(key) or {}, f"{at}.{key}", ())
+                self.choice(args.get("source", "close"), f"{at}.{key}.source", ("close",))
+                name = ind.get("name")
+                which = "fast" if name == spec.fast_id else "slow" if name == spec.slow_id else ""
+                if which and args.get("period") is not None:
+                    periods[which] = (f"{at}.{key}.period", args["period"])
             self.signal_parameters(config.get("parameters") or {}, f"{where}.parameters")
-        for period, which in ((fast, "fast"), (slow, "slow")):
-            if not isinstance(period, int) or isinstance(period, bool):
-                raise self.error(
-                    f"signal_config.{signal}", f"gives a {which} period of {period!r}",
-                    "give a whole number of bars",
-                )  # fmt: skip
-        return fast, slow
+        out = []
+        for which in ("fast", "slow"):
+            where, raw = periods[which]
+            period = self.number(raw, where, "give a whole number of bars") if where else raw
+            if not isinstance(period, int):
+                raise self.error(where, f"must be a whole number of bars, got {raw!r}", "e.g. 10")
+            out.append(period)
+        return out[0], out[1]
 
-    def signal_parameters(self, params: Mapping[str, Any], where: str) -> None:
-        for key, value in params.items():
+    def signal_parameters(self, params: Any, where: str) -> None:
+        for key, value in self.keys(params, where, ()).items():
             if key == "confirmation_bars" and value == 1:
                 continue
             if key == "min_separation" and value == 0:
@@ -302,28 +336,25 @@ class _Translator:
                 "remove it, or give min_separation: 0 / confirmation_bars: 1",
             )
 
-    def level(self, value: Any, where: str) -> Any:
+    def level(self, value: Any, where: str) -> float | None:
+        fix = "give a fraction, e.g. {type: percentage, value: 0.02}"
         if value is None:
             return None
         if not isinstance(value, Mapping):
-            return self.value(value, where)
+            return self.number(value, where, fix)
         body = self.keys(value, where, ("type", "value"))
-        if body.get("type", "percentage") != "percentage":
-            raise self.error(
-                f"{where}.type", f"is {body['type']!r}", "only type: percentage is supported"
-            )
+        self.choice(body.get("type", "percentage"), f"{where}.type", ("percentage",),
+                    "only type: percentage is supported")  # fmt: skip
         if "value" not in body:
             raise self.error(where, "is missing 'value'", "e.g. {type: percentage, value: 0.02}")
-        return self.value(body["value"], f"{where}.value")
+        return self.number(body["value"], f"{where}.value", fix)
 
-    def size(self, entry: Mapping[str, Any], risk: Mapping[str, Any]) -> Any:
-        size = entry.get("size", risk.get("position_size"))
-        size = None if size is None else self.value(size, "entry.size")
-        cap = risk.get("max_position_size")
-        if cap is None:
+    def size(self, entry: Mapping[str, Any], risk: Mapping[str, Any]) -> float | None:
+        where = "entry.size" if "size" in entry else "risk.position_size"
+        raw = entry.get("size", risk.get("position_size"))
+        fix = "give a fraction of equity, e.g. 0.1"
+        size = None if raw is None else self.number(raw, where, fix)
+        if risk.get("max_position_size") is None:
             return size
-        cap = self.value(cap, "risk.max_position_size")
-        numbers = all(isinstance(v, int | float) for v in (size if size is not None else 1, cap))
-        if not numbers:
-            raise self.error("risk.max_position_size", f"is {cap!r}", "give a fraction, e.g. 0.1")
+        cap = self.number(risk["max_position_size"], "risk.max_position_size", fix)
         return cap if size is None else min(size, cap)

@@ -16,7 +16,8 @@ const SHOWN = [
   ["max_drawdown", "Drawdown guard [%]", "percent", "Stop trading after this loss from the peak; empty: off."],
 ];
 
-function toFraction(text) {
+/** A percent typed by the user (0.1 means 0.1 %) as the fraction the API takes (0.001). */
+export function toFraction(text) {
   const n = Number(text);
   return Number.isFinite(n) ? Number((n / 100).toPrecision(12)) : text;
 }

@@ -1,5 +1,7 @@
 // The sweep form (also the walk-forward form): ticker, strategy, one row per parameter of the
-// strategy's schema (defaults and bounds shown), step, min trades, preset. The number of valid
+// strategy's schema (defaults and bounds shown), the engine settings that can be swept next to
+// them (stop-loss, take-profit, size, ...; sent in `ranges` like a parameter), step, min
+// trades, preset. The number of valid
 // combinations and the estimated duration come from POST .../estimate as the user types; the
 // API's validation messages appear next to the field they name.
 
@@ -8,7 +10,7 @@ import { h, add, fill, field, debounce } from "./dom.js";
 import { go } from "./app.js";
 import { date, duration, int } from "./format.js";
 import { catalog as loadCatalog, datasets as loadDatasets, strategies as loadStrategies } from "./state.js";
-import { engineSettings } from "./engine-settings.js";
+import { engineSettings, toFraction } from "./engine-settings.js";
 import { clearErrors, flash, pageHead, showErrors } from "./ui.js";
 
 /** Parameters sent as `<name>_range: [min, max]` with the shared `step` (issue 5's fields). */
@@ -32,6 +34,19 @@ const MODES = {
     button: "Start walk-forward",
   },
 };
+
+/** The engine settings a sweep may vary per combination (the API's setting axes, in its order),
+ * how the form takes them (percent: typed in %, sent as a fraction) and a hint. */
+const SETTING_AXES = [
+  ["stop_loss", "percent", "Stop-loss below the entry price, in %."],
+  ["stop_loss_atr", "number", "Stop-loss in multiples of the ATR (instead of stop_loss)."],
+  ["take_profit", "percent", "Take-profit above the entry price, in %."],
+  ["take_profit_atr", "number", "Take-profit in multiples of the ATR (instead of take_profit)."],
+  ["trailing_stop", "percent", "Trailing stop from the best price since entry, in %."],
+  ["trailing_stop_atr", "number", "Trailing stop in multiples of the ATR (instead of trailing_stop)."],
+  ["size", "number", "Position size: a fraction of equity (1 = all-in) with percent sizing."],
+  ["max_drawdown", "percent", "Stop trading after this loss from the peak, in %."],
+];
 
 function number(input) {
   const text = input.value.trim();
@@ -99,6 +114,35 @@ function paramRow(param) {
   };
 }
 
+/** One setting-axis row: not swept (the engine settings below apply), or a range (from, to,
+ * step), sent in `ranges` like a strategy parameter. */
+function axisRow([name, kind, hint]) {
+  const unit = kind === "percent" ? " [%]" : "";
+  const input = (suffix, label) => h("input", { type: "number", step: "any", min: "0", inputmode: "decimal", name: `${name}_${suffix}`, "aria-label": `${name} ${label}` });
+  const cell = (label, control) => h("div", { class: "field" }, h("span", { class: "label small muted", "aria-hidden": "true" }, label), control);
+  const use = h("select", { name: `${name}_mode`, "aria-label": `${name}: sweep it or not` },
+    h("option", { value: "off" }, "not swept"),
+    h("option", { value: "range" }, "sweep a range"));
+  const min = input("min", "from");
+  const max = input("max", "to");
+  const step = input("step", "step");
+  const cells = [cell(`from${unit}`, min), cell(`to${unit}`, max), cell(`step${unit}`, step)];
+  const sync = () => {
+    for (const c of cells) c.hidden = use.value !== "range";
+  };
+  use.addEventListener("change", sync);
+  const row = h("div", { class: "param", "data-param": name, "data-axis": name },
+    h("div", { class: "name" }, `${name}${unit}`, h("span", { class: "hint" }, hint)),
+    cell("use", use), ...cells, h("p", { class: "field-error", hidden: true }));
+  sync();
+  const sent = (control) => {
+    const text = control.value.trim();
+    if (text === "") return null;
+    return kind === "percent" ? toFraction(text) : number(control);
+  };
+  return { name, row, value: () => (use.value === "range" ? { min: sent(min), max: sent(max), step: sent(step) } : null) };
+}
+
 export async function sweepForm(main, { mode = "sweep", query = {} } = {}) {
   const M = MODES[mode];
   const [strategies, datasets, catalog, props] = await Promise.all([loadStrategies(), loadDatasets(), loadCatalog(), requestProperties(M.submit)]);
@@ -112,6 +156,13 @@ export async function sweepForm(main, { mode = "sweep", query = {} } = {}) {
   const paramsBox = h("div");
   const paramsSet = h("fieldset", { "data-field": "ranges" }, h("legend", {}, "Parameters"), paramsError, paramsBox);
   let rows = [];
+
+  const known = new Set(catalog.engine_settings.map((s) => s.name));
+  const axes = SETTING_AXES.filter(([name]) => known.has(name)).map(axisRow);
+  const axesSet = h("fieldset", { "data-field": "setting-axes" },
+    h("legend", {}, "Engine settings to sweep"),
+    h("p", { class: "hint small muted" }, "Each value is tried with every parameter combination; the results name it next to the parameters."),
+    axes.map((a) => a.row));
 
   const step = h("input", { type: "number", name: "step", min: "1", max: "50", step: "1", value: "5", inputmode: "numeric" });
   const stepField = field({ label: "Step of fast and slow", control: step, name: "step", hint: "1 to 50" });
@@ -171,6 +222,7 @@ export async function sweepForm(main, { mode = "sweep", query = {} } = {}) {
     { class: "card", novalidate: true, "aria-label": M.title },
     h("fieldset", {}, h("legend", {}, "Data and strategy"), h("div", { class: "row" }, tickerField, strategyField)),
     paramsSet,
+    axesSet,
     windowsSet,
     h("fieldset", {}, h("legend", {}, "Ranking and costs"), h("div", { class: "row" }, rankFields)),
     settings ? settings.el : null,
@@ -195,6 +247,11 @@ export async function sweepForm(main, { mode = "sweep", query = {} } = {}) {
       if (PERIODS.includes(r.param.name)) slots[`${r.param.name}_range`] = r.row;
     }
     stepField.hidden = !rows.some((r) => PERIODS.includes(r.param.name));
+    const taken = new Set(rows.map((r) => r.param.name)); // a strategy parameter of the same name wins
+    for (const a of axes) {
+      a.row.hidden = taken.has(a.name);
+      if (!a.row.hidden) slots[`param:${a.name}`] = a.row;
+    }
   }
 
   function body() {
@@ -208,6 +265,10 @@ export async function sweepForm(main, { mode = "sweep", query = {} } = {}) {
         periods = true;
       } else if (v.kind === "fixed") ranges[r.param.name] = v.value;
       else if (v.kind === "range") ranges[r.param.name] = v.range;
+    }
+    for (const a of axes) {
+      const range = a.row.hidden ? null : a.value();
+      if (range) ranges[a.name] = range;
     }
     if (periods) out.step = number(step);
     if (Object.keys(ranges).length) out.ranges = ranges;

@@ -6,7 +6,7 @@ import { api } from "../api.js";
 import { h, add, clear, field, stat } from "../dom.js";
 import { go } from "../app.js";
 import { date, dateTime, fractionPct, int, isNum, metric, num, pct } from "../format.js";
-import { catalog as loadCatalog, datasets as loadDatasets, label } from "../state.js";
+import { catalog as loadCatalog, datasets as loadDatasets, label, strategies as loadStrategies } from "../state.js";
 import { dataTable } from "../table.js";
 import { heatmap, line, purge } from "../charts.js";
 import { errorBox, flash, loading, pageHead } from "../ui.js";
@@ -31,14 +31,28 @@ async function allRows(id) {
   return { rows, total };
 }
 
-/** Queue a backtest of one combination with the sweep's own settings; open it when done. */
-export async function openBacktest(run, parameters, button) {
+/** A combination split into the strategy's parameters and the engine settings it swept
+ * (stop_loss, size, ...: the names that are not the strategy's). */
+async function splitCombination(run, combination) {
+  const known = await loadStrategies();
+  const s = known.find((x) => x.name === run.strategy || x.strategy_type === run.strategy);
+  const own = new Set(s ? s.parameters.map((p) => p.name) : Object.keys(combination));
+  const parameters = {};
+  const settings = {};
+  for (const [name, value] of Object.entries(combination)) (own.has(name) ? parameters : settings)[name] = value;
+  return { parameters, settings };
+}
+
+/** Queue a backtest of one combination with the sweep's own settings (and the combination's
+ * swept settings over them); open it when done. */
+export async function openBacktest(run, combination, button) {
   if (button) button.disabled = true;
   const spec = run.spec || {};
-  const body = { ticker: run.ticker, strategy_type: run.strategy, parameters, settings: spec.settings };
-  if (isNum(spec.periods_per_year)) body.periods_per_year = spec.periods_per_year;
-  if (isNum(spec.risk_free_rate) && spec.risk_free_rate !== 0) body.risk_free_rate = spec.risk_free_rate;
   try {
+    const { parameters, settings } = await splitCombination(run, combination);
+    const body = { ticker: run.ticker, strategy_type: run.strategy, parameters, settings: { ...spec.settings, ...settings } };
+    if (isNum(spec.periods_per_year)) body.periods_per_year = spec.periods_per_year;
+    if (isNum(spec.risk_free_rate) && spec.risk_free_rate !== 0) body.risk_free_rate = spec.risk_free_rate;
     const job = await api("/api/v1/backtests", { method: "POST", json: body });
     go(`/jobs/${job.job_id}?open=1`);
   } catch (error) {
