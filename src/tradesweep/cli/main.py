@@ -46,6 +46,7 @@ _SERVICE_MODULES = (
     "alembic",
     "psycopg",
     "fastapi",
+    "fastapi_offline",
     "uvicorn",
     "httpx",
     "multipart",
