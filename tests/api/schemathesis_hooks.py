@@ -1,6 +1,6 @@
 """Schemathesis hooks for ``tests/api/schemathesis.toml``: what the OpenAPI schema cannot say.
 
-- A ticker that fits the schema (3-20 characters) is replaced by a registered one,
+- A ticker that fits the schema (1-40 characters) is replaced by a registered one,
   ``fast_range``/``slow_range`` pairs are ordered fast below slow where they can be, and the
   names in ``ranges`` become the strategy's parameters, so the requests reach the code behind
   those rules.

@@ -46,6 +46,7 @@ def test_key_in_either_header(anonymous: httpx.Client, acme: Caller) -> None:
     as_bearer = anonymous.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {acme.key}"})
     assert as_header.status_code == as_bearer.status_code == 200
     assert as_header.json()["tenant"] == "acme" and as_header.json()["via"] == "key"
+    assert as_header.json()["expires_at"] is None  # a key does not expire
 
 
 def test_wrong_key_is_refused(anonymous: httpx.Client, acme: Caller) -> None:
@@ -76,6 +77,7 @@ def test_login_sets_an_httponly_cookie_that_authenticates(
     assert acme.key not in cookie  # the cookie never carries the key
     me = anonymous.get("/api/v1/auth/me")
     assert me.status_code == 200 and me.json()["via"] == "session"
+    assert me.json()["expires_at"] == login.json()["expires_at"] is not None
     assert anonymous.get("/api/v1/jobs").status_code == 200
 
     out = anonymous.post("/api/v1/auth/logout")

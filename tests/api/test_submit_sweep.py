@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from tradesweep.specs import SweepSpec
 from tradesweep.store import Job, JobStatus, JobType
@@ -121,7 +123,7 @@ def _error(response: httpx.Response, status: int) -> dict[str, Any]:
         ({"fast_range": [20, 10]}, "fast_range", "send [10, 20]"),
         ({"fast_range": [10]}, "fast_range", "fast_range.1: Field required"),
         ({"ticker": "BTC-USD"}, "ticker", "tradesweep data import"),
-        ({"ticker": "GO"}, "ticker", "3-20 characters, got 2 ('GO')"),
+        ({"ticker": "GO OG"}, "ticker", "must be 1-40 letters, digits or . _ - = ^"),
         ({"strategy_type": "SMMA"}, "strategy_type", "SMA, EMA, MACD"),
         ({"config_path": "/etc/passwd"}, "config_path", "minimum, standard"),
         (
@@ -147,6 +149,29 @@ def test_unknown_ticker_lists_the_registered_ones(sweep_form: Form, acme: Caller
     error = _error(acme.client.post(URL, data={**sweep_form, "ticker": "BTC-USD"}), 422)
     assert "unknown ticker 'BTC-USD'" in error["message"]
     assert "EURUSD, GOOGL" in error["message"]
+
+
+def test_any_ticker_data_import_accepts_is_accepted_by_jobs(
+    sweep_json: Form, acme: Caller, data_dir: Path, tmp_path: Path
+) -> None:
+    from tradesweep.cli.main import app
+    from tradesweep.data import load_sample
+
+    csv = tmp_path / "x.csv"
+    load_sample("GOOGL").to_csv(csv, index_label="Date")
+    for ticker in ("X", "^GSPC", "A" * 40):
+        imported = CliRunner().invoke(
+            app,
+            ["data", "import", str(csv), "--ticker", ticker],
+            env={"TRADESWEEP_DATA_DIR": str(data_dir)},
+        )
+        assert imported.exit_code == 0, imported.output
+        sweep = acme.client.post(URL, json={**sweep_json, "ticker": ticker.lower()})
+        assert sweep.status_code == 202, sweep.text
+        backtest = acme.client.post(
+            "/api/v1/backtests", json={"ticker": ticker, "fast_period": 10, "slow_period": 30}
+        )
+        assert backtest.status_code == 202, backtest.text
 
 
 def test_a_ticker_imported_into_the_data_dir_is_known(

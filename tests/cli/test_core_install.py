@@ -24,6 +24,7 @@ SERVICE_ONLY = (
     "alembic",
     "psycopg",
     "fastapi",
+    "fastapi_offline",
     "starlette",
     "uvicorn",
     "httpx",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from tradesweep.cli.main import app
@@ -12,21 +15,56 @@ from tradesweep.store import ApiKeyRepository, head_revision, make_engine, sessi
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.setenv("TRADESWEEP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("TRADESWEEP_DATABASE_URL", raising=False)
-    return CliRunner()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield CliRunner()
+    root.handlers[:] = handlers  # `webhooks deliver` configures logging on CliRunner's stderr
+    root.setLevel(level)
+    structlog.reset_defaults()
 
 
 def test_upgrade_creates_the_default_sqlite_file(runner: CliRunner, tmp_path: Path) -> None:
-    before = runner.invoke(app, ["db", "current"])
-    assert before.exit_code == 0 and "not migrated" in before.output
     done = runner.invoke(app, ["db", "upgrade"])
     assert done.exit_code == 0, done.output
     assert f"revision {head_revision()}" in done.output
     assert (tmp_path / "data" / "tradesweep.db").is_file()
     now = runner.invoke(app, ["db", "current"])
     assert now.exit_code == 0 and now.output.strip() == f"{head_revision()} (head)"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["db", "current"],
+        ["db", "prune", "--older-than", "30d"],
+        ["keys", "list"],
+        ["webhooks", "deliver", "--once"],
+    ],
+)
+@pytest.mark.parametrize("by_url", [False, True])
+def test_reading_a_missing_database_says_so_and_creates_nothing(
+    runner: CliRunner, tmp_path: Path, args: list[str], by_url: bool
+) -> None:
+    path = tmp_path / ("elsewhere" if by_url else "data") / "tradesweep.db"
+    url = f"sqlite:///{path}"
+    result = runner.invoke(app, [*args, "--url", url] if by_url else args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: no database at {path} "), lines
+    assert "tradesweep db upgrade" + (f" --url '{url}'" if by_url else "") in lines[0]
+    assert not path.exists() and not path.parent.exists()
+
+
+def test_an_existing_unmigrated_database_is_reported_not_migrated(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    result = runner.invoke(app, ["db", "current", "--url", f"sqlite:///{path}"])
+    assert result.exit_code == 0 and "not migrated" in result.output, result.output
 
 
 def test_database_url_from_env_and_option(

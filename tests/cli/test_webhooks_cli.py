@@ -144,6 +144,19 @@ def test_deliver_once_sends_a_verifiable_webhook(
     assert runner.invoke(app, ["webhooks", "deliver", "--once"]).stdout.strip() == "nothing due"
 
 
+def test_deliver_once_prints_its_summary_and_no_library_noise(db: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tradesweep", "webhooks", "deliver", "--once"],
+        env={**os.environ, "TRADESWEEP_LOG_FORMAT": "console"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "nothing due\n"
+    assert "alembic" not in done.stderr, done.stderr  # the revision check says nothing
+
+
 def test_deliver_runs_until_sigterm(db: str, receiver: Receiver) -> None:
     _finished_job(db, receiver.url)
     env = {**os.environ, "TRADESWEEP_WEBHOOK_ALLOW_PRIVATE": "1"}

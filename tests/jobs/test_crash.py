@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.store import (
     Job,
+    JobEvent,
     JobRepository,
     JobStatus,
     SweepResultRepository,
@@ -112,7 +113,7 @@ def test_sigterm_releases_the_running_job_and_exits_cleanly(
     sessions: Sessions, make_job, read_job, spawn_worker, wait, specs, procs, event_kinds
 ) -> None:
     job_id = make_job("sweep", specs.slow(40, 0.25))
-    worker = spawn_worker("--grace", "0.5")
+    worker = spawn_worker("--grace", "0.5", "--compute-workers", "2")
     wait(_owned_by(read_job, job_id, worker.pid), 60, "the worker to claim the job")
 
     def compute_started() -> dict | None:
@@ -122,6 +123,9 @@ def test_sigterm_releases_the_running_job_and_exits_cleanly(
         return found if own_group else None
 
     compute = wait(compute_started, 30, "the job's compute process to start")
+    # past the first two combinations: the sweep's process pool is running
+    wait(lambda: _percent(sessions, job_id) >= 5.0, 60, "the sweep's pool to make progress")
+    compute.update(procs.descendants(worker.pid))
     worker.signal(signal.SIGTERM)
     assert worker.process.wait(15) == 0
 
@@ -133,8 +137,19 @@ def test_sigterm_releases_the_running_job_and_exits_cleanly(
     assert not procs.live_in_groups(groups), "the compute was killed before the exit"
     # the worker's forkserver and resource tracker follow it out
     wait(lambda: not procs.live(compute), 5, "the worker's helper processes to exit")
+    # the compute stopped its pool and exited by itself before the group was killed, so it
+    # unlinked the pool's semaphores: Python's resource tracker has none left to warn about
+    assert "leaked semaphore" not in worker.log(), worker.log()
     with sessions() as session:
         assert session.scalar(select(WorkerRecord.id)) is None, "the worker unregistered"
+
+
+def _percent(sessions: Sessions, job_id: str) -> float:
+    with sessions() as session:
+        events = session.scalars(
+            select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.kind == "progress")
+        )
+        return max((float(e.payload.get("percent", 0.0)) for e in events), default=0.0)
 
 
 def _freeze(pid: int, engine: Engine, job_id: str) -> None:

@@ -6,12 +6,15 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
 
 from tradesweep.observe import bind, bound, clear, configure_logging, get_logger
+from tradesweep.observe.logging import LogFormat
+from tradesweep.store import current_revision
 
 
 @pytest.fixture(autouse=True)
@@ -141,3 +144,22 @@ def test_configuring_twice_does_not_print_twice() -> None:
     configure_logging("json", stream=out)
     get_logger().info("once")
     assert len(_lines(out)) == 1
+
+
+@pytest.mark.parametrize("format", ["json", "console"])
+def test_uvicorn_color_message_and_alembic_context_lines_never_come_out(
+    format: LogFormat, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    configure_logging(format, stream=out)
+    # what uvicorn logs at start-up: the message, plus a coloured copy as an extra
+    color = "Started server process [\x1b[36m%d\x1b[0m]"
+    logging.getLogger("uvicorn.error").info(
+        "Started server process [%d]", 42, extra={"color_message": color}
+    )
+    # what Alembic logs whenever it opens a migration context (a revision check included)
+    current_revision(f"sqlite:///{tmp_path / 'x.db'}")
+    text = out.getvalue()
+    assert "Started server process [42]" in text
+    assert "color_message" not in text and "\x1b[" not in text
+    assert "alembic" not in text, text

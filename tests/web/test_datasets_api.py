@@ -128,7 +128,7 @@ def test_an_existing_ticker_needs_overwrite(client: httpx.Client) -> None:
     ("ticker", "words", "status"),
     [
         ("GOOGL", "bundled sample and read-only", 403),
-        ("AB", "3-20 characters", 422),
+        ("A" * 41, "1-40 characters", 422),
         ("BAD TICKER", "not a valid name", 422),
     ],
 )

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from tradesweep import __version__
 from tradesweep.api.csrf import CsrfGuard
+from tradesweep.api.docs import install_docs
 from tradesweep.api.errors import install_error_handlers
 from tradesweep.api.limits import NulGuard, TokenBuckets
 from tradesweep.api.middleware import BodyLimit, RequestObserver
@@ -70,6 +71,8 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # install_docs: the same pages without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = db
@@ -101,5 +104,6 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     for module in (catalog, datasets, strategies, backtest_charts):  # dashboard
         app.include_router(module.router)
     mount_dashboard(app)
+    install_docs(app)
     install_openapi(app)
     return app

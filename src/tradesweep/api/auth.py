@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,13 +33,14 @@ _KEY_FIX = (
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller: its tenant, the prefix of the key it used, and how (``key`` or
-    ``session``)."""
+    """The caller: its tenant, the prefix of the key it used, how (``key`` or ``session``),
+    and when a session ends (None for a key)."""
 
     tenant_id: int
     tenant_name: str
     key_prefix: str
     via: str
+    expires_at: datetime | None = None
 
 
 def presented_key(connection: HTTPConnection) -> str | None:
@@ -59,14 +61,14 @@ def authenticate(session: Session, connection: HTTPConnection, secret: bytes) ->
         return principal_for_key(session, key)
     token = connection.cookies.get(SESSION_COOKIE)
     if token:
-        prefix = read_session_token(token, secret)
-        api_key = _live_key(session, prefix) if prefix else None
-        if api_key is None:
+        read = read_session(token, secret)
+        api_key = _live_key(session, read[0]) if read else None
+        if read is None or api_key is None:
             raise Unauthorized(
                 "the session has expired or its key was revoked",
                 fix="log in again with POST /api/v1/auth/login",
             )
-        return _principal(session, api_key, via="session")
+        return _principal(session, api_key, via="session", expires_at=read[1])
     raise Unauthorized("missing API key", fix=_KEY_FIX)
 
 
@@ -85,8 +87,10 @@ def session_token(prefix: str, expires_at: int, secret: bytes) -> str:
     return f"{payload}.{_mac(payload, secret)}"
 
 
-def read_session_token(token: str, secret: bytes, now: float | None = None) -> str | None:
-    """The key prefix a valid, unexpired token carries, else None."""
+def read_session(
+    token: str, secret: bytes, now: float | None = None
+) -> tuple[str, datetime] | None:
+    """The key prefix and the expiry a valid, unexpired token carries, else None."""
     payload, _, mac = token.rpartition(".")
     prefix, _, expires = payload.partition(".")
     if not (prefix and expires.isdigit() and mac):
@@ -95,7 +99,13 @@ def read_session_token(token: str, secret: bytes, now: float | None = None) -> s
         return None
     if int(expires) < (time.time() if now is None else now):
         return None
-    return prefix
+    return prefix, datetime.fromtimestamp(int(expires), UTC)
+
+
+def read_session_token(token: str, secret: bytes, now: float | None = None) -> str | None:
+    """The key prefix a valid, unexpired token carries, else None."""
+    read = read_session(token, secret, now)
+    return read[0] if read else None
 
 
 def _mac(payload: str, secret: bytes) -> str:
@@ -109,8 +119,10 @@ def _live_key(session: Session, prefix: str) -> ApiKey | None:
     return api_key
 
 
-def _principal(session: Session, api_key: ApiKey, *, via: str) -> Principal:
+def _principal(
+    session: Session, api_key: ApiKey, *, via: str, expires_at: datetime | None = None
+) -> Principal:
     tenant = session.get(Tenant, api_key.tenant_id)
     if tenant is None:
         raise Unauthorized("the key's tenant no longer exists", fix=_KEY_FIX)
-    return Principal(tenant.id, tenant.name, api_key.prefix, via=via)
+    return Principal(tenant.id, tenant.name, api_key.prefix, via=via, expires_at=expires_at)

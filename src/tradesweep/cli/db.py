@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,6 +20,7 @@ from tradesweep.errors import TradesweepError, did_you_mean
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.engine import URL
 
 # SQLAlchemy and the store load inside the commands: the rest of the CLI works without the
 # `service` extra installed.
@@ -51,7 +53,7 @@ def current(url: UrlOption = None) -> None:
     """Print the revision the database is at, and whether it is the newest."""
     from tradesweep.store import current_revision, head_revision
 
-    with database(url) as engine:
+    with database(url, existing=True) as engine:
         revision = current_revision(engine)
     head = head_revision()
     if revision is None:
@@ -152,14 +154,30 @@ def _statuses(text: str, finished: list[str]) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
+class NoDatabase(TradesweepError):
+    """A command that reads the database, run where there is none yet."""
+
+    code = "no_database"
+
+
 @contextmanager
-def database(url: str | None, *, migrated: bool = False) -> Iterator[Engine]:
-    """An engine for ``url``; database errors become one-line :class:`TradesweepError`."""
+def database(
+    url: str | None, *, migrated: bool = False, existing: bool = False
+) -> Iterator[Engine]:
+    """An engine for ``url``; database errors become one-line :class:`TradesweepError`.
+
+    ``existing`` (implied by ``migrated``): a SQLite file that is not there is an error, not an
+    empty database created on the way (only ``db upgrade`` and ``serve`` create one)."""
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
     from tradesweep.store import make_engine
+    from tradesweep.store.db import default_database_url
 
     try:
+        parsed = make_url(url or default_database_url())
+        if existing or migrated:
+            _require_file(parsed, url)
         engine = make_engine(url)
     except ArgumentError as exc:
         raise TradesweepError(
@@ -180,6 +198,21 @@ def database(url: str | None, *, migrated: bool = False) -> Iterator[Engine]:
         ) from None
     finally:
         engine.dispose()
+
+
+def _require_file(parsed: URL, url: str | None) -> None:
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return  # a server database that is missing fails on connect, naming itself
+    if database.startswith("file:") or Path(database).expanduser().is_file():
+        return
+    upgrade = "tradesweep db upgrade" + (f" --url '{url}'" if url else "")
+    raise NoDatabase(
+        f"no database at {Path(database).expanduser()}",
+        fix=f"create it with `{upgrade}` (or start `tradesweep serve`), or point --url or "
+        "$TRADESWEEP_DATABASE_URL at an existing one",
+        file=str(Path(database).expanduser()),
+    )
 
 
 def _require_migrated(engine: Engine) -> None:

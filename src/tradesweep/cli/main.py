@@ -1,7 +1,9 @@
 """Entry point: one typer app, one sub-app or command per module, mounted here.
 
 Every :class:`~tradesweep.errors.TradesweepError` raised below becomes one line on stderr
-(``error: what ... (how to fix)``) and exit code 2, never a traceback.
+(``error: what ... (how to fix)``) and exit code 2, never a traceback; so does a usage error
+(an unknown or missing option, a bad value, an unknown command), with the ``--help`` to read
+instead of typer's boxed usage text. ``--help`` itself keeps typer's rich layout.
 
 The research commands need only the core install (``pip install tradesweep``). The service
 commands are mounted only when the ``service`` extra is installed; without it each of them
@@ -11,12 +13,20 @@ commands are mounted only when the ``service`` extra is installed; without it ea
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from tradesweep.errors import TradesweepError
+
+try:  # typer >= 0.22 vendors click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - older typers use click itself
+    from click.exceptions import (  # type: ignore[assignment,no-redef]
+        ClickException,
+        NoArgsIsHelpError,
+    )
 
 
 class _ErrorsToExitCode(TyperGroup):
@@ -24,10 +34,30 @@ class _ErrorsToExitCode(TyperGroup):
     # copy of it in newer ones, so no single annotation matches every supported typer.
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
-            return super().invoke(ctx)
+            return super().invoke(ctx)  # subcommands parse their options in here
         except TradesweepError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+        except ClickException as exc:
+            _usage_error(exc)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)  # the top level's own options
+        except ClickException as exc:
+            _usage_error(exc)
+
+
+def _usage_error(exc: ClickException) -> NoReturn:
+    """``error: <click's message> (see `<command> --help`)`` on one line, click's exit code
+    (2 for usage errors)."""
+    if isinstance(exc, NoArgsIsHelpError):
+        raise exc  # a bare group: typer prints its help
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else "tradesweep"
+    message = " ".join(exc.format_message().split())
+    typer.echo(f"error: {message} (see `{where} --help`)", err=True)
+    raise typer.Exit(exc.exit_code)
 
 
 app = typer.Typer(
@@ -46,6 +76,7 @@ _SERVICE_MODULES = (
     "alembic",
     "psycopg",
     "fastapi",
+    "fastapi_offline",
     "uvicorn",
     "httpx",
     "multipart",

@@ -61,8 +61,20 @@ TENANTS = "tenants"
 Scope = Literal["tenant", "shared", "bundled"]
 _INDEX = "index.json"
 _LOCK = ".index.lock"
-_TICKER = re.compile(r"^[A-Z0-9^][A-Z0-9._=^-]{0,39}$")
+TICKER_MIN_LEN, TICKER_MAX_LEN = 1, 40
+TICKER_RULE = (
+    f"{TICKER_MIN_LEN}-{TICKER_MAX_LEN} letters, digits or . _ - = ^, starting with a letter, "
+    "a digit or ^"
+)
+"""The one rule for ticker names (case-insensitive): what ``data import`` and uploads store,
+what jobs accept."""
+_TICKER = re.compile(rf"^[A-Z0-9^][A-Z0-9._=^-]{{{TICKER_MIN_LEN - 1},{TICKER_MAX_LEN - 1}}}$")
 _TENANT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def is_ticker(text: str) -> bool:
+    """Whether ``text`` (surrounding spaces and case aside) follows :data:`TICKER_RULE`."""
+    return _TICKER.fullmatch(text.strip().upper()) is not None
 
 
 def default_data_dir() -> Path:
@@ -238,11 +250,9 @@ class DatasetRegistry:
         ``overwrite``; in the shared registry a bundled sample's name is taken with
         ``overwrite``, shadowing the sample)."""
         key = ticker.strip().upper()
-        if not _TICKER.match(key):
+        if not is_ticker(key):
             raise DataError(
-                f"ticker {ticker!r} is not a valid name",
-                fix="use 1-40 letters, digits or . _ - = ^, starting with a letter or digit",
-                ticker=ticker,
+                f"ticker {ticker!r} is not a valid name", fix=f"use {TICKER_RULE}", ticker=ticker
             )
         if key in sample_tickers() and self.tenant is not None:
             raise DatasetReadOnly(

@@ -5,8 +5,9 @@ lease when due (which also says whether a cancel was asked for), reads the cance
 ``cancel_poll`` in between (so a cancel reaches the compute within about half a second, however
 large the sweep) and writes progress at most every ``progress_interval`` (the 100 % report
 always). It ends the attempt with an
-:data:`Ending`, or raises :class:`~tradesweep.jobs.lease.LeaseLost`; in every case the child's
-process group is killed before it returns. A failure's reason goes to the job's tenant, so
+:data:`Ending`, or raises :class:`~tradesweep.jobs.lease.LeaseLost`; in every case the child
+is asked to stop and given ``cancel_grace`` to exit cleanly, then its process group is killed,
+before it returns. A failure's reason goes to the job's tenant, so
 it names files without their server folders (:func:`public_reason`); the log has it whole.
 """
 
@@ -28,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tradesweep.environment import RuntimeSettings
 from tradesweep.jobs.child import ChildFailure, child_main, kill_group
 from tradesweep.jobs.claim import ClaimedJob
-from tradesweep.jobs.lease import Lease
+from tradesweep.jobs.lease import Lease, LeaseLost
 from tradesweep.services.execute import Outcome
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ class Supervisor:
         self.stop, self.abort = stop, abort
         self.compute_workers = compute_workers
         self.runtime = runtime
+        self._cancel_asked: float | None = None  # when the child was asked to stop
+        self._renewed = 0.0  # when the lease was last renewed
 
     def run(self) -> Ending:
         """Run the attempt to its end; the child is gone when this returns or raises."""
@@ -116,13 +119,42 @@ class Supervisor:
         )
         process.start()
         child_conn.close()  # the child holds the only other end: EOF when it is gone
+        self._cancel_asked, self._renewed = None, time.monotonic()
         try:
             return self._watch(process, conn)
         finally:
-            kill_group(process.pid)
-            process.kill()
-            process.join(JOIN_SECONDS)
-            conn.close()
+            self._end(process, conn)
+
+    def _end(self, process: Any, conn: Connection) -> None:
+        """Let the child exit by itself first: asked to stop, it shuts its sweep's process
+        pool down and unlinks the pool's semaphores (a SIGKILLed child leaves them to the
+        resource tracker, which warns about "leaked semaphore objects" when the worker exits).
+        It has ``cancel_grace`` from the first time it was asked; then its whole group is
+        killed, stragglers included. A second SIGTERM (``abort``) kills at once."""
+        if not self.abort.is_set() and process.is_alive():
+            if self._cancel_asked is None:
+                self._ask_cancel(conn)
+            assert self._cancel_asked is not None
+            self._wait_for_exit(process, until=self._cancel_asked + self.timings.cancel_grace)
+        kill_group(process.pid)
+        process.kill()
+        process.join(JOIN_SECONDS)
+        conn.close()
+
+    def _wait_for_exit(self, process: Any, until: float) -> None:
+        """Wait until ``until`` at most for the child to exit, keeping the lease meanwhile
+        (the attempt's ending is not written yet)."""
+        while process.is_alive() and (now := time.monotonic()) < until:
+            process.join(min(TICK_SECONDS, until - now))
+            if time.monotonic() - self._renewed >= self.timings.renew_interval:
+                try:
+                    self._renew(None)
+                except LeaseLost:
+                    return  # the caller raises it, or will find out when it writes
+
+    def _ask_cancel(self, conn: Connection) -> None:
+        _ask(conn, "cancel")
+        self._cancel_asked = time.monotonic()
 
     def _watch(self, process: Any, conn: Connection) -> Ending:
         t = self.timings
@@ -178,14 +210,14 @@ class Supervisor:
                     pending, last_progress = None, now
                 if cancel_requested and cancel_deadline is None:
                     log.info("job %s: cancel requested, stopping the compute", self.job.id)
-                    _ask(conn, "cancel")
+                    self._ask_cancel(conn)
                     cancel_deadline = now + t.cancel_grace
 
             if cancel_deadline is None and now - last_poll >= t.cancel_poll:
                 last_poll = now
                 if self._cancel_requested():
                     log.info("job %s: cancel requested, stopping the compute", self.job.id)
-                    _ask(conn, "cancel")
+                    self._ask_cancel(conn)
                     cancel_deadline = now + t.cancel_grace
 
             if cancel_deadline is not None and now >= cancel_deadline:
@@ -214,10 +246,12 @@ class Supervisor:
         """Renew the lease (see :meth:`Lease.renew`); None when the database did not answer.
         Raises :class:`LeaseLost`."""
         try:
-            return self.lease.renew(progress)
+            renewed = self.lease.renew(progress)
         except SQLAlchemyError as exc:
             log.warning("job %s: cannot renew the lease: %s", self.job.id, exc)
             return None
+        self._renewed = time.monotonic()
+        return renewed
 
     @staticmethod
     def _receive(process: Any, conn: Connection) -> tuple[Any, ...] | None:

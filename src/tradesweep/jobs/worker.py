@@ -3,9 +3,9 @@ write how it ended, plus the heartbeat of the worker's row in ``workers``.
 
 ``run(stop)`` returns when ``stop`` is set and every slot is done: slots stop claiming at
 once; a running attempt has ``Timings.shutdown_grace`` seconds to finish, then its compute is
-killed and the job goes back to the queue without counting the attempt. ``abort`` skips the
-grace. Nothing here is global: the session factory, clock, multiprocessing context and
-runtime settings are passed in.
+asked to stop (``cancel_grace`` more seconds), killed, and the job goes back to the queue
+without counting the attempt. ``abort`` skips both graces. Nothing here is global: the
+session factory, clock, multiprocessing context and runtime settings are passed in.
 """
 
 from __future__ import annotations

@@ -7,10 +7,16 @@ processor chain and comes out as:
 - ``json``: one JSON object per line (production; ``TRADESWEEP_LOG_FORMAT=json``);
 - ``console``: aligned, coloured when a terminal (development; ``TRADESWEEP_LOG_FORMAT=console``).
 
-The default is ``console`` when stderr is a terminal, ``json`` otherwise. Context bound with
-:func:`bind` / :func:`bound` (``request_id``, ``tenant``, ``job_id``) lands on every line
-logged in that context (contextvars: per thread and per asyncio task). A redaction step
-blanks values under secret-looking keys (``api_key``, ``authorization``, ``secret``,
+The default is ``console`` when stderr is a terminal, ``json`` otherwise. Two kinds of library
+noise never come out: uvicorn's ``color_message`` (a copy of the message with ANSI colour
+codes, passed as an ``extra``) and Alembic's info lines (``Context impl SQLiteImpl.`` at every
+revision check, ``Running upgrade ...`` when ``serve`` migrates its SQLite file): the processes
+that configure logging only check or migrate the schema on the way, ``tradesweep db upgrade``
+says what it did itself. Alembic's warnings and errors still come out.
+
+Context bound with :func:`bind` / :func:`bound` (``request_id``, ``tenant``, ``job_id``) lands
+on every line logged in that context (contextvars: per thread and per asyncio task). A
+redaction step blanks values under secret-looking keys (``api_key``, ``authorization``, ``secret``,
 ``token``, ``password``, ``payload``, ``body``...) and masks API keys and ``whsec_`` secrets
 found inside any string.
 """
@@ -77,6 +83,7 @@ def configure_logging(
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
+        drop_color_message,
         structlog.stdlib.PositionalArgumentsFormatter(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
@@ -117,6 +124,7 @@ def configure_logging(
     )
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
+    handler.addFilter(_not_alembic_info)
     handler.set_name("tradesweep")
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == "tradesweep"]:
@@ -132,6 +140,17 @@ def configure_logging(
 def get_logger(name: str | None = None) -> Any:
     """A structlog logger: ``log.info("event_name", key=value)``."""
     return structlog.stdlib.get_logger(name)
+
+
+def drop_color_message(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Drop uvicorn's ``color_message`` extra: the message again, with ANSI colour codes."""
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
+def _not_alembic_info(record: logging.LogRecord) -> bool:
+    """False for Alembic's records below WARNING (module docstring)."""
+    return not (record.name.startswith("alembic") and record.levelno < logging.WARNING)
 
 
 def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:

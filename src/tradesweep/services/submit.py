@@ -48,6 +48,9 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tradesweep.data.registry import TICKER_MAX_LEN as TICKER_MAX_LEN
+from tradesweep.data.registry import TICKER_MIN_LEN as TICKER_MIN_LEN
+from tradesweep.data.registry import TICKER_RULE, is_ticker
 from tradesweep.errors import ParameterError, SettingsError, TradesweepError
 from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConvention
 from tradesweep.jsontext import TooDeep, loads
@@ -76,7 +79,6 @@ FORM_DEFAULT_MIN_TRADES = 50
 """``min_trades`` of a sweep request that gives none (the form's contract; a
 :class:`~tradesweep.specs.SweepSpec` built directly defaults to
 :data:`~tradesweep.specs.DEFAULT_MIN_TRADES`)."""
-TICKER_MIN_LEN, TICKER_MAX_LEN = 3, 20
 STARTUP_SECONDS = 1.0
 COMBINATIONS_PER_SECOND = 2_000.0
 """Rough throughput of one worker on a few thousand daily bars, for the duration estimate."""
@@ -182,11 +184,11 @@ def _decoded(text: str, otherwise: Any) -> Any:
 
 def _check_ticker(value: str, info: ValidationInfo) -> str:
     ticker = value.strip().upper()
-    if not TICKER_MIN_LEN <= len(ticker) <= TICKER_MAX_LEN:
+    if not is_ticker(ticker):  # the registry's rule: whatever `data import` stored is valid
         raise PydanticCustomError(
-            "ticker_length",
-            "must be {lo}-{hi} characters, got {n} ('{ticker}')",
-            {"lo": TICKER_MIN_LEN, "hi": TICKER_MAX_LEN, "n": len(ticker), "ticker": value[:40]},
+            "ticker_name",
+            "must be {rule}, got '{ticker}'",
+            {"rule": TICKER_RULE, "ticker": value[:50]},
         )
     tickers = (info.context or {}).get("tickers")
     if tickers is not None and ticker not in tickers:
@@ -252,7 +254,9 @@ def _check_webhook(value: str | None) -> str | None:
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    ticker: str = Field(description="A registered ticker, 3-20 characters, e.g. GOOGL")
+    ticker: str = Field(
+        description=f"A registered ticker ({TICKER_RULE}; case-insensitive), e.g. GOOGL"
+    )
     webhook_url: str | None = Field(None, description="Called when the job finishes")
     indicator_convention: IndicatorConvention | None = Field(
         None,

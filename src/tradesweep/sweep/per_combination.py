@@ -262,5 +262,21 @@ def _run_pool(
                 rows, seconds = future.result()
                 per_item = max(seconds / len(rows), 1e-5)
                 tracker.advance(out.add(rows))
+    except BaseException:
+        _stop_workers(executor)  # a cancel waits neither for running chunks nor starting workers
+        raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(executor: ProcessPoolExecutor) -> None:
+    """Terminate the pool's processes now (Python 3.14's ``terminate_workers``): ``shutdown``
+    then returns at once, and this process soon exits by itself, unlinking the pool's
+    semaphores on the way (a compute process killed instead leaves them to the resource
+    tracker, which warns about "leaked semaphore objects")."""
+    terminate = getattr(executor, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.terminate()

@@ -58,7 +58,7 @@ _EVERY_ANSWER = (
 class SecurityHeaders:
     """ASGI middleware: ``nosniff``, ``X-Frame-Options: DENY`` and a same-origin referrer
     policy on every answer; the Content-Security-Policy on the dashboard page (``GET /``).
-    The API docs (``/docs``) keep FastAPI's own page, which loads Swagger UI from a CDN."""
+    The API docs pages set their own (:mod:`tradesweep.api.docs`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

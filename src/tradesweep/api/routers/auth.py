@@ -56,7 +56,10 @@ def logout(request: Request, settings: SettingsDep) -> Response:
 @router.get("/me", response_model=SessionOut, responses=AUTHED)
 def me(principal: PrincipalDep) -> SessionOut:
     return SessionOut(
-        tenant=principal.tenant_name, key_prefix=principal.key_prefix, via=principal.via
+        tenant=principal.tenant_name,
+        key_prefix=principal.key_prefix,
+        via=principal.via,
+        expires_at=principal.expires_at,  # when the session ends; null for a key
     )
 
 

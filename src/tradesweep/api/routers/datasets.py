@@ -97,7 +97,7 @@ async def import_dataset(
     caller: CallerDep, request: Request, registry: RegistryDep, settings: SettingsDep
 ) -> DatasetOut:
     """Multipart form: ``file`` (CSV, optionally ``.gz``/``.bz2``/``.xz``/``.zip``, or
-    Parquet, within the body size limit), ``ticker`` (3-20 characters) and ``overwrite``
+    Parquet, within the body size limit), ``ticker`` (1-40 characters) and ``overwrite``
     (true to replace your own earlier upload of that ticker). The dataset is your tenant's
     own. A file that fails validation answers 422 with ``details.errors``: one entry per bad
     row (``line`` counted as in an editor, header = line 1; ``column``; ``message``;

@@ -45,8 +45,8 @@ export async function render(main) {
   const listBox = h("div");
   const file = h("input", { type: "file", name: "file", accept: ".csv,.txt,.tsv,.parquet,.pq,text/csv", required: true });
   const fileField = field({ label: "File (CSV or Parquet)", control: file, name: "file", hint: "Columns: a date/time, open, high, low, close, volume (any usual spelling). Up to the server's body size limit (1 MiB by default)." });
-  const ticker = h("input", { name: "ticker", required: true, autocomplete: "off", placeholder: "e.g. BTC-USD", maxlength: "20", spellcheck: "false" });
-  const tickerField = field({ label: "Ticker", control: ticker, name: "ticker", hint: "3 to 20 characters: letters, digits, . _ - = ^" });
+  const ticker = h("input", { name: "ticker", required: true, autocomplete: "off", placeholder: "e.g. BTC-USD", maxlength: "40", spellcheck: "false" });
+  const tickerField = field({ label: "Ticker", control: ticker, name: "ticker", hint: "1 to 40 characters: letters, digits, . _ - = ^ (not . _ - = first)" });
   const overwrite = h("input", { type: "checkbox", name: "overwrite" });
   const general = h("p", { class: "field-error", role: "alert", hidden: true });
   const submit = h("button", { type: "submit" }, "Import file");
