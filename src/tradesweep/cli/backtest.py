@@ -36,6 +36,16 @@ _ENGINE = "Engine settings (only the flags given override a YAML strategy's own)
 _OUTPUT = "Output"
 
 
+PrintSpecOpt = Annotated[
+    bool,
+    typer.Option(
+        "--print-spec",
+        help="Print the spec as JSON and stop (post it as is to the API).",
+        rich_help_panel=_OUTPUT,
+    ),
+]
+
+
 ConventionOpt = Annotated[
     str,
     typer.Option(
@@ -223,6 +233,7 @@ def backtest(
         ),
     ] = None,
     indicator_convention: ConventionOpt = "pandas",
+    print_spec: PrintSpecOpt = False,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -279,6 +290,9 @@ def backtest(
         plugins=tuple(str(p) for p in plugins or ()),
         indicator_convention=indicator_convention,  # type: ignore[arg-type]  # checked by the spec
     )
+    if print_spec:
+        typer.echo(json.dumps(spec.to_dict(), allow_nan=False))
+        return
     report = run_backtest_spec(spec)
 
     if trades_csv is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from tradesweep.api.deps import (
     BodyDep,
@@ -11,16 +11,18 @@ from tradesweep.api.deps import (
     RegistryDep,
     SessionDep,
     SubmissionLimits,
+    sent_as_form,
     validated,
 )
-from tradesweep.api.openapi import AUTHED, BY_ID, SUBMIT, request_body
+from tradesweep.api.openapi import AUTHED, BY_ID, SUBMIT, spec_body
 from tradesweep.api.schemas import (
     BacktestRunOut,
     SubmissionOut,
     accepted,
     trade_dict,
 )
-from tradesweep.services import submit
+from tradesweep.services import submit, submit_spec
+from tradesweep.services.backtest import BacktestSpec
 from tradesweep.store import BacktestRepository, NotFound
 
 router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=AUTHED)
@@ -30,7 +32,7 @@ router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=AUT
     "",
     status_code=202,
     response_model=SubmissionOut,
-    openapi_extra=request_body(submit.BacktestRequest),
+    openapi_extra=spec_body(BacktestSpec, request=submit.BacktestRequest),
     responses=SUBMIT,
     dependencies=[SubmissionLimits],
 )
@@ -39,15 +41,25 @@ def submit_backtest(
     principal: PrincipalDep,
     session: SessionDep,
     registry: RegistryDep,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> SubmissionOut:
-    """Queue one backtest; its job's result names the ``backtest_run_id``."""
-    registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
-    request = validated(submit.BacktestRequest, body, tickers=registry.tickers())
-    submission = submit.submit_backtest(
-        session, principal.tenant_id, request, idempotency_key=idempotency_key
-    )
+    """Queue one backtest; its job's result names the ``backtest_run_id``. A JSON body with
+    ``data`` is a backtest spec (``tradesweep backtest ... --print-spec``), any other body the
+    request (``ticker``, ``strategy_type``, ``parameters``, ...)."""
+    tickers = registry.for_tenant(principal.tenant_id).tickers()  # its own, then shared
+    if submit_spec.is_spec(body) and not sent_as_form(request):
+        submission = submit_spec.submit_backtest_spec(
+            session, principal.tenant_id, body, tickers=tickers, idempotency_key=idempotency_key
+        )
+    else:
+        submission = submit.submit_backtest(
+            session,
+            principal.tenant_id,
+            validated(submit.BacktestRequest, body, tickers=tickers),
+            idempotency_key=idempotency_key,
+        )
     return accepted(submission, response)
 
 

@@ -1,5 +1,6 @@
-"""Sweeps: submit one (``POST /api/v1/strategy/sweep``), read a run, its best rows and the
-full table (JSON pages or CSV)."""
+"""Sweeps: submit one as its spec (``POST /api/v1/sweeps``, what ``tradesweep sweep
+--print-spec`` prints) or as the form clients' request (``POST /api/v1/strategy/sweep``), read
+a run, its best rows and the full table (JSON pages or CSV)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import io
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from tradesweep.api import queries
@@ -21,9 +22,11 @@ from tradesweep.api.deps import (
     SessionsDep,
     SettingsDep,
     SubmissionLimits,
+    sent_as_form,
     validated,
 )
-from tradesweep.api.openapi import BY_ID, CURSOR, SUBMIT, request_body
+from tradesweep.api.errors import UnsupportedMediaType
+from tradesweep.api.openapi import BY_ID, CURSOR, SUBMIT, request_body, spec_body
 from tradesweep.api.schemas import (
     BEST_METRICS,
     BestOut,
@@ -34,9 +37,10 @@ from tradesweep.api.schemas import (
     accepted,
     result_row_dict,
 )
-from tradesweep.services import submit
+from tradesweep.services import submit, submit_spec
 from tradesweep.store import METRIC_COLUMNS, SweepResultRepository
 from tradesweep.store.types import utcnow
+from tradesweep.sweep.spec import SweepSpec
 
 router = APIRouter(prefix="/api/v1", tags=["sweeps"])
 
@@ -70,6 +74,43 @@ def submit_sweep(
         session,
         principal.tenant_id,
         request,
+        idempotency_key=idempotency_key,
+        max_combinations=settings.max_sweep_combinations,
+    )
+    return accepted(submission, response)
+
+
+@router.post(
+    "/sweeps",
+    status_code=202,
+    response_model=SubmissionOut,
+    openapi_extra=spec_body(SweepSpec),
+    responses=SUBMIT,
+    dependencies=[SubmissionLimits],
+)
+def submit_sweep_spec(
+    body: BodyDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    request: Request,
+    response: Response,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> SubmissionOut:
+    """Queue a sweep given as its spec's JSON (``tradesweep sweep ... --print-spec``):
+    ``data`` a ticker registered for your tenant, ``strategy`` a built-in, no ``plugins``,
+    ``preset`` a built-in name. Answers 202 like ``POST /api/v1/strategy/sweep``."""
+    if sent_as_form(request):
+        raise UnsupportedMediaType(
+            "a sweep spec is JSON, not form fields",
+            fix="send it as application/json, or send form fields to POST /api/v1/strategy/sweep",
+        )
+    submission = submit_spec.submit_sweep_spec(
+        session,
+        principal.tenant_id,
+        body,
+        tickers=registry.for_tenant(principal.tenant_id).tickers(),
         idempotency_key=idempotency_key,
         max_combinations=settings.max_sweep_combinations,
     )
