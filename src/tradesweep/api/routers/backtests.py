@@ -21,9 +21,8 @@ from tradesweep.api.schemas import (
     accepted,
     trade_dict,
 )
-from tradesweep.services import submit, submit_spec
+from tradesweep.services import results, submit, submit_spec
 from tradesweep.services.backtest import BacktestSpec
-from tradesweep.store import BacktestRepository, NotFound
 
 router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=AUTHED)
 
@@ -68,12 +67,5 @@ def get_backtest(
     backtest_run_id: str, principal: PrincipalDep, session: SessionDep
 ) -> BacktestRunOut:
     """A finished backtest: spec, metrics and every closed trade."""
-    repo = BacktestRepository(session)
-    run = repo.get(principal.tenant_id, backtest_run_id)
-    if run is None:
-        raise NotFound(
-            f"no backtest run {backtest_run_id!r}",
-            fix="use the backtest_run_id from a completed backtest job's result",
-            field="backtest_run_id",
-        )
-    return BacktestRunOut.of(run, [trade_dict(t) for t in repo.trades(run.id)])
+    run = results.backtest_run(session, principal.tenant_id, backtest_run_id)
+    return BacktestRunOut.of(run, [trade_dict(t) for t in results.backtest_trades(session, run.id)])

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from tradesweep.api.deps import PrincipalDep
 from tradesweep.api.openapi import AUTHED, BY_ID
+from tradesweep.services.jobs import NotFound
 from tradesweep.services.submit import STRATEGY_ALIASES, strategy_name, strategy_type_of
-from tradesweep.store import NotFound
 from tradesweep.strategies import Strategy, strategy_classes
 from tradesweep.strategies.builtins import BUILTINS
 

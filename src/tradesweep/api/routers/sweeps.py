@@ -7,12 +7,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from tradesweep.api import queries
 from tradesweep.api.deps import (
     BodyDep,
     IdempotencyKeyDep,
@@ -37,9 +37,9 @@ from tradesweep.api.schemas import (
     accepted,
     result_row_dict,
 )
+from tradesweep.services import results as stored
 from tradesweep.services import submit, submit_spec
-from tradesweep.store import METRIC_COLUMNS, SweepResultRepository
-from tradesweep.store.types import utcnow
+from tradesweep.services.results import METRIC_COLUMNS
 from tradesweep.sweep.spec import SweepSpec
 
 router = APIRouter(prefix="/api/v1", tags=["sweeps"])
@@ -120,7 +120,7 @@ def submit_sweep_spec(
 @router.get("/sweeps/{sweep_run_id}", response_model=SweepRunOut, responses=BY_ID)
 def get_sweep(sweep_run_id: str, principal: PrincipalDep, session: SessionDep) -> SweepRunOut:
     """A sweep run (or the newest run of a sweep job): its spec, counts and diagnostics."""
-    return SweepRunOut.of(queries.sweep_run(session, principal.tenant_id, sweep_run_id))
+    return SweepRunOut.of(stored.sweep_run(session, principal.tenant_id, sweep_run_id))
 
 
 @router.get("/sweeps/{sweep_run_id}/best", response_model=BestOut, responses=BY_ID)
@@ -133,18 +133,18 @@ def best(
 ) -> BestOut:
     """The ranked rows with the highest score, best first. ``sweep_run_id`` may also be the
     sweep's job id."""
-    run = queries.sweep_run(session, principal.tenant_id, sweep_run_id)
+    run = stored.sweep_run(session, principal.tenant_id, sweep_run_id)
     ticker = ticker.upper() if ticker else None
-    rows = queries.best_rows(session, run.id, ticker, limit)
+    rows = stored.best_rows(session, run.id, ticker, limit)
     return BestOut(
         sweep_run_id=run.id,
         job_id=run.job_id,
         ticker=ticker or run.ticker,
         results=[ResultRowOut.of(row, BEST_METRICS) for row in rows],
-        total_results=queries.count_rows(session, run.id, ticker, ranked=False),
-        ranked_results=queries.count_rows(session, run.id, ticker, ranked=True),
+        total_results=stored.count_rows(session, run.id, ticker, ranked=False),
+        ranked_results=stored.count_rows(session, run.id, ticker, ranked=True),
         returned=len(rows),
-        query_timestamp=utcnow(),
+        query_timestamp=datetime.now(UTC),
     )
 
 
@@ -164,19 +164,18 @@ def results(
 ) -> ResultPageOut | StreamingResponse:
     """Every evaluated row in stored order (rank order), ``limit`` per page; ``format=csv``
     streams the whole table as CSV."""
-    run = queries.sweep_run(session, principal.tenant_id, sweep_run_id)
+    run = stored.sweep_run(session, principal.tenant_id, sweep_run_id)
     if format == "csv":
         return StreamingResponse(
             _csv(sessions, run.id),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="sweep-{run.id}.csv"'},
         )
-    repo = SweepResultRepository(session)
-    page = repo.page(run.id, limit=limit, cursor=cursor)
+    page, total = stored.result_page(session, run.id, limit=limit, cursor=cursor)
     return ResultPageOut(
         sweep_run_id=run.id,
         results=[ResultRowOut.of(row, ("score", *METRIC_COLUMNS)) for row in page.items],
-        total_results=repo.count(run.id),
+        total_results=total,
         returned=len(page.items),
         next_cursor=page.next_cursor,
     )
@@ -187,7 +186,7 @@ def _csv(sessions: SessionsDep, run_id: str) -> Iterator[str]:
     SQLite's lock for the whole download)."""
     buffer = io.StringIO()
     writer: csv.DictWriter[str] | None = None
-    for batch in queries.row_batches(sessions, run_id):
+    for batch in stored.row_batches(sessions, run_id):
         for row in batch:
             record = result_row_dict(row)
             if writer is None:
