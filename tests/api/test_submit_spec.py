@@ -144,6 +144,7 @@ def _refused(caller: Caller, path: str, body: dict[str, Any], field: str) -> dic
         ({"strategy": "examples/strategies/golden_cross.yaml"}, "strategy"),
         ({"strategy": "plugins/mine.py:Mine"}, "strategy"),
         ({"plugins": ["/tmp/evil.py"]}, "plugins"),
+        ({"defaults": {"fast": {"default": 20, "max": 100_000}}}, "defaults"),
         ({"preset": "/etc/tradesweep/costs.yaml"}, "preset"),
         ({"unknown_field": 1}, "unknown_field"),
     ],

@@ -255,6 +255,7 @@ _SPEC_RULES: dict[str, dict[str, Any]] = {
     "periods_per_year": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_PERIODS_PER_YEAR},
     "max_combinations": _WHOLE,
     "plugins": {"type": "array", "maxItems": 0, "description": "never loaded over the API"},
+    "defaults": {"type": "object", "maxProperties": 0, "description": "the server's own"},
     "explicit_settings": {
         "type": "array",
         "items": {"enum": [f.name for f in dataclasses.fields(EngineSettings)]},

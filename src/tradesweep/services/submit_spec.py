@@ -9,9 +9,10 @@ and run: a data file, a strategy file, a plugin, a preset file. So before the sp
 (:func:`allowed_values`), every such field is held to what a request may name (the rules of
 :mod:`tradesweep.services.submit`): ``data`` a dataset registered for the caller's tenant,
 ``strategy`` a built-in (or its short name, ``SMA``), ``plugins`` empty, ``preset`` a built-in
-preset name; and the fields that cost work are bounded (``max_combinations`` by the server's
-cap, ``top``, ``seed``, ``constraint``; walk-forward windows by the dataset's length). Each
-refusal names the spec's field in ``details.field``.
+preset name, no strategy ``defaults`` of the client's (they move parameter bounds); and the
+fields that cost work are bounded (``max_combinations`` by the server's cap, ``top``,
+``seed``, ``constraint``; walk-forward windows by the dataset's length). Each refusal names
+the spec's field in ``details.field``.
 
 The job stores ``{"spec": spec.to_dict(), "request": spec.to_dict()}``: the request as
 validated is the canonical spec.
@@ -104,6 +105,13 @@ def allowed_values(
             field="plugins",
         )
     values.pop("plugins", None)
+    if values.get("defaults"):
+        raise SpecNotAllowed(
+            "a spec's strategy defaults are the server's own over the API: they change the "
+            "strategy's parameter bounds",
+            fix="leave defaults out",
+            field="defaults",
+        )
     for name, kind, shape, example in _SHAPES:
         if values.get(name) is not None and not isinstance(values[name], kind):
             raise SpecNotAllowed(
