@@ -3,6 +3,7 @@ fixture's database (SQLite and PostgreSQL), called with httpx."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.api import ApiSettings, create_app
+from tradesweep.jobs import RetryPolicy, Worker
 from tradesweep.store import ApiKeyRepository, TenantRepository
 
 from ..servers import ServerThread
@@ -127,3 +129,28 @@ def serve_app() -> Iterator[Callable[[object], str]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def start_worker(sessions: sessionmaker[Session]) -> Iterator[Callable[[], None]]:
+    """``start_worker()``: a job worker (a thread; each job in a child process) on the test
+    database until the test ends."""
+    stops: list[tuple[threading.Event, threading.Thread]] = []
+
+    def start() -> None:
+        worker = Worker(
+            sessions,
+            poll_interval=0.1,
+            compute_workers=1,
+            retry=RetryPolicy(multiplier=0.05, max_delay=0.2, jitter=0.05),
+        )
+        stop = threading.Event()
+        thread = threading.Thread(target=worker.run, args=(stop,), name="test-worker")
+        thread.start()
+        stops.append((stop, thread))
+
+    yield start
+    for stop, thread in stops:
+        stop.set()
+        thread.join(60)
+        assert not thread.is_alive(), "the worker did not stop"

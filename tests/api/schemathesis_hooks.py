@@ -1,6 +1,7 @@
 """Schemathesis hooks for ``tests/api/schemathesis.toml``: what the OpenAPI schema cannot say.
 
-- A ticker that fits the schema (1-40 characters) is replaced by a registered one,
+- A ticker (or a spec's ``data``) that fits the schema (1-40 characters) is replaced by a
+  registered one,
   ``fast_range``/``slow_range`` pairs are ordered fast below slow where they can be, and the
   names in ``ranges`` become the strategy's parameters, so the requests reach the code behind
   those rules.
@@ -66,7 +67,7 @@ def before_call(_ctx: Any, case: Case, **_kwargs: Any) -> None:
         return
     if not isinstance(case.body, dict) or case.operation.path == "/api/v1/datasets":
         return  # an upload names a new ticker
-    for field in ("ticker", "symbol"):
+    for field in ("ticker", "symbol", "data"):
         value = case.body.get(field)
         if isinstance(value, str) and 3 <= len(value) <= 20:
             case.body[field] = REGISTERED[len(value) % len(REGISTERED)]
@@ -87,7 +88,7 @@ def _strategy_ranges(body: dict[str, Any]) -> None:
     ranges = body.get("ranges")
     if not isinstance(ranges, dict) or not ranges:
         return
-    strategy = strategy_name(str(body.get("strategy_type", "SMA")))
+    strategy = strategy_name(str(body.get("strategy_type", body.get("strategy", "SMA"))))
     given = {n for n in ("fast", "slow") if body.get(f"{n}_range") is not None}
     free = [p for p in PARAMETERS.get(strategy, []) if p not in given]
     body["ranges"] = dict(zip(free, ranges.values(), strict=False))

@@ -135,6 +135,9 @@ def test_the_session_cookie_only_from_this_sites_pages(
         socket.close()  # opened: the job is queued, nothing sent yet
     evil = {"additional_headers": {"Cookie": cookie}, "origin": "https://evil.example"}
     assert refused(ws_url(api, job_id), **evil) == 403
+    # the browser's own word that the page is another site's, whatever Origin says
+    cross = {"Cookie": cookie, "Sec-Fetch-Site": "cross-site"}
+    assert refused(ws_url(api, job_id), additional_headers=cross, origin=own) == 403
 
 
 def test_what_does_not_open_it(

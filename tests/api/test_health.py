@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from tradesweep.api import ApiSettings, create_app
 from tradesweep.store import JobRepository, JobType
@@ -42,6 +43,26 @@ def test_a_key_or_the_metrics_token_gets_the_checks(
         assert str(data_dir) not in response.text  # no server path, even for a key
     wrong = anonymous.get("/health", headers={"X-API-Key": acme.key + "x"})
     assert wrong.json() == {"status": "healthy"}
+
+
+def test_a_key_is_read_from_the_database_only_when_it_has_a_keys_shape(
+    anonymous: httpx.Client, acme: Caller, engine: Any
+) -> None:
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for junk in ("ts_junkjunk", "ts_JUNK!!!!_x", "ts_abcdefgh" + "_x" * 100, "nothing"):
+            answer = anonymous.get("/health", headers={"X-API-Key": junk})
+            assert answer.json() == {"status": "healthy"}, junk
+        assert [s for s in statements if "api_keys" in s] == []
+        assert "checks" in anonymous.get("/health", headers={"X-API-Key": acme.key}).json()
+        assert [s for s in statements if "api_keys" in s] != []
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
 
 
 def test_a_metrics_token_gets_the_checks(

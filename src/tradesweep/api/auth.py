@@ -62,7 +62,7 @@ def authenticate(session: Session, connection: HTTPConnection, secret: bytes) ->
     token = connection.cookies.get(SESSION_COOKIE)
     if token:
         read = read_session(token, secret)
-        api_key = _live_key(session, read[0]) if read else None
+        api_key = ApiKeyRepository(session).live(read[0]) if read else None
         if read is None or api_key is None:
             raise Unauthorized(
                 "the session has expired or its key was revoked",
@@ -112,11 +112,14 @@ def _mac(payload: str, secret: bytes) -> str:
     return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
 
 
-def _live_key(session: Session, prefix: str) -> ApiKey | None:
-    api_key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-    if api_key is None or api_key.revoked_at is not None:
+def principal_for_prefix(session: Session, prefix: str, *, via: str) -> Principal | None:
+    """The caller the unrevoked key with ``prefix`` stands for (a token carries the prefix);
+    None for an unknown or revoked key, or a tenant that no longer exists."""
+    api_key = ApiKeyRepository(session).live(prefix)
+    tenant = session.get(Tenant, api_key.tenant_id) if api_key is not None else None
+    if api_key is None or tenant is None:
         return None
-    return api_key
+    return Principal(tenant.id, tenant.name, api_key.prefix, via=via)
 
 
 def _principal(

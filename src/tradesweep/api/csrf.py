@@ -1,5 +1,6 @@
 """Cross-site request forgery: a page on another site must not make a browser change state
-with the session cookie it holds.
+with the session cookie it holds (nor open a WebSocket with it: :mod:`.ws` asks
+:func:`cross_site` too).
 
 A state change (POST, PUT, PATCH, DELETE) authenticated by the session cookie (no API key in
 the request), and every login, must come from this site's own pages: ``Sec-Fetch-Site``,
@@ -23,6 +24,8 @@ from tradesweep.api.errors import error_response
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOGIN_PATH = "/api/v1/auth/login"
 _SAME_SITE = ("same-origin", "none")
+_PAGE_SCHEMES = {"ws": "http", "wss": "https"}
+"""A WebSocket's scheme, and that of the pages that open it (their ``Origin``)."""
 _FIX = (
     "send it from the dashboard's own pages (same origin), or authenticate with an API key "
     "('X-API-Key: ts_...') instead of the session cookie"
@@ -37,7 +40,8 @@ def cross_site(connection: HTTPConnection) -> dict[str, str] | None:
         return {"sec_fetch_site": fetch_site[:40]}
     origin = headers.get("origin")
     if origin is not None:
-        own = f"{connection.url.scheme}://{headers.get('host', '')}".lower()
+        scheme = _PAGE_SCHEMES.get(connection.url.scheme, connection.url.scheme)
+        own = f"{scheme}://{headers.get('host', '')}".lower()
         if origin.strip().lower() != own:
             return {"origin": origin[:200], "expected_origin": own[:200]}
     return None

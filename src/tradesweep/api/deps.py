@@ -179,6 +179,11 @@ async def read_body(request: Request) -> dict[str, Any]:
 BodyDep = Annotated[dict[str, Any], Depends(read_body)]
 
 
+def sent_as_form(request: Request) -> bool:
+    """Whether the body came as form fields (a spec is only ever taken as JSON)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() in _FORMS
+
+
 def check_submission_limits(
     request: Request,
     principal: PrincipalDep,

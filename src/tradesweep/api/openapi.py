@@ -31,10 +31,11 @@ import typing
 from typing import Any, Literal
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from tradesweep.api.schemas import ErrorOut
 from tradesweep.engine import EngineSettings
+from tradesweep.metrics.periods import MAX_PERIODS_PER_YEAR
 from tradesweep.services.orchestrator import TIMEFRAME_PATTERN
 from tradesweep.services.submit import (
     PERIOD_MAX,
@@ -43,9 +44,11 @@ from tradesweep.services.submit import (
     TICKER_MAX_LEN,
     TICKER_MIN_LEN,
 )
+from tradesweep.services.submit_spec import MAX_CONSTRAINT_CHARS, MAX_SEED, MAX_TOP
+from tradesweep.specs import MAX_WINDOW_BARS, SEARCHES, BacktestSpec, SweepSpec, WalkForwardSpec
 from tradesweep.strategies import strategy_classes
 from tradesweep.strategies.builtins import BUILTINS
-from tradesweep.sweep.preset import builtin_presets
+from tradesweep.sweep.preset import SPEC_KEYS, builtin_presets
 from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.space import INT64_MAX
 
@@ -233,6 +236,44 @@ _RULES: dict[str, dict[str, Any]] = {
 }
 """Constraints the validators of :mod:`tradesweep.services.submit` check in code, for the
 schema (from the same constants)."""
+_WHOLE = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
+_SPEC_RULES: dict[str, dict[str, Any]] = {
+    "data": {"type": "string", **_TICKER, "description": "a ticker registered for your tenant"},
+    "strategy": {"enum": [*STRATEGY_ALIASES, *BUILTINS]},
+    "ranges": _RULES["ranges"],
+    "params": _RULES["parameters"],
+    "constraint": {"type": "string", "minLength": 1, "maxLength": MAX_CONSTRAINT_CHARS},
+    "search": {"enum": list(SEARCHES)},
+    "trials": _WHOLE,
+    "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
+    "objective": {"enum": list(OBJECTIVES)},
+    "min_trades": {"type": "integer", "minimum": 0, "maximum": INT64_MAX},
+    "top": {"type": "integer", "minimum": 1, "maximum": MAX_TOP},
+    "preset": {"enum": builtin_presets()},
+    "periods_per_year": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_PERIODS_PER_YEAR},
+    "max_combinations": _WHOLE,
+    "plugins": {"type": "array", "maxItems": 0, "description": "never loaded over the API"},
+    "defaults": {"type": "object", "maxProperties": 0, "description": "the server's own"},
+    "explicit_settings": {
+        "type": "array",
+        "items": {"enum": [f.name for f in dataclasses.fields(EngineSettings)]},
+    },
+    "timeframe": {"type": "string", "pattern": TIMEFRAME_PATTERN},
+    "risk_free_rate": {"type": "number", "exclusiveMinimum": -1},
+}
+"""What a spec's fields may be over the API (:func:`tradesweep.services.submit_spec.
+allowed_values`: no file, plugin or preset file; bounded work)."""
+_WINDOW_RULES: dict[str, dict[str, Any]] = {
+    "train_bars": {"type": "integer", "minimum": 2, "maximum": MAX_WINDOW_BARS},
+    "test_bars": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_BARS},
+    "step_bars": {
+        "anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_BARS},
+            {"type": "null"},
+        ]
+    },
+    "anchored": {"type": "boolean"},
+}
 
 
 def request_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -248,6 +289,47 @@ def request_body(model: type[BaseModel]) -> dict[str, Any]:
     if set(form["required"]) == set(schema.get("required", [])):
         content[FORM] = {"schema": form}
     return {"requestBody": {"required": True, "content": content}}
+
+
+def spec_body(spec: type, *, request: type[BaseModel] | None = None) -> dict[str, Any]:
+    """``openapi_extra=`` for a route that takes a spec's own JSON (:func:`spec_schema`); with
+    ``request``, a route that also takes that request model's body (JSON or form) and tells
+    them apart by the spec's ``data`` key (:mod:`tradesweep.services.submit_spec`)."""
+    schema = spec_schema(spec)
+    if request is None:
+        return {"requestBody": {"required": True, "content": {JSON: {"schema": schema}}}}
+    extra = request_body(request)
+    content = extra["requestBody"]["content"]
+    content[JSON]["schema"] = {"anyOf": [content[JSON]["schema"], schema]}
+    return extra
+
+
+def spec_schema(spec: type) -> dict[str, Any]:
+    """The JSON Schema of a spec as the API takes it: :class:`~tradesweep.sweep.spec.SweepSpec`
+    or :class:`~tradesweep.services.backtest.BacktestSpec` (its fields, flat), or
+    :class:`~tradesweep.sweep.walkforward.WalkForwardSpec` (the sweep's fields and the
+    windows, flat), each field held to what a request may name (:data:`_SPEC_RULES`)."""
+    window = spec is WalkForwardSpec
+    schema = TypeAdapter(SweepSpec if window else spec).json_schema()
+    schema.pop("$defs", None)
+    schema.pop("description", None)
+    properties = schema["properties"]
+    if window:
+        properties.update(_WINDOW_RULES)
+        schema["required"] = [*schema.get("required", []), "train_bars", "test_bars"]
+    rules = {**_SPEC_RULES, "settings": settings_schema()}
+    for name, prop in properties.items():
+        prop.pop("title", None)
+        if name in rules:
+            rule = copy.deepcopy(rules[name])
+            # from_dict takes null for these: the default, or (a sweep's) the preset's value
+            nullable = prop.get("default", 0) is None or (
+                name in SPEC_KEYS and spec is not BacktestSpec
+            )
+            properties[name] = {"anyOf": [rule, {"type": "null"}]} if nullable else rule
+    schema["additionalProperties"] = False
+    schema["title"] = spec.__name__
+    return _standard_keywords(schema)
 
 
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:

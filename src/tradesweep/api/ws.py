@@ -11,9 +11,10 @@ history, referrers). So the handshake is authorised by, in order:
    key it was issued to, valid for :data:`TOKEN_SECONDS`; the key is checked again (revoked:
    refused).
 2. ``X-API-Key`` / ``Authorization: Bearer`` headers (non-browser clients).
-3. The session cookie, only from this site's own pages: an ``Origin`` other than this
-   server's own ``http(s)://host`` is refused (cross-site WebSocket hijacking), as
-   :mod:`.csrf` refuses cross-site state changes.
+3. The session cookie, only from this site's own pages: a ``Sec-Fetch-Site`` other than
+   ``same-origin``, or an ``Origin`` other than this server's own ``http(s)://host``, is
+   refused (cross-site WebSocket hijacking) by :func:`.csrf.cross_site`, the check that
+   refuses cross-site state changes.
 
 ``?api_key=`` / ``?key=`` in the URL are refused outright. A refused handshake gets an HTTP
 error answer (``{"error", "message", "details"}``, 401, 403 or 404) where the server supports
@@ -29,10 +30,8 @@ import time
 from typing import Any
 
 import anyio
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from tradesweep.api.auth import (
@@ -40,12 +39,13 @@ from tradesweep.api.auth import (
     Principal,
     authenticate,
     presented_key,
+    principal_for_prefix,
     read_session_token,
 )
-from tradesweep.api.errors import Unauthorized
+from tradesweep.api.csrf import cross_site
+from tradesweep.api.errors import Unauthorized, error_response
 from tradesweep.api.sse import FINISHED, TERMINAL_KINDS, event_data, final_data, read_after
-from tradesweep.store import ApiKey, Tenant
-from tradesweep.store.errors import NotFound
+from tradesweep.services.jobs import NotFound
 
 TOKEN_SECONDS = 60
 """How long a progress token opens a WebSocket."""
@@ -85,12 +85,6 @@ def _mac(payload: str, secret: bytes) -> str:
     return hmac.new(secret, b"ws-progress:" + payload.encode(), hashlib.sha256).hexdigest()
 
 
-def own_origin(websocket: WebSocket) -> str:
-    """This server's origin as a browser page on it names it (``ws`` -> ``http``)."""
-    scheme = {"ws": "http", "wss": "https"}.get(websocket.url.scheme, websocket.url.scheme)
-    return f"{scheme}://{websocket.headers.get('host', '')}".lower()
-
-
 def who(session: Session, websocket: WebSocket, job_id: str, secret: bytes) -> Principal:
     """The caller of a handshake (module docstring), or :class:`Refused`."""
     if any(name in websocket.query_params for name in _KEY_PARAMS):
@@ -104,8 +98,8 @@ def who(session: Session, websocket: WebSocket, job_id: str, secret: bytes) -> P
     token = websocket.query_params.get("token")
     if token:
         prefix = read_progress_token(token, job_id, secret)
-        api_key = _live_key(session, prefix) if prefix else None
-        if api_key is None:
+        principal = principal_for_prefix(session, prefix, via="token") if prefix else None
+        if principal is None:
             raise Refused(
                 401,
                 "unauthorized",
@@ -113,18 +107,16 @@ def who(session: Session, websocket: WebSocket, job_id: str, secret: bytes) -> P
                 f"get a new one with POST /api/backtest/{job_id}/progress-token "
                 f"(valid {TOKEN_SECONDS} s)",
             )
-        tenant = session.get(Tenant, api_key.tenant_id)
-        if tenant is None:
-            raise Refused(401, "unauthorized", "the token's tenant no longer exists", "log in")
-        return Principal(tenant.id, tenant.name, api_key.prefix, via="token")
+        return principal
     if presented_key(websocket) is None and SESSION_COOKIE in websocket.cookies:
-        origin = websocket.headers.get("origin")
-        if origin is not None and origin.strip().lower() != own_origin(websocket):
+        why = cross_site(websocket)
+        if why is not None:
+            seen = why.get("origin") or f"Sec-Fetch-Site {why['sec_fetch_site']}"
             raise Refused(
                 403,
                 "csrf",
-                f"cross-site WebSocket refused (Origin: {origin[:200]}): the session cookie "
-                "only opens it from this site's own pages",
+                f"cross-site WebSocket refused ({seen}): the session cookie only opens it "
+                "from this site's own pages",
                 "open it from the dashboard's own pages, or use a progress token",
             )
         if read_session_token(websocket.cookies[SESSION_COOKIE], secret) is None:
@@ -135,22 +127,11 @@ def who(session: Session, websocket: WebSocket, job_id: str, secret: bytes) -> P
         raise Refused(401, "unauthorized", exc.message, exc.fix or "") from None
 
 
-def _live_key(session: Session, prefix: str) -> ApiKey | None:
-    api_key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-    if api_key is None or api_key.revoked_at is not None:
-        return None
-    return api_key
-
-
 async def refuse(websocket: WebSocket, refused: Refused) -> None:
     """Answer a refused handshake: an HTTP error where the server allows it, else 1008."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        body = {
-            "error": refused.code,
-            "message": refused.message,
-            "details": {"fix": refused.fix},
-        }
-        await websocket.send_denial_response(JSONResponse(body, status_code=refused.status))
+        answer = error_response(refused.status, refused.code, refused.message, {"fix": refused.fix})
+        await websocket.send_denial_response(answer)
     else:
         await websocket.close(code=1008, reason=refused.message[:120])
 

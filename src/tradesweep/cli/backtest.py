@@ -37,6 +37,16 @@ _RECENT_TRADES = 5
 _OUTPUT = "Output"
 
 
+PrintSpecOpt = Annotated[
+    bool,
+    typer.Option(
+        "--print-spec",
+        help="Print the spec as JSON and stop (post it as is to the API).",
+        rich_help_panel=_OUTPUT,
+    ),
+]
+
+
 ConventionOpt = Annotated[
     str,
     typer.Option(
@@ -108,6 +118,7 @@ def backtest(
         ),
     ] = None,
     indicator_convention: ConventionOpt = "pandas",
+    print_spec: PrintSpecOpt = False,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -169,6 +180,9 @@ def backtest(
         plugins=tuple(str(p) for p in plugins or ()),
         indicator_convention=indicator_convention,  # type: ignore[arg-type]  # checked by the spec
     ).with_defaults(resolve_defaults(runtime.strategy_defaults))
+    if print_spec:
+        typer.echo(json.dumps(spec.to_dict(), allow_nan=False))
+        return
     report = run_backtest_spec(spec, registry=runtime.registry(), plugins=runtime.strategy_plugins)
 
     if trades_csv is not None:

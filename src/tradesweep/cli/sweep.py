@@ -216,6 +216,7 @@ def sweep(
     indicator_convention: backtest_cli.ConventionOpt = "pandas",
     workers: WorkersOpt = None,
     no_progress: NoProgressOpt = False,
+    print_spec: backtest_cli.PrintSpecOpt = False,
     as_json: JsonOpt = False,
     csv: Annotated[
         Path | None,
@@ -274,6 +275,9 @@ def sweep(
             settings=settings,
         )
     ).with_defaults(defaults)
+    if print_spec:
+        typer.echo(json.dumps(spec.to_dict(), allow_nan=False))
+        return
     axes = _heatmap_axes(heatmap)
     with _progress_bar(enabled=not no_progress, label="sweep") as progress:
         result = run_sweep(spec, progress=progress, workers=workers, **where)
@@ -319,6 +323,7 @@ def walkforward(
     indicator_convention: backtest_cli.ConventionOpt = "pandas",
     workers: WorkersOpt = None,
     no_progress: NoProgressOpt = False,
+    print_spec: backtest_cli.PrintSpecOpt = False,
     as_json: JsonOpt = False,
     equity_csv: Annotated[
         Path | None,
@@ -365,6 +370,9 @@ def walkforward(
     spec = WalkForwardSpec.from_dict(
         {**values, "train_bars": train, "test_bars": test, "step_bars": step, "anchored": anchored}
     ).with_defaults(defaults)
+    if print_spec:
+        typer.echo(json.dumps(spec.to_dict(), allow_nan=False))
+        return
     with _progress_bar(enabled=not no_progress, label="walk-forward") as progress:
         result = run_walkforward(spec, progress=progress, workers=workers, **where)
 

@@ -589,12 +589,14 @@ class Submission:
 
 
 @dataclass(frozen=True)
-class _Counts:
+class Counts:
+    """A sweep's grid size and how many of its combinations are valid."""
+
     grid: int
     valid: int
 
 
-def _counts(spec: SweepSpec) -> _Counts:
+def plan_counts(spec: SweepSpec) -> Counts:
     """Grid and valid combination counts; refuses a sweep with no valid combination."""
     space = plan_sweep(spec).space
     valid = space.valid_count
@@ -605,7 +607,7 @@ def _counts(spec: SweepSpec) -> _Counts:
             fix="widen the ranges, e.g. keep every fast period below the slow ones",
             field="ranges",
         )
-    return _Counts(space.grid_size, valid)
+    return Counts(space.grid_size, valid)
 
 
 def estimate_seconds(combinations: int, windows: int = 1) -> float:
@@ -631,7 +633,7 @@ def submit_sweep(
     overrides the workers apply."""
     with request_fields(request):
         spec = sweep_spec(request, max_combinations=max_combinations, defaults=defaults)
-        counts = _counts(spec)
+        counts = plan_counts(spec)
     return _store(
         session,
         tenant_id,
@@ -660,7 +662,7 @@ def submit_walkforward(
         spec = walkforward_spec(request, max_combinations=max_combinations, defaults=defaults)
         if bars is not None:
             check_fits(spec, bars)
-        counts = _counts(spec.sweep)
+        counts = plan_counts(spec.sweep)
     return _store(
         session,
         tenant_id,
@@ -702,22 +704,50 @@ def _store(
     spec: dict[str, Any],
     request: _Request,
     idempotency_key: str | None,
-    counts: _Counts | None,
+    counts: Counts | None,
     estimate: float,
 ) -> Submission:
-    dumped = _dump(request)
+    return queue_job(
+        session,
+        tenant_id,
+        type,
+        spec,
+        _dump(request),
+        ticker=request.ticker,
+        webhook_url=request.webhook_url,
+        idempotency_key=idempotency_key,
+        counts=counts,
+        estimate=estimate,
+    )
+
+
+def queue_job(
+    session: Session,
+    tenant_id: int,
+    type: JobType,
+    spec: dict[str, Any],
+    request: dict[str, Any],
+    *,
+    ticker: str,
+    webhook_url: str | None,
+    idempotency_key: str | None,
+    counts: Counts | None,
+    estimate: float,
+) -> Submission:
+    """Store ``{"spec": spec, "request": request}`` as a queued job (the tenant's default
+    webhook URL when ``webhook_url`` is None) and say what the client is told about it."""
     job, created = JobRepository(session).create(
         tenant_id,
         type,
-        {"spec": spec, "request": dumped},
-        ticker=request.ticker,
-        webhook_url=request.webhook_url or tenant_webhook_url(session, tenant_id),
+        {"spec": spec, "request": request},
+        ticker=ticker,
+        webhook_url=webhook_url or tenant_webhook_url(session, tenant_id),
         idempotency_key=idempotency_key,
     )
     return Submission(
         job=job,
         created=created,
-        request=dumped,
+        request=request,
         grid_combinations=counts.grid if counts else None,
         combinations=counts.valid if counts else None,
         estimated_duration_seconds=estimate if math.isfinite(estimate) else STARTUP_SECONDS,

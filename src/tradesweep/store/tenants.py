@@ -93,6 +93,30 @@ class ApiKeyRepository:
         self.session.flush()
         return IssuedKey(key=key, api_key=api_key, tenant=tenant)
 
+    @staticmethod
+    def well_formed(key: str) -> bool:
+        """Whether ``key`` has the shape of an issued key (``ts_`` + 8 lower-case letters or
+        digits, ``_``, the secret): anything else is refused without reading the database."""
+        prefix, sep, secret = (
+            key[:_PREFIX_LEN],
+            key[_PREFIX_LEN : _PREFIX_LEN + 1],
+            key[_PREFIX_LEN + 1 :],
+        )
+        return (
+            prefix.startswith(KEY_PREFIX)
+            and all(c in _PREFIX_CHARS for c in prefix[len(KEY_PREFIX) :])
+            and len(prefix) == _PREFIX_LEN
+            and sep == "_"
+            and 0 < len(secret) <= 2 * _SECRET_BYTES
+        )
+
+    def live(self, prefix: str) -> ApiKey | None:
+        """The unrevoked key with ``prefix``, else None."""
+        api_key = self.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        if api_key is None or api_key.revoked_at is not None:
+            return None
+        return api_key
+
     def verify(self, key: str) -> Tenant | None:
         """The tenant that owns ``key`` if it is valid and not revoked, else None."""
         prefix = key[:_PREFIX_LEN]

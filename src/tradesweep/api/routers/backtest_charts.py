@@ -23,9 +23,9 @@ from starlette.concurrency import run_in_threadpool
 from tradesweep.api.deps import CallerDep, RegistryDep, short_transaction
 from tradesweep.api.openapi import BY_ID
 from tradesweep.data import DatasetRegistry
+from tradesweep.services import results
 from tradesweep.services.backtest import BacktestReport, run_backtest_spec
 from tradesweep.specs import BacktestSpec
-from tradesweep.store import BacktestRepository, NotFound
 
 router = APIRouter(prefix="/api/v1/backtests", tags=["backtests"], responses=BY_ID)
 
@@ -76,13 +76,7 @@ async def backtest_series(
     """Bars (OHLC), equity and drawdown per point, and the monthly returns of a backtest."""
 
     def read(session: Session) -> _Stored:
-        run = BacktestRepository(session).get(caller.tenant_id, backtest_run_id)
-        if run is None:
-            raise NotFound(
-                f"no backtest run {backtest_run_id!r}",
-                fix="use the backtest_run_id from a completed backtest job's result",
-                field="backtest_run_id",
-            )
+        run = results.backtest_run(session, caller.tenant_id, backtest_run_id)
         return _Stored(dict(run.spec), (run.metrics or {}).get("final_equity"))
 
     stored = await short_transaction(request, read)

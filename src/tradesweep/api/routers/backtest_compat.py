@@ -38,6 +38,7 @@ from tradesweep.api.errors import NotReady
 from tradesweep.api.openapi import BY_ID, SUBMIT, request_body
 from tradesweep.api.schemas import ErrorOut, trade_dict
 from tradesweep.services import orchestrator
+from tradesweep.services.jobs import Job, JobStatus, JobType
 from tradesweep.services.orchestrator import (
     DEFAULT_CAPITAL,
     BacktestRunRequest,
@@ -45,7 +46,6 @@ from tradesweep.services.orchestrator import (
     Submitted,
     WalkForwardRunRequest,
 )
-from tradesweep.store import Job, JobStatus, JobType
 
 router = APIRouter(prefix="/api/backtest", tags=["backtest (orchestrator clients)"])
 

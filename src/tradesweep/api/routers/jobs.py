@@ -7,12 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from tradesweep.api import queries
 from tradesweep.api.deps import PrincipalDep, SessionDep
 from tradesweep.api.openapi import AUTHED, BY_ID, CURSOR
 from tradesweep.api.schemas import DeliveriesOut, DeliveryOut, JobOut, JobPageOut
-from tradesweep.notify import delivery_view
-from tradesweep.store import JobRepository, JobStatus, JobType, NotFound, OutboxRepository
+from tradesweep.services import jobs
+from tradesweep.services.jobs import JobStatus, JobType
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=AUTHED)
 
@@ -28,7 +27,8 @@ def list_jobs(
     cursor: Annotated[str | None, Query(max_length=200, description=CURSOR)] = None,
 ) -> JobPageOut:
     """Your jobs, newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
-    page = JobRepository(session).list(
+    page = jobs.page(
+        session,
         principal.tenant_id,
         status=status,
         type=type,
@@ -36,24 +36,22 @@ def list_jobs(
         limit=limit,
         cursor=cursor,
     )
-    jobs = [
+    listed = [
         JobOut.of(
             job,
-            queries.latest_progress(session, job.id) if job.status is JobStatus.RUNNING else None,
+            jobs.latest_progress(session, job.id) if job.status is JobStatus.RUNNING else None,
             full=False,
         )
         for job in page.items
     ]
-    return JobPageOut(jobs=jobs, next_cursor=page.next_cursor)
+    return JobPageOut(jobs=listed, next_cursor=page.next_cursor)
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=BY_ID)
 def get_job(job_id: str, principal: PrincipalDep, session: SessionDep) -> JobOut:
     """Status, progress (percent and the latest message), timestamps, result, metrics, error."""
-    job = JobRepository(session).get(principal.tenant_id, job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id!r}", fix="see GET /api/v1/jobs", field="job_id")
-    return JobOut.of(job, queries.latest_progress(session, job.id))
+    job = jobs.find(session, principal.tenant_id, job_id)
+    return JobOut.of(job, jobs.latest_progress(session, job.id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, responses={**BY_ID, 202: {"model": JobOut}})
@@ -62,19 +60,15 @@ def cancel_job(
 ) -> JobOut:
     """Cancel: a queued job at once (200, status cancelled), a running one within seconds
     (202, ``cancel_requested``); a finished job is returned unchanged (200)."""
-    job = JobRepository(session).request_cancel(principal.tenant_id, job_id)
+    job = jobs.cancel(session, principal.tenant_id, job_id)
     if job.status is JobStatus.RUNNING:
         response.status_code = 202
-    return JobOut.of(job, queries.latest_progress(session, job.id))
+    return JobOut.of(job, jobs.latest_progress(session, job.id))
 
 
 @router.get("/{job_id}/deliveries", response_model=DeliveriesOut, responses=BY_ID)
 def job_deliveries(job_id: str, principal: PrincipalDep, session: SessionDep) -> DeliveriesOut:
     """Every webhook delivery of the job (none without a ``webhook_url``, one when it has
     ended) with each attempt: when, the status code or error, how long it took."""
-    job = JobRepository(session).get(principal.tenant_id, job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id!r}", fix="see GET /api/v1/jobs", field="job_id")
-    outbox = OutboxRepository(session)
-    views = [delivery_view(d, outbox.attempts(d.id)) for d in outbox.for_job(job.id)]
+    job, views = jobs.deliveries(session, principal.tenant_id, job_id)
     return DeliveriesOut(job_id=job.id, deliveries=[DeliveryOut.model_validate(v) for v in views])

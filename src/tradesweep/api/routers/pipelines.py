@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from tradesweep.api import queries
 from tradesweep.api.deps import (
     BodyDep,
     IdempotencyKeyDep,
@@ -29,8 +28,8 @@ from tradesweep.api.schemas import (
     ResultRowOut,
     SubmissionOut,
 )
-from tradesweep.services import submit
-from tradesweep.store import Job, JobRepository, JobType, NotFound
+from tradesweep.services import jobs, results, submit
+from tradesweep.services.jobs import Job, JobType
 
 router = APIRouter(prefix="/api/pipelines", tags=["pipelines"])
 
@@ -110,15 +109,16 @@ def get_pipeline(
 ) -> PipelineOut:
     """The sweep job: upper-case status, its parameters, ``metrics`` and, once COMPLETED,
     its best ``results`` (the rows of ``GET /api/v1/sweeps/{id}/best``)."""
-    job = JobRepository(session).get(principal.tenant_id, job_id)
-    if job is None or job.type is not JobType.SWEEP:
-        raise NotFound(
-            f"no pipeline job {job_id!r}",
-            fix="use the job_id answered by POST /api/pipelines/trigger",
-            field="job_id",
-        )
+    job = jobs.find(
+        session,
+        principal.tenant_id,
+        job_id,
+        type=JobType.SWEEP,
+        what="pipeline job",
+        fix="use the job_id answered by POST /api/pipelines/trigger",
+    )
     run_id = (job.result or {}).get("sweep_run_id")
-    rows = queries.best_rows(session, run_id, None, limit) if run_id else []
+    rows = results.best_rows(session, run_id, None, limit) if run_id else []
     return PipelineOut(
         id=job.id,
         status=job.status.value.upper(),

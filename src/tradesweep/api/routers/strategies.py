@@ -12,8 +12,8 @@ from tradesweep.api.deps import PrincipalDep, SettingsDep
 from tradesweep.api.openapi import AUTHED, BY_ID
 from tradesweep.api.settings import ApiSettings
 from tradesweep.errors import did_you_mean
+from tradesweep.services.jobs import NotFound
 from tradesweep.services.submit import STRATEGY_ALIASES, strategy_name, strategy_type_of
-from tradesweep.store import NotFound
 from tradesweep.strategies import Strategy, strategy_classes
 from tradesweep.strategies.builtins import BUILTINS
 

@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from tradesweep.api.deps import PrincipalDep, SessionDep, SettingsDep
 from tradesweep.api.openapi import BY_ID
 from tradesweep.api.sse import FINISHED, HEADERS, MAX_EVENT_ID, MEDIA_TYPE, JobEventStream
-from tradesweep.store import JobRepository, NotFound
+from tradesweep.services import jobs
 
 router = APIRouter(tags=["jobs"], responses=BY_ID)
 
@@ -57,9 +57,7 @@ def stream_job(
 ) -> Response:
     """Progress events of a job, from the first (or after ``Last-Event-ID``) to its final
     event (completed, failed or cancelled), then the stream ends."""
-    job = JobRepository(session).get(principal.tenant_id, job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id!r}", fix="see GET /api/v1/jobs", field="job_id")
+    job = jobs.find(session, principal.tenant_id, job_id)
     after = last_event_id if last_event_id is not None else last_event_id_query or 0
     if job.status in FINISHED and after >= job.event_seq:
         # The client has everything: 204 tells an EventSource to stop reconnecting.

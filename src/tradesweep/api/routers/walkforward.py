@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from tradesweep.api.deps import (
     BodyDep,
@@ -12,11 +12,13 @@ from tradesweep.api.deps import (
     SessionDep,
     SettingsDep,
     SubmissionLimits,
+    sent_as_form,
     validated,
 )
-from tradesweep.api.openapi import SUBMIT, request_body
+from tradesweep.api.openapi import SUBMIT, spec_body
 from tradesweep.api.schemas import SubmissionOut, accepted
-from tradesweep.services import submit
+from tradesweep.services import submit, submit_spec
+from tradesweep.specs import WalkForwardSpec
 
 router = APIRouter(prefix="/api/v1/walkforward", tags=["walkforward"])
 
@@ -25,7 +27,7 @@ router = APIRouter(prefix="/api/v1/walkforward", tags=["walkforward"])
     "",
     status_code=202,
     response_model=SubmissionOut,
-    openapi_extra=request_body(submit.WalkForwardRequest),
+    openapi_extra=spec_body(WalkForwardSpec, request=submit.WalkForwardRequest),
     responses=SUBMIT,
     dependencies=[SubmissionLimits],
 )
@@ -34,21 +36,35 @@ def submit_walkforward(
     principal: PrincipalDep,
     session: SessionDep,
     registry: RegistryDep,
+    request: Request,
     response: Response,
     settings: SettingsDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> SubmissionOut:
     """Queue a walk-forward analysis (the sweep fields plus ``train_bars``, ``test_bars``,
-    ``step_bars``, ``anchored``); read its report from ``GET /api/v1/jobs/{job_id}``."""
+    ``step_bars``, ``anchored``); read its report from ``GET /api/v1/jobs/{job_id}``. A JSON
+    body with ``data`` is a walk-forward spec (``tradesweep walkforward ... --print-spec``)."""
     registry = registry.for_tenant(principal.tenant_id)  # its own datasets, then shared
-    request = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
+    if submit_spec.is_spec(body) and not sent_as_form(request):
+        spec_submission = submit_spec.submit_walkforward_spec(
+            session,
+            principal.tenant_id,
+            body,
+            tickers=registry.tickers(),
+            bars=lambda ticker: registry.info(ticker).rows,
+            idempotency_key=idempotency_key,
+            max_combinations=settings.max_sweep_combinations,
+            defaults=settings.strategy_defaults,
+        )
+        return accepted(spec_submission, response)
+    sent = validated(submit.WalkForwardRequest, body, tickers=registry.tickers())
     submission = submit.submit_walkforward(
         session,
         principal.tenant_id,
-        request,
+        sent,
         idempotency_key=idempotency_key,
         max_combinations=settings.max_sweep_combinations,
-        bars=registry.info(request.ticker).rows,
+        bars=registry.info(sent.ticker).rows,
         defaults=settings.strategy_defaults,
     )
     return accepted(submission, response)

@@ -1,5 +1,6 @@
-"""Reads the routes need that the store repositories do not offer (yet): each is one query,
-tenant-scoped where it reads a tenant's rows. Candidates to move into ``tradesweep.store``."""
+"""Stored results as the routes read them: sweep runs and their rows, backtest runs and their
+trades. Each read is tenant-scoped where it reads a tenant's rows, and a missing (or another
+tenant's) id raises :class:`NotFound` naming the field, so a route only shapes the answer."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.store import (
-    JobEvent,
+    METRIC_COLUMNS,
+    BacktestRepository,
+    BacktestRun,
+    BacktestTrade,
     JobRepository,
     JobType,
     NotFound,
@@ -17,16 +21,19 @@ from tradesweep.store import (
     SweepResultRow,
     SweepRun,
 )
+from tradesweep.store.pagination import Page
 
-
-def latest_progress(session: Session, job_id: str) -> JobEvent | None:
-    """The job's newest ``progress`` event."""
-    return session.scalar(
-        select(JobEvent)
-        .where(JobEvent.job_id == job_id, JobEvent.kind == "progress")
-        .order_by(JobEvent.seq.desc())
-        .limit(1)
-    )
+__all__ = [
+    "METRIC_COLUMNS",
+    "NotFound",
+    "backtest_run",
+    "backtest_trades",
+    "best_rows",
+    "count_rows",
+    "result_page",
+    "row_batches",
+    "sweep_run",
+]
 
 
 def sweep_run(session: Session, tenant_id: int, run_or_job_id: str) -> SweepRun:
@@ -97,3 +104,28 @@ def row_batches(
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
+
+
+def result_page(
+    session: Session, run_id: str, *, limit: int, cursor: str | None
+) -> tuple[Page[SweepResultRow], int]:
+    """One page of a run's rows in stored order, and how many rows the run has."""
+    repo = SweepResultRepository(session)
+    return repo.page(run_id, limit=limit, cursor=cursor), repo.count(run_id)
+
+
+def backtest_run(session: Session, tenant_id: int, backtest_run_id: str) -> BacktestRun:
+    """The tenant's backtest run; :class:`NotFound` otherwise (another tenant's included)."""
+    run = BacktestRepository(session).get(tenant_id, backtest_run_id)
+    if run is None:
+        raise NotFound(
+            f"no backtest run {backtest_run_id!r}",
+            fix="use the backtest_run_id from a completed backtest job's result",
+            field="backtest_run_id",
+        )
+    return run
+
+
+def backtest_trades(session: Session, run_id: str) -> list[BacktestTrade]:
+    """The run's closed trades in order."""
+    return list(BacktestRepository(session).trades(run_id))
