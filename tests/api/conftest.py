@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.api import ApiSettings, create_app
-from tradesweep.jobs import RetryPolicy, Worker
+from tradesweep.jobs import JobRetryPolicy, Worker
 from tradesweep.store import ApiKeyRepository, TenantRepository
 
 from ..servers import ServerThread
@@ -142,7 +142,7 @@ def start_worker(sessions: sessionmaker[Session]) -> Iterator[Callable[[], None]
             sessions,
             poll_interval=0.1,
             compute_workers=1,
-            retry=RetryPolicy(multiplier=0.05, max_delay=0.2, jitter=0.05),
+            retry=JobRetryPolicy(multiplier=0.05, max_delay=0.2, jitter=0.05),
         )
         stop = threading.Event()
         thread = threading.Thread(target=worker.run, args=(stop,), name="test-worker")

@@ -53,3 +53,22 @@ def test_serve_reads_the_defaults_from_the_environment(tmp_path: Path) -> None:
     assert settings.strategy_defaults == tmp_path / "d.yaml"
     assert settings.data_dir == tmp_path
     assert (tmp_path / "session-secret").is_file()  # the state dir the runtime named
+
+
+def test_a_posted_spec_records_the_servers_defaults(acme: Caller, tmp_path: Path) -> None:
+    """A spec posted as is runs with the server's defaults, recorded in the job's spec; a
+    spec naming the same defaults (printed where the same override applies) is taken, one
+    naming others (wider bounds) is refused."""
+    spec = {"data": "GOOGL", "strategy": "sma_crossover", "params": {"slow": 1500}}
+    answer = acme.client.post("/api/v1/backtests", json=spec)
+    assert answer.status_code == 202, answer.text
+    job = acme.client.get(f"/api/v1/jobs/{answer.json()['job_id']}").json()
+    recorded = job["parameters"]["defaults"]  # the request as validated: the spec
+    assert recorded["slow"] == {"default": 100, "max": 2000}
+
+    again = acme.client.post("/api/v1/backtests", json={**spec, "defaults": recorded})
+    assert again.status_code == 202, again.text
+    wider = {**recorded, "slow": {"default": 100, "max": 100_000}}
+    refused = acme.client.post("/api/v1/backtests", json={**spec, "defaults": wider})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["details"]["field"] == "defaults"
