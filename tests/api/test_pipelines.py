@@ -190,7 +190,7 @@ def _receiver(received: list[tuple[dict[str, str], bytes]]) -> ThreadingHTTPServ
         ({"fast_range": [20, 10]}, "fast_range"),
         ({"slow_range": [5, 8]}, "slow_range"),
         ({"step": 0}, "step"),
-        ({"min_trades": 5}, "min_trades"),
+        ({"min_trades": -5}, "min_trades"),
         ({"strategy_type": "TURTLE"}, "strategy_type"),
         ({"fast_rnge": [10, 20]}, "fast_rnge"),
     ],

@@ -117,7 +117,7 @@ def _error(response: httpx.Response, status: int) -> dict[str, Any]:
         ({"fast_range": [10, 30], "slow_range": [20, 30]}, "slow_range", "fast max < slow max"),
         ({"step": 0}, "step", "greater than or equal to 1"),
         ({"step": 51}, "step", "less than or equal to 50"),
-        ({"min_trades": 5}, "min_trades", "greater than or equal to 10"),
+        ({"min_trades": -1}, "min_trades", "greater than or equal to 0"),
         ({"fast_range": [0, 20]}, "fast_range", "within 1..500"),
         ({"slow_range": [20, 501]}, "slow_range", "within 1..500"),
         ({"fast_range": [20, 10]}, "fast_range", "send [10, 20]"),

@@ -64,6 +64,7 @@ def test_a_sweep_job_is_run_and_its_results_written_once(
         "winner",
         "best",
         "diagnostics",
+        "warnings",
     }
     assert job.result["total_combinations"] == job.result["evaluated"] == 6
     assert job.result["best"]["params"] == job.result["winner"]

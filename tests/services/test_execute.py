@@ -47,6 +47,18 @@ def test_rows_left_out_of_the_ranking_are_kept_and_flagged() -> None:
     assert all(row["rank"] is None for row in outcome.rows[first_unranked:])
 
 
+def test_a_sweep_that_ranks_nothing_says_so_and_how_to_fix_it() -> None:
+    outcome = execute("sweep", {**SWEEP, "min_trades": 10_000}, workers=1)
+    most = max(row["metrics"]["total_trades"] for row in outcome.rows)
+    result = outcome.job_result("run-1")
+    assert result["best"] is None
+    assert result["warnings"] == [
+        f"no combination was ranked: the most trades any of the 9 made was {most}, below "
+        f"min_trades=10000; lower min_trades (e.g. {most}) or sweep over more bars"
+    ]
+    assert execute("sweep", SWEEP, workers=1).job_result("run-2")["warnings"] == []
+
+
 def test_a_sweep_gives_its_ranked_rows_counts_and_summaries() -> None:
     reports: list[ProgressInfo] = []
     outcome = execute("sweep", SWEEP, progress=reports.append, workers=1)

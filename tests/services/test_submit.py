@@ -21,7 +21,7 @@ from tradesweep.services.submit import (
     sweep_spec,
     walkforward_spec,
 )
-from tradesweep.specs import BacktestSpec, SweepSpec
+from tradesweep.specs import DEFAULT_MIN_TRADES, BacktestSpec, SweepSpec
 from tradesweep.store import JobStatus, JobType, TenantRepository
 
 TICKERS = {"GOOGL", "EURUSD"}
@@ -88,14 +88,42 @@ def test_macd_sweeps_its_fast_and_slow_periods() -> None:
     assert spec.ranges["signal"] == {"values": [5, 9]}
 
 
-def test_default_min_trades_is_50_and_step_1() -> None:
+def test_default_min_trades_is_the_specs_and_step_1() -> None:
     request = parse_request(
         SweepRequest,
         {"ticker": "GOOGL", "fast_range": [5, 9], "slow_range": [10, 20]},
         tickers=TICKERS,
     )
-    assert request.min_trades == 50 and request.step == 1 and request.strategy_type == "SMA"
-    assert sweep_spec(request).preset is None
+    assert request.min_trades is None and request.step == 1 and request.strategy_type == "SMA"
+    spec = sweep_spec(request)
+    assert spec.preset is None and spec.min_trades == DEFAULT_MIN_TRADES == 1
+
+
+@pytest.mark.parametrize(("preset", "expected"), [("standard", 20), ("minimum", 1), (None, 1)])
+def test_without_min_trades_the_preset_decides_as_in_the_cli(
+    preset: str | None, expected: int
+) -> None:
+    request = _sweep(min_trades=None, config_path=preset)
+    cli = SweepSpec.from_dict(
+        {
+            "data": "GOOGL",
+            "strategy": "sma_crossover",
+            "ranges": ["fast=10:20:5", "slow=20:30:5"],
+            "preset": preset,
+        }
+    )
+    assert sweep_spec(request) == cli and cli.min_trades == expected
+    wf = parse_request(
+        WalkForwardRequest,
+        {**CLIENT, "min_trades": None, "config_path": preset, "train_bars": 500, "test_bars": 100},
+        tickers=TICKERS,
+    )
+    assert walkforward_spec(wf).sweep.min_trades == expected
+
+
+@pytest.mark.parametrize("low", [0, 1, 5])
+def test_min_trades_below_10_is_accepted(low: int) -> None:
+    assert sweep_spec(_sweep(min_trades=low)).min_trades == low
 
 
 @pytest.mark.parametrize(
@@ -151,6 +179,7 @@ def test_request_rules() -> None:
         ({"fast_range": [25, 28]}, "slow_range"),
         ({"step": 0}, "step"),
         ({"min_trades": 2000}, "min_trades"),
+        ({"min_trades": -1}, "min_trades"),
         ({"strategy_type": "LSTM"}, "strategy_type"),
         ({"config_path": "../x.yaml"}, "config_path"),
         ({"webhook_url": "file:///etc/passwd"}, "webhook_url"),

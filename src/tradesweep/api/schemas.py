@@ -49,6 +49,11 @@ class SubmissionOut(BaseModel):
     webhook_url: str | None
     created_at: datetime
     links: dict[str, str]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What to know before the job runs, e.g. walk-forward windows too short to "
+        "trade min_trades times, and how to fix it",
+    )
 
     @classmethod
     def of(cls, submission: Submission) -> SubmissionOut:
@@ -74,6 +79,7 @@ class SubmissionOut(BaseModel):
             webhook_url=job.webhook_url,
             created_at=job.created_at,
             links=job_links(job),
+            warnings=list(submission.warnings),
         )
 
 

@@ -410,6 +410,7 @@ def print_sweep(console: Console, result: SweepResult) -> None:
             style="dim",
         )
     console.print(_diagnostics_table(result.diagnostics_dict()))
+    _print_warnings(console, result.warnings)
 
 
 def _results_table(result: SweepResult) -> Table:
@@ -520,6 +521,12 @@ def print_walkforward(console: Console, result: WalkForwardResult) -> None:
             f"{result.unused_bars:,} bars after the last full test window were not tested",
             style="dim",
         )
+    _print_warnings(console, result.warnings)
+
+
+def _print_warnings(console: Console, warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        console.print(f"warning: {warning}", style="yellow", highlight=False)
 
 
 def _swept(result: WalkForwardResult) -> set[str]:

@@ -61,8 +61,8 @@ class InvalidJobSpec(TradesweepError):
 @dataclass(frozen=True)
 class SweepOutcome:
     """What a sweep job stores: every evaluated row (``SweepResult.all_rows()``: the ranked
-    ones first, then those left unranked), the counts and the diagnostics, plus the job's
-    result and metrics summaries."""
+    ones first, then those left unranked), the counts, the diagnostics and the warnings
+    (``SweepResult.warnings``), plus the job's result and metrics summaries."""
 
     spec: dict[str, Any]
     spec_id: str
@@ -76,6 +76,7 @@ class SweepOutcome:
     winner: dict[str, Any] | None
     bars: int
     duration_seconds: float
+    warnings: tuple[str, ...] = ()
 
     @property
     def best(self) -> dict[str, Any] | None:
@@ -100,6 +101,7 @@ class SweepOutcome:
             "winner": self.winner,
             "best": self.best,
             "diagnostics": self.diagnostics,
+            "warnings": list(self.warnings),
         }
 
     def job_metrics(self) -> dict[str, Any]:
@@ -228,6 +230,7 @@ def _sweep(
         winner=result.winner,
         bars=len(bars),
         duration_seconds=time.perf_counter() - started,
+        warnings=result.warnings,
     )
 
 

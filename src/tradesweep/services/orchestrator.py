@@ -328,8 +328,9 @@ class _SweepingRequest(_OrchestratorRequest):
     min_trades: submit.Int = Field(
         DEFAULT_MIN_TRADES,
         ge=0,
-        le=1000,
-        description="Combinations with fewer trades are not ranked",
+        le=submit.MAX_MIN_TRADES,
+        description="Combinations with fewer closed trades are not ranked (default "
+        f"{DEFAULT_MIN_TRADES}, as everywhere)",
     )
 
     @field_validator("objective")

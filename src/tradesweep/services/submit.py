@@ -56,7 +56,13 @@ from tradesweep.indicators.convention import DEFAULT_CONVENTION, IndicatorConven
 from tradesweep.jsontext import TooDeep, loads
 from tradesweep.metrics.periods import MAX_PERIODS_PER_YEAR
 from tradesweep.notify.ssrf import UnsafeWebhookURL, allow_private_from_env, validate_webhook_url
-from tradesweep.specs import MAX_WINDOW_BARS, BacktestSpec, SweepSpec, WalkForwardSpec
+from tradesweep.specs import (
+    DEFAULT_MIN_TRADES,
+    MAX_WINDOW_BARS,
+    BacktestSpec,
+    SweepSpec,
+    WalkForwardSpec,
+)
 from tradesweep.store import Job, JobRepository, JobType, Tenant
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
@@ -65,7 +71,7 @@ from tradesweep.strategies.registry import Defaults
 from tradesweep.sweep.preset import Preset, builtin_presets, load_preset
 from tradesweep.sweep.ranking import OBJECTIVES
 from tradesweep.sweep.runner import plan_sweep
-from tradesweep.sweep.walkforward import check_fits
+from tradesweep.sweep.walkforward import check_fits, untradable_windows
 
 STRATEGY_ALIASES: dict[str, str] = {
     "SMA": "sma_crossover",
@@ -75,10 +81,8 @@ STRATEGY_ALIASES: dict[str, str] = {
 """Short strategy names a client may send, and the built-in each one means."""
 PERIOD_MIN, PERIOD_MAX = 1, 500
 """Bounds of every value of ``fast_range`` and ``slow_range``."""
-FORM_DEFAULT_MIN_TRADES = 50
-"""``min_trades`` of a sweep request that gives none (the form's contract; a
-:class:`~tradesweep.specs.SweepSpec` built directly defaults to
-:data:`~tradesweep.specs.DEFAULT_MIN_TRADES`)."""
+MAX_MIN_TRADES = 1000
+"""The largest ``min_trades`` a request may ask for."""
 STARTUP_SECONDS = 1.0
 COMBINATIONS_PER_SECOND = 2_000.0
 """Rough throughput of one worker on a few thousand daily bars, for the duration estimate."""
@@ -278,11 +282,13 @@ class SweepRequest(_Request):
     fast_range: PeriodRange | None = Field(None, description="[min, max] of the fast period")
     slow_range: PeriodRange | None = Field(None, description="[min, max] of the slow period")
     step: Int = Field(1, ge=1, le=50, description="step of fast_range and slow_range, 1..50")
-    min_trades: Int = Field(
-        FORM_DEFAULT_MIN_TRADES,
-        ge=10,
-        le=1000,
-        description="10..1000 (default 50): combinations with fewer trades are not ranked",
+    min_trades: Int | None = Field(
+        None,
+        ge=0,
+        le=MAX_MIN_TRADES,
+        description=f"0..{MAX_MIN_TRADES}: combinations with fewer closed trades are kept but "
+        f"not ranked (default {DEFAULT_MIN_TRADES}, or the preset's: standard sets 20), as "
+        "`tradesweep sweep --min-trades`",
     )
     ranges: dict[str, Any] | None = Field(
         None,
@@ -486,16 +492,17 @@ def sweep_spec_dict(
             fix='send ranges, e.g. {"period": [10, 30]}',
             field="ranges",
         )
-    values = {
+    values: dict[str, Any] = {
         "data": request.ticker,
         "strategy": strategy,
         "ranges": ranges,
-        "min_trades": request.min_trades,
         "objective": request.objective,
         "preset": request.config_path,
         "settings": dict(request.settings or {}),
         "indicator_convention": request.indicator_convention or DEFAULT_CONVENTION,
     }
+    if request.min_trades is not None:  # else the preset's, else the spec's default
+        values["min_trades"] = request.min_trades
     if max_combinations is not None:
         values["max_combinations"] = max_combinations
     return values
@@ -551,6 +558,7 @@ def backtest_spec(request: BacktestRequest, *, defaults: Defaults = None) -> Bac
     the service; None: none), its strategy built once: unknown names, bounds and cross rules
     fail here."""
     params = dict(request.parameters)
+    _refuse_nested_shorthands(params, strategy_name(request.strategy_type))
     for name, value in (("fast", request.fast_period), ("slow", request.slow_period)):
         if value is not None:
             params[name] = value
@@ -572,6 +580,24 @@ def backtest_spec(request: BacktestRequest, *, defaults: Defaults = None) -> Bac
     return spec
 
 
+def _refuse_nested_shorthands(params: Mapping[str, Any], strategy: str) -> None:
+    """``fast_period`` / ``slow_period`` are top-level shorthands of a backtest request, not
+    names inside ``parameters``: say so, with both ways to write it."""
+    known = {p.name for p in BUILTINS[strategy].schema}
+    for name in ("fast", "slow"):
+        shorthand = f"{name}_period"
+        if shorthand in params and name in known:
+            value = params[shorthand]
+            raise ParameterError(
+                f"unknown parameter '{shorthand}' inside parameters: {shorthand} is a "
+                f"top-level shorthand, the parameter of strategy '{strategy}' is '{name}'",
+                fix=f'write "parameters": {{"{name}": {value}}}, or send "{shorthand}": '
+                f"{value} at the top level, next to parameters",
+                strategy=strategy,
+                parameter=shorthand,
+            )
+
+
 # ---- submission --------------------------------------------------------------------------
 
 
@@ -586,6 +612,7 @@ class Submission:
     grid_combinations: int | None = None
     combinations: int | None = None
     estimated_duration_seconds: float = STARTUP_SECONDS
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -672,7 +699,15 @@ def submit_walkforward(
         idempotency_key,
         counts,
         estimate_seconds(counts.valid, windows=5),
+        warnings=walkforward_warnings(spec),
     )
+
+
+def walkforward_warnings(spec: WalkForwardSpec) -> tuple[str, ...]:
+    """What the submission's answer warns about: windows too short to trade ``min_trades``
+    times (:func:`~tradesweep.sweep.walkforward.untradable_windows`)."""
+    why = untradable_windows(plan_sweep(spec.sweep), spec.train_bars)
+    return () if why is None else (why,)
 
 
 def submit_backtest(
@@ -706,6 +741,8 @@ def _store(
     idempotency_key: str | None,
     counts: Counts | None,
     estimate: float,
+    *,
+    warnings: tuple[str, ...] = (),
 ) -> Submission:
     return queue_job(
         session,
@@ -718,6 +755,7 @@ def _store(
         idempotency_key=idempotency_key,
         counts=counts,
         estimate=estimate,
+        warnings=warnings,
     )
 
 
@@ -733,9 +771,11 @@ def queue_job(
     idempotency_key: str | None,
     counts: Counts | None,
     estimate: float,
+    warnings: tuple[str, ...] = (),
 ) -> Submission:
     """Store ``{"spec": spec, "request": request}`` as a queued job (the tenant's default
-    webhook URL when ``webhook_url`` is None) and say what the client is told about it."""
+    webhook URL when ``webhook_url`` is None) and say what the client is told about it
+    (``warnings``: what it should know before the job runs)."""
     job, created = JobRepository(session).create(
         tenant_id,
         type,
@@ -751,4 +791,5 @@ def queue_job(
         grid_combinations=counts.grid if counts else None,
         combinations=counts.valid if counts else None,
         estimated_duration_seconds=estimate if math.isfinite(estimate) else STARTUP_SECONDS,
+        warnings=warnings,
     )

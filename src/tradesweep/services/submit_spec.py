@@ -36,6 +36,7 @@ from tradesweep.services.submit import (
     plan_counts,
     queue_job,
     strategy_name,
+    walkforward_warnings,
 )
 from tradesweep.specs import BacktestSpec, SweepSpec, WalkForwardSpec
 from tradesweep.specs.walkforward import WALKFORWARD_KEYS
@@ -300,6 +301,7 @@ def submit_walkforward_spec(
         idempotency_key=idempotency_key,
         counts=counts,
         estimate=estimate_seconds(counts.valid, windows=5),
+        warnings=walkforward_warnings(spec),
     )
 
 

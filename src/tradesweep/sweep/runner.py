@@ -146,6 +146,12 @@ class SweepResult:
         return f"{_too_few(self.spec.min_trades)} or an undefined {self.spec.objective}"
 
     @property
+    def warnings(self) -> tuple[str, ...]:
+        """What a reader of the answer must know: nothing was ranked, why, and the fix."""
+        why = nothing_ranked(self.spec, self.results, more_bars="sweep over more bars")
+        return () if why is None else (why,)
+
+    @property
     def metric_columns(self) -> list[str]:
         fixed = {"grid_index", "score", "below_min_trades", "rank", *self.params}
         return [c for c in self.results.columns if c not in fixed]
@@ -216,6 +222,7 @@ class SweepResult:
                 "elapsed_seconds": self.elapsed_seconds,
                 "path": self.path,
                 "diagnostics": self.diagnostics_dict(),
+                "warnings": list(self.warnings),
             }
         )
 
@@ -539,6 +546,33 @@ def _scores(metrics: pd.DataFrame) -> np.ndarray:
 
 def _infer_ppy(bars: pd.DataFrame) -> float | None:
     return infer_periods_per_year(bars.index) if len(bars) >= 2 else None
+
+
+def nothing_ranked(
+    spec: SweepSpec, results: pd.DataFrame, *, more_bars: str, where: str = ""
+) -> str | None:
+    """``no combination was ranked{where}: ...``: why no row of ``results`` (a sweep's
+    evaluated rows) is ranked and what to change (``more_bars``: how to give the strategy more
+    bars); None when a row is ranked or none was evaluated."""
+    if results.empty or results["rank"].notna().any():
+        return None
+    if not bool(results["below_min_trades"].all()):
+        return (
+            f"no combination was ranked{where}: each made {_too_few(spec.min_trades)} or has an "
+            f"undefined {spec.objective}; choose another objective (e.g. score)"
+        )
+    trades = pd.to_numeric(results["total_trades"], errors="coerce")
+    most = int(trades.max()) if trades.notna().any() else 0
+    if most == 0:
+        return (
+            f"no combination was ranked{where}: none of the {len(results):,} made a trade; "
+            f"{more_bars} or sweep shorter periods"
+        )
+    return (
+        f"no combination was ranked{where}: the most trades any of the {len(results):,} made was "
+        f"{most}, below min_trades={spec.min_trades}; lower min_trades (e.g. {most}) or "
+        f"{more_bars}"
+    )
 
 
 def _too_few(min_trades: int) -> str:

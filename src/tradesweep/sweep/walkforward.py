@@ -49,7 +49,7 @@ from tradesweep.specs import SweepSpecError, WalkForwardSpec
 from tradesweep.strategies import Signals
 from tradesweep.strategies.registry import PluginPaths
 from tradesweep.sweep.progress import Cancel, ProgressCallback, ProgressInfo
-from tradesweep.sweep.runner import SweepPlan, plan_sweep, sweep_bars
+from tradesweep.sweep.runner import SweepPlan, nothing_ranked, plan_sweep, sweep_bars
 
 _SCALED_TRADE_FIELDS = ("units", "pnl", "fees")
 
@@ -77,6 +77,40 @@ def check_fits(spec: WalkForwardSpec, n_bars: int) -> None:
             field="train_bars",
             max_bars=n_bars,
         )
+
+
+WARMUP_LOOKUP_LIMIT = 10_000
+"""Valid combinations :func:`untradable_windows` reads the warm-up of; above it, it says
+nothing (the finished job still warns)."""
+
+
+def untradable_windows(plan: SweepPlan, train_bars: int) -> str | None:
+    """Why no training window of ``train_bars`` bars can rank a combination, known before any
+    data: a trade opens on a bar after the strategy's warm-up, so a window leaves at most
+    ``train_bars - warm-up`` trades to the combination with the shortest warm-up; below
+    ``min_trades`` nothing can be ranked. None when some combination may reach it (or the
+    grid has more than :data:`WARMUP_LOOKUP_LIMIT` valid combinations)."""
+    space, min_trades = plan.space, plan.spec.min_trades
+    if plan.spec.search != "grid" and space.grid_size > space.max_combinations:
+        return None
+    valid = space.valid_indices()
+    if valid.shape[0] == 0 or valid.shape[0] > WARMUP_LOOKUP_LIMIT:
+        return None
+    warmup = min(
+        plan.strategy(params).warmup_period() for params in space.combinations(valid).to_dicts()
+    )
+    room = train_bars - warmup
+    if room >= max(min_trades, 1):
+        return None
+    if room <= 0:
+        why = f"no signal can fire in {train_bars:,} bars"
+    else:
+        why = f"at most {room:,} trades fit, fewer than min_trades={min_trades}"
+    return (
+        f"no training window can rank a combination, so every test window would stay in cash: "
+        f"the shortest warm-up of {plan.spec.strategy} here is {warmup:,} bars and {why}; "
+        f"make train_bars at least {warmup + max(min_trades, 1):,} or lower min_trades"
+    )
 
 
 def make_windows(
@@ -143,8 +177,20 @@ class WalkForwardResult:
     elapsed_seconds: float
     notes: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What a reader of the answer must know: test windows that stayed in cash because
+        their training window ranked no combination, the first one's reason and the fix."""
+        idle = [w for w in self.windows if w.params is None]
+        if not idle:
+            return ()
+        first = f"window {idle[0].window.number}: {idle[0].note}"
+        if len(idle) == len(self.windows):
+            return (f"every one of the {len(idle)} test windows traded nothing; {first}",)
+        return (f"{len(idle)} of {len(self.windows)} test windows traded nothing; {first}",)
+
     def to_json(self) -> dict[str, Any]:
-        """JSON-safe: spec, windows, overall out-of-sample metrics and efficiency."""
+        """JSON-safe: spec, windows, overall out-of-sample metrics, efficiency and warnings."""
         return to_json_safe(
             {
                 "spec_id": self.spec.spec_id,
@@ -159,6 +205,7 @@ class WalkForwardResult:
                 },
                 "unused_bars": self.unused_bars,
                 "elapsed_seconds": self.elapsed_seconds,
+                "warnings": list(self.warnings),
             }
         )
 
@@ -249,6 +296,12 @@ def _run_window(
     )
     params = swept.winner
     if params is None:
+        why = nothing_ranked(
+            plan.spec,
+            swept.results,
+            more_bars=f"lengthen train_bars (now {len(train):,})",
+            where=" in the training window",
+        )
         return WindowResult(
             window,
             test.index,
@@ -258,8 +311,7 @@ def _run_window(
             {},
             swept.evaluated,
             None,
-            note=f"no combination was ranked in the training window (min_trades="
-            f"{plan.spec.min_trades}); stayed in cash",
+            note=f"{why or 'no combination was ranked in the training window'}; stayed in cash",
         )
     best = swept.ranked.iloc[0]
     in_sample = {key: _plain(best[key]) for key in (*swept.metric_columns, "score")}

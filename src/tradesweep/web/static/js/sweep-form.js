@@ -166,8 +166,8 @@ export async function sweepForm(main, { mode = "sweep", query = {} } = {}) {
 
   const step = h("input", { type: "number", name: "step", min: "1", max: "50", step: "1", value: "5", inputmode: "numeric" });
   const stepField = field({ label: "Step of fast and slow", control: step, name: "step", hint: "1 to 50" });
-  const minTrades = h("input", { type: "number", name: "min_trades", min: "10", max: "1000", step: "1", value: "50", inputmode: "numeric" });
-  const minTradesField = field({ label: "Minimum trades", control: minTrades, name: "min_trades", hint: "10 to 1000: combinations with fewer trades are kept but not ranked." });
+  const minTrades = h("input", { type: "number", name: "min_trades", min: "0", max: "1000", step: "1", placeholder: "1", inputmode: "numeric" });
+  const minTradesField = field({ label: "Minimum trades", control: minTrades, name: "min_trades", hint: "0 to 1000 (empty: 1, or the preset's): combinations with fewer trades are kept but not ranked." });
   const preset = h("select", { name: "config_path" }, h("option", { value: "" }, "none: engine defaults (no fees, no slippage)"), catalog.presets.map((p) => h("option", { value: p.name }, p.name)));
   const presetField = field({ label: "Costs preset", control: preset, name: "config_path", hint: " " });
   const showPreset = () => {
