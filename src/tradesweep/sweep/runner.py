@@ -209,7 +209,7 @@ class SweepResult:
 
     def to_json(self, top: int | None = None) -> dict[str, Any]:
         """``{"spec_id", "spec", "results": [top ranked rows], "grid_combinations",
-        "valid_combinations", "evaluated", "elapsed_seconds", "path", "diagnostics"}``;
+        "valid_combinations", "evaluated", "elapsed_seconds", "path", "diagnostics", "warnings"}``;
         ``top`` defaults to ``spec.top``. Passes ``json.dumps(..., allow_nan=False)``."""
         return to_json_safe(
             {
