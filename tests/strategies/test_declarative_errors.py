@@ -151,7 +151,8 @@ CASES = [
     (with_change("constraints", ["fast << slow"]), "'constraints[0]'", "fast < slow"),
     (with_change("constraints", ["fast < slwo"]), "'constraints[0]'", "did you mean '$slow'"),
     (with_change("constraints", ["slow < fast"]), "defaults break 'constraints'", ""),
-    (with_change("stop_loss", 1.5), "'stop_loss' is 1.5", "(0, 1]"),
+    (with_change("stop_loss", 1.5), "'stop_loss' is 1.5", "(0, 1)"),
+    (with_change("take_profit", 50), "'take_profit' is 50, outside (0, 10]", "(0, 10]"),
     (with_change("position_size", 0), "'position_size' is 0", "(0, 1]"),
     (
         with_change("risk", {"max_drawdwn": 0.2}),
@@ -159,7 +160,7 @@ CASES = [
         "did you mean 'max_drawdown'",
     ),
     (with_change("risk", {"max_drawdown": "lots"}), "'risk.max_drawdown' must be a number", ""),
-    (with_change("take_profit", "$level"), "'take_profit' must lie in (0, 100]", "narrow"),
+    (with_change("take_profit", "$level"), "'take_profit' must lie in (0, 10]", "narrow"),
 ]
 
 
@@ -185,3 +186,39 @@ def test_top_level_must_be_a_mapping(tmp_path):
     path.write_text("- a\n")
     with pytest.raises(StrategyError, match="must be a mapping"):
         get_strategy(path)
+
+
+EDGES = (-0.5, 0.0, 1e-9, 0.5, 1.0, 2.0, 10.0, 10.5, 99.0, 100.0)
+
+
+@pytest.mark.parametrize(
+    ("key", "setting"),
+    [
+        ("stop_loss", "stop_loss"),
+        ("take_profit", "take_profit"),
+        ("trailing_stop", "trailing_stop"),
+        ("position_size", "size"),
+        ("risk.max_drawdown", "max_drawdown"),
+    ],
+)
+def test_a_file_loads_exactly_when_the_engine_takes_its_execution_settings(
+    key: str, setting: str
+) -> None:
+    from tradesweep.engine import EngineSettings
+    from tradesweep.errors import SettingsError
+
+    for value in EDGES:
+        doc = with_change("risk", {"max_drawdown": value}) if key.startswith("risk.") else None
+        doc = doc or with_change(key, value)
+        try:
+            EngineSettings(**{setting: value})
+            engine_takes = True
+        except SettingsError:
+            engine_takes = False
+        try:
+            declarative_class(doc, source="edge.yaml")
+            loads = True
+        except StrategyError as error:
+            assert str(error).startswith(f"edge.yaml: '{key}' is "), str(error)
+            loads = False
+        assert loads == engine_takes, f"{key}={value}: loads {loads}, engine {engine_takes}"

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tradesweep.engine.settings import SETTING_RANGES, SIZE_RANGES, SettingRange
 from tradesweep.errors import StrategyError, did_you_mean
 from tradesweep.strategies.base import Param
 from tradesweep.strategies.config import field_error, parse_schema, unknown_key_error
@@ -41,14 +42,20 @@ CONDITION_KEYS = (*COMBINATORS, *CROSSES, *COMPARISONS)
 CONSTRAINT_OPS = ("<=", ">=", "!=", "<", ">")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
-# Execution fields: (low, high, low_open) as fractions; the key is the YAML path.
-EXECUTION_BOUNDS: dict[str, tuple[float, float, bool]] = {
-    "stop_loss": (0.0, 1.0, True),
-    "take_profit": (0.0, 100.0, True),
-    "trailing_stop": (0.0, 1.0, True),
-    "position_size": (0.0, 1.0, True),
-    "risk.max_drawdown": (0.0, 1.0, True),
+EXECUTION_FIELDS: dict[str, str] = {
+    "stop_loss": "stop_loss",
+    "take_profit": "take_profit",
+    "trailing_stop": "trailing_stop",
+    "position_size": "size",
+    "risk.max_drawdown": "max_drawdown",
 }
+"""Execution fields of a file (the key is the YAML path) and the engine setting each fills."""
+EXECUTION_BOUNDS: dict[str, SettingRange] = {
+    key: SIZE_RANGES["percent"] if setting == "size" else SETTING_RANGES[setting]
+    for key, setting in EXECUTION_FIELDS.items()
+}
+"""The values each execution field may take: the engine's own bounds of its setting (a
+position size is a fraction of equity), so a file that loads is one ``backtest`` runs."""
 
 
 @dataclass(frozen=True)
@@ -173,15 +180,21 @@ class _Parser:
         return ParamRef(name)
 
     def number(
-        self, value: Any, where: str, *, integer: bool, low: float, high: float, low_open: bool
+        self,
+        value: Any,
+        where: str,
+        *,
+        integer: bool,
+        low: float,
+        high: float,
+        low_open: bool,
+        high_open: bool = False,
     ) -> Number | ParamRef:
-        """A literal number or ``$param`` whose whole range lies in ``[low, high]``."""
+        """A literal number or ``$param`` whose whole range lies in ``[low, high]`` (an open
+        end excluded)."""
         kind = "an integer" if integer else "a number"
-        left = "(" if low_open else "["
-        bounds = f"{left}{low:g}, {high:g}]"
-
-        def admits(x: float) -> bool:
-            return (x > low if low_open else x >= low) and x <= high
+        bounds = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        admits = SettingRange(low, high, low_open, high_open).contains
 
         if isinstance(value, str) and value.startswith("$"):
             ref = self.param_ref(value, where)
@@ -481,10 +494,11 @@ class _Parser:
             values.update({f"risk.{k}": v for k, v in risk.items() if v is not None})
         out = []
         for key, raw in values.items():
-            low, high, low_open = EXECUTION_BOUNDS[key]
-            out.append(
-                (key, self.number(raw, key, integer=False, low=low, high=high, low_open=low_open))
+            low, high, low_open, high_open = EXECUTION_BOUNDS[key]
+            number = self.number(
+                raw, key, integer=False, low=low, high=high, low_open=low_open, high_open=high_open
             )
+            out.append((key, number))
         return tuple(out)
 
 

@@ -27,6 +27,7 @@ from tradesweep.strategies.declarative.spec import (
     Combine,
     Compare,
     Condition,
+    EXECUTION_FIELDS,
     DeclarativeSpec,
     Operand,
     ParamRef,
@@ -41,13 +42,6 @@ COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge,
     "<=": operator.le,
     "!=": operator.ne,
-}
-EXECUTION_FIELDS = {
-    "stop_loss": "stop_loss",
-    "take_profit": "take_profit",
-    "trailing_stop": "trailing_stop",
-    "position_size": "size",
-    "risk.max_drawdown": "max_drawdown",
 }
 
 
