@@ -24,10 +24,10 @@ from tradesweep.strategies.crossing import crosses_above, crosses_below, price, 
 from tradesweep.strategies.declarative.indicators import KINDS, Stream
 from tradesweep.strategies.declarative.orchestrator import is_orchestrator, translate
 from tradesweep.strategies.declarative.spec import (
+    EXECUTION_FIELDS,
     Combine,
     Compare,
     Condition,
-    EXECUTION_FIELDS,
     DeclarativeSpec,
     Operand,
     ParamRef,
