@@ -155,3 +155,35 @@ def test_fast_period_inside_parameters_says_where_it_belongs(acme: Caller) -> No
     assert "top-level shorthand" in body["message"]
     assert '"parameters": {"fast": 10}' in body["message"]
     assert '"fast_period": 10 at the top level' in body["message"]
+
+
+def test_the_compat_walk_forward_and_optimize_results_carry_the_warnings(
+    acme: Caller, start_worker: Callable[[], None]
+) -> None:
+    common = {
+        "strategy_name": "ma_crossover_strategy",
+        "symbol": "GOOGL",
+        "timeframe": "1d",
+        "optimize_params": {"fast": [5, 10], "slow": [30, 40]},
+        "min_trades": 1000,
+    }
+    walk = acme.client.post(
+        "/api/backtest/walk-forward",
+        json={
+            **common,
+            "start_date": "2012-01-01",
+            "end_date": "2015-12-31",
+            "window_size_months": 12,
+        },
+    )
+    optimize = acme.client.post(
+        "/api/backtest/optimize", json={**common, "date_range": ["2012-01-01", "2015-12-31"]}
+    )
+    assert walk.status_code == optimize.status_code == 202, (walk.text, optimize.text)
+    start_worker()
+    for answer in (walk, optimize):
+        job = _finished(acme.client, answer.json()["id"])
+        assert job["status"] == "completed", job["error"]
+        results = acme.client.get(f"/api/backtest/{job['job_id']}/results").json()
+        (warning,) = results["warnings"]
+        assert "below min_trades=1000" in warning and "lower min_trades" in warning

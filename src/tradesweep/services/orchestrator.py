@@ -722,6 +722,7 @@ def optimize_results(session: Session, tenant_id: int, job: Job) -> dict[str, An
         "all_results_truncated": cursor is not None,
         "total_combinations": repo.count(run.id),
         "sweep_run_id": run.id,
+        "warnings": (job.result or {}).get("warnings") or [],
     }
 
 

@@ -111,6 +111,9 @@ class OptimizeResultsOut(BaseModel):
     all_results_truncated: bool
     total_combinations: int
     sweep_run_id: str
+    warnings: list[str] = Field(
+        default_factory=list, description="e.g. nothing was ranked: why, and the fix"
+    )
 
 
 class WalkForwardResultsOut(BaseModel):
@@ -125,6 +128,11 @@ class WalkForwardResultsOut(BaseModel):
     )
     out_of_sample: dict[str, Any] = Field(description="metrics of the stitched test windows")
     efficiency: dict[str, Any]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="e.g. test windows that traded nothing because their training window "
+        "ranked no combination: why, and the fix",
+    )
 
 
 @router.post(
@@ -359,6 +367,7 @@ def _walkforward_results(job: Job, request: dict[str, Any]) -> WalkForwardResult
         results=windows,
         out_of_sample=result.get("out_of_sample") or {},
         efficiency=result.get("efficiency") or {},
+        warnings=result.get("warnings") or [],
     )
 
 
