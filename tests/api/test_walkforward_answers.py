@@ -120,7 +120,11 @@ def test_windows_too_short_to_trade_are_told_at_submission(acme: Caller) -> None
     assert answer.status_code == 202, answer.text
     (warning,) = answer.json()["warnings"]
     assert "warm-up" in warning and "30 bars" in warning
+    assert warning.startswith("no training window can rank a combination")
     assert "make train_bars at least 50 or lower min_trades" in warning
+    anchored = acme.client.post(URL, json={**body, "anchored": True}).json()["warnings"]
+    assert anchored[0].startswith("the first training window cannot rank")  # later ones grow
+    assert acme.client.post(URL, json={**body, "train_bars": 50}).json()["warnings"] == []
 
     spec = _cli_spec("--train", "40", "--min-trades", "20")
     as_spec = acme.client.post(URL, json=spec)

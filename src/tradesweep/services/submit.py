@@ -706,7 +706,7 @@ def submit_walkforward(
 def walkforward_warnings(spec: WalkForwardSpec) -> tuple[str, ...]:
     """What the submission's answer warns about: windows too short to trade ``min_trades``
     times (:func:`~tradesweep.sweep.walkforward.untradable_windows`)."""
-    why = untradable_windows(plan_sweep(spec.sweep), spec.train_bars)
+    why = untradable_windows(plan_sweep(spec.sweep), spec)
     return () if why is None else (why,)
 
 

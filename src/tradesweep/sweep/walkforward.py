@@ -84,13 +84,14 @@ WARMUP_LOOKUP_LIMIT = 10_000
 nothing (the finished job still warns)."""
 
 
-def untradable_windows(plan: SweepPlan, train_bars: int) -> str | None:
-    """Why no training window of ``train_bars`` bars can rank a combination, known before any
-    data: a trade opens on a bar after the strategy's warm-up, so a window leaves at most
-    ``train_bars - warm-up`` trades to the combination with the shortest warm-up; below
-    ``min_trades`` nothing can be ranked. None when some combination may reach it (or the
-    grid has more than :data:`WARMUP_LOOKUP_LIMIT` valid combinations)."""
-    space, min_trades = plan.space, plan.spec.min_trades
+def untradable_windows(plan: SweepPlan, spec: WalkForwardSpec) -> str | None:
+    """Why a training window of ``spec.train_bars`` bars cannot rank a combination, known
+    before any data: a trade opens on a bar after the strategy's warm-up, so a window leaves at
+    most ``train_bars - warm-up`` trades to the combination with the shortest warm-up; below
+    ``min_trades`` nothing can be ranked (every rolling window; the first anchored one, later
+    ones grow). None when some combination may reach it (or the grid has more than
+    :data:`WARMUP_LOOKUP_LIMIT` valid combinations). ``plan`` is ``spec.sweep``'s."""
+    space, min_trades, train_bars = plan.space, plan.spec.min_trades, spec.train_bars
     if plan.spec.search != "grid" and space.grid_size > space.max_combinations:
         return None
     valid = space.valid_indices()
@@ -106,9 +107,14 @@ def untradable_windows(plan: SweepPlan, train_bars: int) -> str | None:
         why = f"no signal can fire in {train_bars:,} bars"
     else:
         why = f"at most {room:,} trades fit, fewer than min_trades={min_trades}"
+    which = (
+        "the first training window cannot rank a combination, so its test window would stay "
+        "in cash (later anchored ones grow)"
+        if spec.anchored
+        else "no training window can rank a combination, so every test window would stay in cash"
+    )
     return (
-        f"no training window can rank a combination, so every test window would stay in cash: "
-        f"the shortest warm-up of {plan.spec.strategy} here is {warmup:,} bars and {why}; "
+        f"{which}: the shortest warm-up of {plan.spec.strategy} here is {warmup:,} bars and {why}; "
         f"make train_bars at least {warmup + max(min_trades, 1):,} or lower min_trades"
     )
 
