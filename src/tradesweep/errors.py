@@ -22,6 +22,9 @@ Every error a user can cause, by where it is defined (``code`` in brackets)::
         │   services and jobs
         ├── UnknownJobType [unknown_job_type]                 services.execute
         ├── InvalidJobSpec [invalid_spec]                     services.execute
+        ├── SpecNotAllowed [spec_not_allowed]                 services.submit_spec
+        │   └── UnknownDataset [unknown_ticker]               services.submit_spec
+        ├── InvalidSpec [invalid_spec]                        services.submit_spec
         ├── UnsafeWebhookURL [unsafe_webhook_url]             notify.ssrf
         │   store
         ├── IdempotencyConflict [idempotency_conflict]        store.errors
@@ -40,6 +43,7 @@ Every error a user can cause, by where it is defined (``code`` in brackets)::
         ├── NotReady [not_ready]                              api.errors
         │   CLI
         ├── MissingExtra [missing_extra]                      cli.main
+        ├── NoDatabase [no_database]                          cli.db
         └── DatasetInUse [dataset_in_use]                     cli.data
 
 Not a user's mistake, so not a ``TradesweepError`` (and not a ``ValueError``: an ``except
