@@ -1,8 +1,8 @@
 """Entry point: one typer app, one sub-app or command per module, mounted here.
 
 Every :class:`~tradesweep.errors.TradesweepError` raised below becomes one line on stderr
-(``error: what ... (how to fix)``, field names said as flags: :func:`~tradesweep.vocabulary.for_cli`)
-and exit code 2, never a traceback; so does a usage error
+(``error: what ... (how to fix)``, its field names said as flags by
+:func:`~tradesweep.vocabulary.for_cli`) and exit code 2, never a traceback; so does a usage error
 (an unknown or missing option, a bad value, an unknown command), with the ``--help`` to read
 instead of typer's boxed usage text. ``--help`` itself keeps typer's rich layout.
 

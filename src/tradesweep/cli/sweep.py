@@ -286,16 +286,19 @@ def sweep(
             settings=settings,
         )
     ).with_defaults(defaults)
+    workers = _workers(compute_workers, old_workers)
     if print_spec:
         typer.echo(json.dumps(spec.to_dict(), allow_nan=False))
         return
     axes = _heatmap_axes(heatmap)
-    workers = _workers(compute_workers, old_workers)
     with _progress_bar(enabled=not no_progress, label="sweep") as progress:
         result = run_sweep(spec, progress=progress, workers=workers, **where)
 
     if csv is not None:
-        backtest_cli.write_output(csv, lambda p: result.results.to_csv(p, index=False))
+        from tradesweep.reports.csv_format import csv_frame
+
+        table = csv_frame(result.results)
+        backtest_cli.write_output(csv, lambda p: table.to_csv(p, index=False))
     if parquet is not None:
         backtest_cli.write_output(parquet, lambda p: result.results.to_parquet(p, index=False))
     if html is not None:
@@ -410,15 +413,17 @@ def walkforward(
     spec = WalkForwardSpec.from_dict({**values, **windows, "anchored": anchored}).with_defaults(
         defaults
     )
+    workers = _workers(compute_workers, old_workers)
     if print_spec:
         typer.echo(json.dumps(spec.to_dict(), allow_nan=False))
         return
-    workers = _workers(compute_workers, old_workers)
     with _progress_bar(enabled=not no_progress, label="walk-forward") as progress:
         result = run_walkforward(spec, progress=progress, workers=workers, **where)
 
     if equity_csv is not None:
-        frame = result.equity.to_frame().assign(position=result.position)
+        from tradesweep.reports.csv_format import csv_frame
+
+        frame = csv_frame(result.equity.to_frame().assign(position=result.position))
         backtest_cli.write_output(equity_csv, lambda p: frame.to_csv(p))
     if html is not None:
         from tradesweep.reports.sweep_html import write_walkforward_html
