@@ -98,3 +98,13 @@ def test_csv_frame_writes_whole_numbers_and_timestamps() -> None:
         "2024-01-03T00:00:00+00:00,,,20,2.5,2024-01-03T00:00:00+00:00",
     ]
     assert csv_cell("total_trades", 34.0) == 34 and csv_cell("sharpe_ratio", 1.0) == 1.0
+
+
+def test_a_failed_jobs_error_is_said_in_the_apis_words() -> None:
+    from tradesweep.jobs.child import failure_of
+    from tradesweep.specs.sweep import SweepSpecError
+
+    error = SweepSpecError("walk-forward windows too long", fix="use smaller --train / --test")
+    assert failure_of(error).message == (
+        "walk-forward windows too long (use smaller train_bars / test_bars)"
+    )
