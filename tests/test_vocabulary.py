@@ -35,6 +35,7 @@ def test_field_names_become_flags_on_the_cli(core: str, cli: str) -> None:
         "settings.min_trades_x and ranges.trials",  # not a known name, a path
         "--min-trades 10",  # a flag already
         "ticker TRAIN_BARS",
+        "cannot read min_trades.csv or ./data/train_bars.csv",  # file names
     ],
 )
 def test_other_words_pass_the_cli_untouched(text: str) -> None:

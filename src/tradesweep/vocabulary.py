@@ -60,7 +60,7 @@ API_ACTIONS = MappingProxyType(
 """CLI commands a message may suggest, and the API request that does the same."""
 
 _FIELD_TOKEN = re.compile(
-    r"(?<![\w.\-/])([a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?:=([^\s,;:)'\"]+))?(?![\w\-])"
+    r"(?<![\w.\-/])([a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?:=([^\s,;:)'\"]+))?(?![\w\-]|\.\w)"
 )
 _FLAG_TOKEN = re.compile(r"(?<![\w\-])(--[a-z][a-z0-9-]*)(?:[ =]([\w\"'][^\s,;)`]*))?")
 _TRUE = {"true", "True", "1", "yes"}
