@@ -7,7 +7,7 @@ processes: ``tradesweep serve`` on a free loopback port in a temp data dir, over
 SQLite file or a fresh throwaway PostgreSQL 15 server (initdb + pg_ctl from the Debian package
 ``postgresql``, fsync on) for each measurement.
 
-(a) Submission latency: ``serve --workers 0`` (the API alone, so no job competes for the
+(a) Submission latency: ``serve --concurrency 0`` (the API alone, so no job competes for the
     database); 50 asyncio clients, each with its own keep-alive connection, POST the client's
     own form-encoded sweep. *Steady*: each client submits once a second (jittered, open loop:
     about 50 submissions/s offered) for ``--seconds``. *Burst*: each client submits
@@ -15,7 +15,7 @@ SQLite file or a fresh throwaway PostgreSQL 15 server (initdb + pg_ctl from the 
     about 50 / throughput). Latency is client-side, send to full 202 body; percentiles over
     all requests after 20 warm-up ones. Goal: steady p99 < 50 ms. *Serial* (one client,
     ``5 x --requests`` submissions one after another) gives the service time of one request.
-(b) Pickup delay: ``serve --workers 1`` on a fresh database; ``--jobs`` one-combination
+(b) Pickup delay: ``serve --concurrency 1`` on a fresh database; ``--jobs`` one-combination
     sweeps are submitted one at a time at random moments (0-1.5 s apart, so the worker is
     idle and polling); delay = ``started_at - created_at`` of each job as stored.
 """
@@ -106,7 +106,7 @@ def serving(database_url: str, workers: int) -> Iterator[tuple[str, str]]:
     if not database_url.startswith("sqlite"):
         subprocess.run([TRADESWEEP, "db", "upgrade"], env=env, check=True, capture_output=True)
     port = free_port()
-    command = [TRADESWEEP, "serve", "--port", str(port), "--workers", str(workers)]
+    command = [TRADESWEEP, "serve", "--port", str(port), "--concurrency", str(workers)]
     command += ["--log-level", "warning"]
     process = subprocess.Popen(
         command,

@@ -263,7 +263,7 @@ def run_serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
         environ |= {"TRADESWEEP_DATA_DIR": str(data_dir), "TRADESWEEP_DATABASE_URL": url}
         environ |= env or {}
         port = _free_port()
-        command = [TRADESWEEP, "serve", "--port", str(port), "--workers", str(workers)]
+        command = [TRADESWEEP, "serve", "--port", str(port), "--concurrency", str(workers)]
         process = subprocess.Popen(
             command,
             env=environ,

@@ -71,7 +71,7 @@ def cli_winner(data_dir: Path, tmp_path: Path, objective: str) -> dict[str, Any]
     command = [
         TRADESWEEP, "sweep", "-d", str(path), "-s", "sma_crossover",
         "-r", "fast=5,10,15", "-r", "slow=30,40,60", "--objective", objective,
-        "--min-trades", "1", "--workers", "1", "--no-progress", "--json",
+        "--min-trades", "1", "--compute-workers", "1", "--no-progress", "--json",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -130,7 +130,7 @@ def test_engine_settings_are_swept_like_the_cli_sweeps_them(
     command = [
         TRADESWEEP, "sweep", "-d", str(path), "-s", "sma_crossover",
         "-r", "fast=5,10", "-r", "slow=30,40", "-r", "stop_loss=0.002,0.01", "-r", "size=0.5",
-        "--objective", "sharpe_ratio", "--min-trades", "1", "--workers", "1",
+        "--objective", "sharpe_ratio", "--min-trades", "1", "--compute-workers", "1",
         "--no-progress", "--json",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)

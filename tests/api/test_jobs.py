@@ -81,6 +81,31 @@ def test_list_filters_and_pages(acme: Caller, sweep_json: dict[str, Any]) -> Non
     assert cursor_error.status_code == 422 and "cursor" in cursor_error.json()["message"]
 
 
+def test_the_list_shows_each_completed_jobs_result_in_summary(
+    acme: Caller, sessions: sessionmaker[Session], sweep_json: dict[str, Any]
+) -> None:
+    sweep_id = acme.client.post(SWEEP, json=sweep_json).json()["job_id"]
+    queued_id = acme.client.post(SWEEP, json={**sweep_json, "step": 2}).json()["job_id"]
+    best = {"params": {"fast": 5, "slow": 30}, "score": 0.4, "rank": 1, "metrics": {}}
+    result = {
+        "sweep_run_id": "run-1",
+        "total_combinations": 8,
+        "evaluated": 8,
+        "best": best,
+        "diagnostics": {"pbo": {"pbo": 0.2, "logits": [0.1] * 50}},
+    }
+    with sessions.begin() as s:
+        job = s.get(Job, sweep_id)
+        assert job is not None
+        job.status, job.progress, job.completed_at = JobStatus.COMPLETED, 100.0, utcnow()
+        job.result = result
+    listed = {j["job_id"]: j for j in acme.client.get("/api/v1/jobs").json()["jobs"]}
+    summary = {k: v for k, v in result.items() if k != "diagnostics"}
+    assert listed[sweep_id]["result"] == summary
+    assert listed[queued_id]["result"] is None
+    assert acme.client.get(f"/api/v1/jobs/{sweep_id}").json()["result"] == result
+
+
 def test_cancel_a_queued_job(acme: Caller, sweep_json: dict[str, Any]) -> None:
     job_id = acme.client.post(SWEEP, json=sweep_json).json()["job_id"]
     response = acme.client.post(f"/api/v1/jobs/{job_id}/cancel")

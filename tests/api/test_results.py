@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.data import load_sample
-from tradesweep.engine.enums import trade_dt
+from tradesweep.engine.enums import ExitReason, Side, trade_dt
 from tradesweep.specs import SweepSpec
 from tradesweep.store import BacktestRepository, JobRepository, JobType, SweepResultRepository
 from tradesweep.sweep.runner import SweepResult, run_sweep
@@ -93,9 +94,10 @@ def test_best_is_the_ranked_rows_by_score(
         assert got["parameters"] == want["params"]
         assert got["score"] == pytest.approx(want["score"], rel=1e-12)
         assert got["sharpe_ratio"] == pytest.approx(want["metrics"]["sharpe_ratio"], rel=1e-12)
-        assert got["annualized_return"] == pytest.approx(
+        assert got["annualized_return_pct"] == pytest.approx(
             want["metrics"]["annualized_return_pct"], rel=1e-12
         )
+        assert got["annualized_return"] == got["annualized_return_pct"]  # the old name, kept
         assert got["total_trades"] == want["metrics"]["total_trades"] >= 30
         days = want["metrics"]["avg_trade_duration_days"]
         assert got["avg_trade_duration"] == f"{days:.1f} days"
@@ -172,6 +174,21 @@ def test_full_table_in_pages_and_as_csv(
         assert pd.Timestamp(row["end"]) == googl.index[-1]
 
 
+def test_csv_writes_whole_numbers_and_one_timestamp_format(
+    swept: SweepResult, acme: Caller, stored: dict[str, str]
+) -> None:
+    text = acme.client.get(f"/api/v1/sweeps/{stored['run']}/results?format=csv").text
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert len(table) == len(swept.results)
+    for row in table:
+        for name in ("fast", "slow", "bars", "total_trades", "stop_and_target_same_bar"):
+            assert re.fullmatch(r"\d+", row[name]), (name, row[name])
+        assert re.fullmatch(r"\d+|", row["rank"]), row["rank"]
+        for name in ("start", "end"):
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", row[name]), row[name]
+    assert table[0]["start"] == load_sample("GOOGL").index[0].isoformat()
+
+
 def test_every_stored_row_names_the_window_it_was_tested_on(swept: SweepResult) -> None:
     first, last = (t.isoformat() for t in load_sample("GOOGL").index[[0, -1]])
     for row in (*swept.all_rows(), *swept.rows()):
@@ -190,6 +207,7 @@ def test_backtest_run_with_trades(
 ) -> None:
     trades = np.zeros(2, dtype=trade_dt)
     trades["entry_idx"], trades["exit_idx"], trades["pnl"] = [1, 5], [3, 9], [10.0, -4.0]
+    trades["side"], trades["exit_reason"] = [Side.long, Side.short], [0, ExitReason.stop_loss]
     with sessions.begin() as s:
         run = BacktestRepository(s).write(
             tenant_id=acme.tenant_id,
@@ -204,4 +222,10 @@ def test_backtest_run_with_trades(
     assert body["metrics"]["sharpe_ratio"] == 1.5
     assert [t["pnl"] for t in body["trades"]] == [10.0, -4.0]
     assert body["trades"][0]["entry_time"].startswith(str(googl.index[1].date()))
+    # named as the CLI and the CSVs name them; the old integer codes kept under *_code
+    assert [(t["side"], t["exit_reason"]) for t in body["trades"]] == [
+        ("long", "signal"),
+        ("short", "stop_loss"),
+    ]
+    assert [(t["side_code"], t["exit_reason_code"]) for t in body["trades"]] == [(1, 0), (-1, 1)]
     assert acme.client.get("/api/v1/backtests/nope").status_code == 404

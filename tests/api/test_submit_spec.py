@@ -91,7 +91,7 @@ def test_a_printed_backtest_spec_runs_as_the_cli_runs_it(
 def test_a_printed_walkforward_spec_runs_as_the_cli_runs_it(
     acme: Caller, start_worker: Callable[[], None]
 ) -> None:
-    args = ["walkforward", *SWEEP_ARGS, "--train", "500", "--test", "400"]
+    args = ["walkforward", *SWEEP_ARGS, "--train-bars", "500", "--test-bars", "400"]
     spec = _cli(*args, "--print-spec")
     job_id = _submitted(acme, "/api/v1/walkforward", spec)
     start_worker()

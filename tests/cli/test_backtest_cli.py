@@ -236,7 +236,7 @@ def test_a_data_file_written_by_pandas_defaults(
         (["--stop-loss", "0.05", "--stop-loss-atr", "2"], ["both set"]),
         (["--atr-period", "0"], ["atr_period"]),
         (["--size-type", "cash"], ["--size-type cash needs --size"]),
-        (["--periods-per-year", "-1"], ["periods_per_year"]),
+        (["--periods-per-year", "-1"], ["--periods-per-year", "got -1"]),
         (["--data", "GOOGX"], ["unknown ticker 'GOOGX'", "GOOGL"]),
         (["--data", "nope/missing.csv"], ["missing.csv", "no such file"]),
         (["--strategy", "nope/missing.yaml"], ["missing.yaml", "does not exist"]),

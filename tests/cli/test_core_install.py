@@ -66,9 +66,9 @@ LIBRARY_COMMANDS = [
         "fast=10,20",
         "-r",
         "slow=50",
-        "--train",
+        "--train-bars",
         "800",
-        "--test",
+        "--test-bars",
         "400",
     ],
 ]

@@ -18,7 +18,7 @@ DATA = ["-d", "GOOGL", "-s", "sma_crossover"]
 REQUIRED = {
     "backtest": DATA,
     "sweep": [*DATA, "-r", "fast=10"],
-    "walkforward": [*DATA, "-r", "fast=10", "--train", "100", "--test", "50"],
+    "walkforward": [*DATA, "-r", "fast=10", "--train-bars", "100", "--test-bars", "50"],
 }
 FIELDS = dataclasses.fields(EngineSettings)
 HINTS = typing.get_type_hints(EngineSettings)

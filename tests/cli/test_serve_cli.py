@@ -129,7 +129,7 @@ def _wait_healthy(url: str, deadline: float, lines: list[str]) -> None:
 
 
 def _serve(port: int, workers: int) -> list[str]:
-    return [TRADESWEEP, "serve", "--port", str(port), "--workers", str(workers)]
+    return [TRADESWEEP, "serve", "--port", str(port), "--concurrency", str(workers)]
 
 
 def test_first_start_prints_the_url_and_a_key_later_starts_do_not(tmp_path: Path) -> None:

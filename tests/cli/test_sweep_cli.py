@@ -195,7 +195,7 @@ WF = [
 
 
 def test_walkforward_json_shape(runner: CliRunner) -> None:
-    out = run_json(runner, [*WF, "--train", "600", "--test", "400", "--json"])
+    out = run_json(runner, [*WF, "--train-bars", "600", "--test-bars", "400", "--json"])
     assert [w["window"] for w in out["windows"]] == [1, 2, 3, 4]
     assert out["unused_bars"] == 2335 - 600 - 4 * 400
     first = out["windows"][0]
@@ -215,7 +215,7 @@ def test_walkforward_json_shape(runner: CliRunner) -> None:
 def test_walkforward_table_and_files(runner: CliRunner, tmp_path: Path) -> None:
     equity = tmp_path / "oos.csv"
     html = tmp_path / "wf.html"
-    args = [*WF, "--train", "600", "--test", "400", "--anchored", "--step", "500"]
+    args = [*WF, "--train-bars", "600", "--test-bars", "400", "--anchored", "--step-bars", "500"]
     result = runner.invoke(app, [*args, "--equity-csv", str(equity), "--html", str(html)])
     assert result.exit_code == 0, result.output
     assert "anchored walk-forward: 3 windows" in result.stdout
@@ -226,8 +226,12 @@ def test_walkforward_table_and_files(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_walkforward_errors(runner: CliRunner) -> None:
-    one_line_error(runner, [*WF, "--train", "2000", "--test", "400"], "too few for one window")
-    one_line_error(runner, [*WF, "--train", "600", "--test", "400", "--step", "100"], "overlap")
+    one_line_error(
+        runner, [*WF, "--train-bars", "2000", "--test-bars", "400"], "too few for one window"
+    )
+    one_line_error(
+        runner, [*WF, "--train-bars", "600", "--test-bars", "400", "--step-bars", "100"], "overlap"
+    )
 
 
 # ---- HTML in a browser ------------------------------------------------------------------------
@@ -302,7 +306,16 @@ def test_indicator_convention_flag_reaches_sweep_and_walkforward(runner: CliRunn
     assert (pandas["path"], talib["path"]) == ("fused", "fused")
     assert talib["results"][0]["metrics"] != pandas["results"][0]["metrics"]
     assert talib["spec_id"] != pandas["spec_id"]
-    wf = [*WF, "--train", "600", "--test", "400", "--json", "--indicator-convention", "talib"]
+    wf = [
+        *WF,
+        "--train-bars",
+        "600",
+        "--test-bars",
+        "400",
+        "--json",
+        "--indicator-convention",
+        "talib",
+    ]
     out = run_json(runner, wf)
     assert out["spec"]["indicator_convention"] == "talib"
     one_line_error(runner, [*BASE, *SMALL, "--indicator-convention", "tlib"], "talib")

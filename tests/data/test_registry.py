@@ -75,7 +75,7 @@ def test_a_bundled_name_is_shadowed_only_with_overwrite(
     registry = DatasetRegistry(data_dir)
     with pytest.raises(DatasetExists, match="bundled sample") as refused:
         registry.import_file(write_csv(), "googl")
-    assert "--overwrite" in str(refused.value)
+    assert "overwrite=true" in str(refused.value)
     info = registry.import_file(write_csv(), "googl", overwrite=True)
     assert (info.ticker, info.scope, info.shadows_sample) == ("GOOGL", "shared", True)
     assert registry.info("GOOGL").rows == 6

@@ -134,7 +134,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = root / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [TRADESWEEP, "serve", "--port", str(port), "--workers", "1", "--log-level", "warning"],
+            [
+                TRADESWEEP,
+                "serve",
+                "--port",
+                str(port),
+                "--concurrency",
+                "1",
+                "--log-level",
+                "warning",
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -9,7 +9,8 @@ stays open (:class:`InternalErrors`).
 An error is never much bigger than what caused it (:func:`error_response`): it lists at most
 :data:`MAX_LISTED_ERRORS` field errors and counts the rest, and any run of more than
 :data:`MAX_ECHO_CHARS` characters without a space (a field name or value repeated from the
-request) is cut, saying how long it was.
+request) is cut, saying how long it was. Its words are the API's: a CLI flag that a shared
+message names is said as the field (:func:`tradesweep.vocabulary.for_api`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradesweep.errors import DatasetExists, DatasetReadOnly, TradesweepError, did_you_mean
 from tradesweep.store import IdempotencyConflict, NotFound
+from tradesweep.vocabulary import for_api
 
 log = logging.getLogger("tradesweep.api")
 
@@ -113,7 +115,7 @@ def clip(text: str) -> str:
 
 def _bounded(value: Any) -> Any:
     if isinstance(value, str):
-        return clip(value)
+        return clip(for_api(value))
     if isinstance(value, dict):
         return {clip(str(k)): _bounded(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -127,7 +129,7 @@ def error_response(
     """The one shape of every error; what it repeats of the request is bounded (see the
     module docstring), so an error is never a multiple of the request that caused it."""
     return JSONResponse(
-        {"error": code, "message": clip(message), "details": _bounded(details or {})},
+        {"error": code, "message": clip(for_api(message)), "details": _bounded(details or {})},
         status_code=status,
         headers=headers or None,
     )

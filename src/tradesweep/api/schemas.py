@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradesweep.engine.enums import EXIT_REASON_NAMES, side_name
 from tradesweep.metrics.names import ALIASES
 from tradesweep.metrics.table import METRICS
 from tradesweep.metrics.trades import format_duration
@@ -29,9 +30,16 @@ from tradesweep.store import (
 from tradesweep.store.models import TRADE_FIELDS
 
 API = "/api/v1"
-BEST_METRICS: tuple[str, ...] = tuple(m.alias or m.key for m in METRICS if "best_api" in m.shown_in)
-"""The metrics of each ``/best`` row: the ``best_api`` rows of the metric table, by alias where
-they have one (``annualized_return`` is ``annualized_return_pct``)."""
+BEST_METRICS: tuple[str, ...] = tuple(
+    name
+    for m in METRICS
+    if "best_api" in m.shown_in
+    for name in (m.key, m.alias)
+    if name is not None
+)
+"""The metrics of each ``/best`` row: the ``best_api`` rows of the metric table by key, each
+followed by its deprecated alias where it has one (``annualized_return``, the old name of
+``annualized_return_pct``, kept while clients move; ``docs/glossary.md``)."""
 
 
 class ErrorOut(BaseModel):
@@ -88,6 +96,11 @@ class ProgressOut(BaseModel):
     message: str | None
 
 
+LIST_OMITS: tuple[str, ...] = ("diagnostics", "windows", "spec")
+"""What ``GET /api/v1/jobs`` leaves out of each job's ``result`` (the bulky parts: a sweep's
+diagnostics, a walk-forward's windows and spec); ``GET /api/v1/jobs/{id}`` has them all."""
+
+
 class JobOut(BaseModel):
     job_id: str
     type: str
@@ -95,7 +108,10 @@ class JobOut(BaseModel):
     ticker: str | None
     progress: ProgressOut
     parameters: dict[str, Any] = Field(description="the request as validated")
-    result: dict[str, Any] | None
+    result: dict[str, Any] | None = Field(
+        description="null until the job completes; in the job list, without "
+        + ", ".join(LIST_OMITS)
+    )
     metrics: dict[str, Any] | None
     error: str | None
     attempts: int
@@ -118,7 +134,7 @@ class JobOut(BaseModel):
             ticker=job.ticker,
             progress=ProgressOut(percent=round(float(job.progress or 0.0), 2), message=message),
             parameters=(job.parameters or {}).get("request", {}),
-            result=job.result if full else None,
+            result=job.result if full else result_summary(job.result),
             metrics=job.metrics,
             error=job.error,
             attempts=job.attempts,
@@ -293,6 +309,13 @@ class SessionOut(BaseModel):
     expires_at: datetime | None = None
 
 
+def result_summary(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A job's result as the job list shows it: all of it but :data:`LIST_OMITS`."""
+    if result is None:
+        return None
+    return {key: value for key, value in result.items() if key not in LIST_OMITS}
+
+
 def job_links(job: Job) -> dict[str, str]:
     links = {"self": f"{API}/jobs/{job.id}", "cancel": f"{API}/jobs/{job.id}/cancel"}
     result = job.result or {}
@@ -347,9 +370,16 @@ def accepted(submission: Submission, response: Response) -> SubmissionOut:
 
 
 def trade_dict(trade: BacktestTrade) -> dict[str, Any]:
+    """One stored trade, its ``side`` (``long``/``short``) and ``exit_reason`` (``signal``,
+    ``stop_loss``, ...) named as the CLI and the CSVs name them; the integer codes these
+    fields used to carry are kept as ``side_code`` and ``exit_reason_code`` (deprecated)."""
     out: dict[str, Any] = {"seq": trade.seq}
     out["entry_time"] = trade.entry_time.isoformat()
     out["exit_time"] = trade.exit_time.isoformat()
     for name in TRADE_FIELDS:
         out[name] = getattr(trade, name)
+    out["side"] = side_name(trade.side)
+    out["exit_reason"] = EXIT_REASON_NAMES[trade.exit_reason]
+    out["side_code"] = trade.side
+    out["exit_reason_code"] = trade.exit_reason
     return out

@@ -157,6 +157,7 @@ def backtest(
     from tradesweep.engine import EngineSettings
     from tradesweep.environment import RuntimeSettings
     from tradesweep.errors import SettingsError
+    from tradesweep.reports.csv_format import csv_frame
     from tradesweep.services.backtest import run_backtest_spec
     from tradesweep.specs import BacktestSpec
     from tradesweep.strategies.defaults import resolve_defaults
@@ -186,9 +187,9 @@ def backtest(
     report = run_backtest_spec(spec, registry=runtime.registry(), plugins=runtime.strategy_plugins)
 
     if trades_csv is not None:
-        write_output(trades_csv, lambda p: _trades_for_csv(report).to_csv(p, index=False))
+        write_output(trades_csv, lambda p: csv_frame(report.trades_frame()).to_csv(p, index=False))
     if equity_csv is not None:
-        write_output(equity_csv, lambda p: report.equity_frame().to_csv(p))
+        write_output(equity_csv, lambda p: csv_frame(report.equity_frame()).to_csv(p))
     if html is not None:
         from tradesweep.reports.html import write_html_report
 
@@ -253,13 +254,6 @@ def print_trades_summary(console: Console, report: BacktestReport) -> None:
             row.exit_reason,
         )
     console.print(table)
-
-
-def _trades_for_csv(report: BacktestReport) -> Any:
-    frame = report.trades_frame()
-    for column in ("entry_time", "exit_time"):
-        frame[column] = [ts.isoformat() for ts in frame[column]]
-    return frame
 
 
 def write_output(path: Path, write: Callable[[Path], Any]) -> None:

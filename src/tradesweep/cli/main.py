@@ -1,7 +1,8 @@
 """Entry point: one typer app, one sub-app or command per module, mounted here.
 
 Every :class:`~tradesweep.errors.TradesweepError` raised below becomes one line on stderr
-(``error: what ... (how to fix)``) and exit code 2, never a traceback; so does a usage error
+(``error: what ... (how to fix)``, its field names said as flags by
+:func:`~tradesweep.vocabulary.for_cli`) and exit code 2, never a traceback; so does a usage error
 (an unknown or missing option, a bad value, an unknown command), with the ``--help`` to read
 instead of typer's boxed usage text. ``--help`` itself keeps typer's rich layout.
 
@@ -19,6 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from tradesweep.errors import TradesweepError
+from tradesweep.vocabulary import for_cli
 
 try:  # typer >= 0.22 vendors click
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -36,7 +38,7 @@ class _ErrorsToExitCode(TyperGroup):
         try:
             return super().invoke(ctx)  # subcommands parse their options in here
         except TradesweepError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {for_cli(str(exc))}", err=True)
             raise typer.Exit(2) from None
         except ClickException as exc:
             _usage_error(exc)

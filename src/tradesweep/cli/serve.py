@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tradesweep.cli.aliases import merged
 from tradesweep.cli.db import MAX_AGE_DAYS, UrlOption
 from tradesweep.errors import TradesweepError
 from tradesweep.observe.logging import LOG_LEVEL_ENV, get_logger
@@ -76,12 +77,16 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    workers: Annotated[
+    concurrency: Annotated[
         int | None,
         typer.Option(
             min=0,
             help="Jobs run at once by the worker process (default: number of cores; 0: API only).",
+            show_default=False,
         ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, hidden=True, help="Old name of --concurrency.")
     ] = None,
     url: UrlOption = None,
     max_body_bytes: Annotated[
@@ -106,7 +111,7 @@ def serve(
 ) -> None:
     """Run the REST API and N workers against the same database.
 
-    Example: tradesweep serve --port 8000 --workers 4
+    Example: tradesweep serve --port 8000 --concurrency 4
     """
     import uvicorn
 
@@ -130,7 +135,8 @@ def serve(
             database_url, max_body_bytes=max_body_bytes, runtime=runtime
         )
         app = create_app(settings, engine=engine)
-        concurrency = (os.cpu_count() or 1) if workers is None else workers
+        concurrency = merged(concurrency, workers, flag="--concurrency", old_flag="--workers")
+        concurrency = (os.cpu_count() or 1) if concurrency is None else concurrency
         worker = (
             _Workers(
                 lambda: _start_worker(concurrency, database_url, log_level),
@@ -146,7 +152,7 @@ def serve(
         typer.echo(
             f"workers: {concurrency} job(s) at once"
             if worker
-            else "workers: none (--workers 0); start some with `tradesweep worker`"
+            else "workers: none (--concurrency 0); start some with `tradesweep worker`"
         )
         if first_key is not None:
             typer.echo(f"API key (tenant {DEFAULT_TENANT}; shown once, store it): {first_key}")

@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tradesweep.cli import backtest as backtest_cli
+from tradesweep.cli.aliases import merged, required
 from tradesweep.cli.engine_options import with_engine_options
 from tradesweep.errors import ParameterError
 from tradesweep.metrics.names import OBJECTIVES, keys_shown_in
@@ -124,7 +125,16 @@ PluginsOpt = Annotated[
 ]
 WorkersOpt = Annotated[
     int | None,
-    typer.Option(help="Threads or processes for the evaluation (default: every core)."),
+    typer.Option(
+        "--compute-workers",
+        min=1,
+        help="Threads or processes for the evaluation (default: every core).",
+        show_default=False,
+    ),
+]
+OldWorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, hidden=True, help="Old name of --compute-workers."),
 ]
 NoProgressOpt = Annotated[
     bool, typer.Option("--no-progress", help="No progress bar on stderr.", rich_help_panel=_OUTPUT)
@@ -214,7 +224,8 @@ def sweep(
     risk_free: RiskFreeOpt = None,
     plugins: PluginsOpt = None,
     indicator_convention: backtest_cli.ConventionOpt = "pandas",
-    workers: WorkersOpt = None,
+    compute_workers: WorkersOpt = None,
+    old_workers: OldWorkersOpt = None,
     no_progress: NoProgressOpt = False,
     print_spec: backtest_cli.PrintSpecOpt = False,
     as_json: JsonOpt = False,
@@ -275,6 +286,7 @@ def sweep(
             settings=settings,
         )
     ).with_defaults(defaults)
+    workers = _workers(compute_workers, old_workers)
     if print_spec:
         typer.echo(json.dumps(spec.to_dict(), allow_nan=False))
         return
@@ -283,7 +295,10 @@ def sweep(
         result = run_sweep(spec, progress=progress, workers=workers, **where)
 
     if csv is not None:
-        backtest_cli.write_output(csv, lambda p: result.results.to_csv(p, index=False))
+        from tradesweep.reports.csv_format import csv_frame
+
+        table = csv_frame(result.results)
+        backtest_cli.write_output(csv, lambda p: table.to_csv(p, index=False))
     if parquet is not None:
         backtest_cli.write_output(parquet, lambda p: result.results.to_parquet(p, index=False))
     if html is not None:
@@ -300,12 +315,29 @@ def walkforward(
     data: DataOpt,
     strategy: StrategyOpt,
     range_: RangeOpt,
-    train: Annotated[int, typer.Option(help="Bars in each training window.")],
-    test: Annotated[int, typer.Option(help="Bars in each test window.")],
-    step: Annotated[
+    train_bars: Annotated[
         int | None,
-        typer.Option(help="Bars between test windows (default --test).", show_default=False),
+        typer.Option(
+            "--train-bars", help="Bars in each training window (required).", show_default=False
+        ),
     ] = None,
+    test_bars: Annotated[
+        int | None,
+        typer.Option(
+            "--test-bars", help="Bars in each test window (required).", show_default=False
+        ),
+    ] = None,
+    step_bars: Annotated[
+        int | None,
+        typer.Option(
+            "--step-bars",
+            help="Bars between test windows (default --test-bars).",
+            show_default=False,
+        ),
+    ] = None,
+    train: Annotated[int | None, typer.Option(hidden=True, help="Old --train-bars.")] = None,
+    test: Annotated[int | None, typer.Option(hidden=True, help="Old --test-bars.")] = None,
+    step: Annotated[int | None, typer.Option(hidden=True, help="Old --step-bars.")] = None,
     anchored: Annotated[
         bool, typer.Option(help="Training windows all start at the first bar and grow.")
     ] = False,
@@ -321,7 +353,8 @@ def walkforward(
     risk_free: RiskFreeOpt = None,
     plugins: PluginsOpt = None,
     indicator_convention: backtest_cli.ConventionOpt = "pandas",
-    workers: WorkersOpt = None,
+    compute_workers: WorkersOpt = None,
+    old_workers: OldWorkersOpt = None,
     no_progress: NoProgressOpt = False,
     print_spec: backtest_cli.PrintSpecOpt = False,
     as_json: JsonOpt = False,
@@ -341,7 +374,7 @@ def walkforward(
     window, and report the stitched out-of-sample result.
 
     Example: tradesweep walkforward --data GOOGL --strategy sma_crossover --range fast=5:50:5
-    --range slow=20:200:10 --train 500 --test 100
+    --range slow=20:200:10 --train-bars 500 --test-bars 100
     """
     from tradesweep.specs import WalkForwardSpec
     from tradesweep.sweep.walkforward import run_walkforward
@@ -367,9 +400,20 @@ def walkforward(
         indicator_convention=indicator_convention,
         settings=settings,
     )
-    spec = WalkForwardSpec.from_dict(
-        {**values, "train_bars": train, "test_bars": test, "step_bars": step, "anchored": anchored}
-    ).with_defaults(defaults)
+    windows = {
+        "train_bars": required(
+            merged(train_bars, train, flag="--train-bars", old_flag="--train"),
+            flag="--train-bars",
+        ),
+        "test_bars": required(
+            merged(test_bars, test, flag="--test-bars", old_flag="--test"), flag="--test-bars"
+        ),
+        "step_bars": merged(step_bars, step, flag="--step-bars", old_flag="--step"),
+    }
+    spec = WalkForwardSpec.from_dict({**values, **windows, "anchored": anchored}).with_defaults(
+        defaults
+    )
+    workers = _workers(compute_workers, old_workers)
     if print_spec:
         typer.echo(json.dumps(spec.to_dict(), allow_nan=False))
         return
@@ -377,7 +421,9 @@ def walkforward(
         result = run_walkforward(spec, progress=progress, workers=workers, **where)
 
     if equity_csv is not None:
-        frame = result.equity.to_frame().assign(position=result.position)
+        from tradesweep.reports.csv_format import csv_frame
+
+        frame = csv_frame(result.equity.to_frame().assign(position=result.position))
         backtest_cli.write_output(equity_csv, lambda p: frame.to_csv(p))
     if html is not None:
         from tradesweep.reports.sweep_html import write_walkforward_html
@@ -543,6 +589,10 @@ def _label(key: str) -> str:
 
 def _num(value: Any) -> str:
     return "n/a" if value is None else f"{value:.2f}"
+
+
+def _workers(compute_workers: int | None, old_workers: int | None) -> int | None:
+    return merged(compute_workers, old_workers, flag="--compute-workers", old_flag="--workers")
 
 
 def _heatmap_axes(text: str | None) -> tuple[str, str] | None:

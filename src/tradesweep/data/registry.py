@@ -192,7 +192,7 @@ class DatasetRegistry:
         path = folder / str(info.file)
         if not path.is_file():
             again = (
-                f"import it again: tradesweep data import FILE --ticker {key} --overwrite"
+                f"import it again: `tradesweep data import FILE --ticker {key} --overwrite`"
                 if info.tenant is None
                 else f"upload it again as {key} with overwrite"
             )
@@ -263,7 +263,7 @@ class DatasetRegistry:
         if key in sample_tickers() and key not in self._own() and not overwrite:
             raise DatasetExists(
                 f"{key} is a bundled sample",
-                fix=f"use --overwrite (overwrite=True) to shadow it with this data "
+                fix=f"use overwrite=true to shadow it with this data "
                 f"(`tradesweep data remove {key}` brings the sample back), or choose another "
                 f"ticker, e.g. {key}_MY",
                 ticker=key,
@@ -277,7 +277,7 @@ class DatasetRegistry:
         if key in self._own() and not overwrite:
             raise DatasetExists(
                 f"ticker {key} already exists",
-                fix="use --overwrite (overwrite=True) to replace it, or choose another ticker",
+                fix="use overwrite=true to replace it, or choose another ticker",
                 ticker=key,
             )
         return key

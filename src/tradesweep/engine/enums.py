@@ -30,6 +30,12 @@ class _Side(NamedTuple):
 
 Side = _Side()
 
+
+def side_name(side: int) -> str:
+    """``"long"`` or ``"short"``: how tables, CSVs and the API name a :data:`Side` value."""
+    return "long" if side == Side.long else "short"
+
+
 trade_dt = np.dtype(
     [
         ("entry_idx", np.int64),  # bar index of the entry fill

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tradesweep.engine.enums import EXIT_REASON_NAMES, Side
+from tradesweep.engine.enums import EXIT_REASON_NAMES, Side, side_name
 from tradesweep.engine.settings import EngineSettings
 
 TRADE_COLUMNS = (
@@ -58,7 +58,7 @@ class BacktestResult:
     def trades_frame(self) -> pd.DataFrame:
         """Closed trades, one row each, with timestamps and readable side / exit reason."""
         t = self.trades
-        sides = np.where(t["side"] == Side.long, "long", "short")
+        sides = np.where(t["side"] == Side.long, side_name(Side.long), side_name(Side.short))
         reasons = np.asarray(EXIT_REASON_NAMES)[t["exit_reason"]]
         return pd.DataFrame(
             {

@@ -37,6 +37,7 @@ from tradesweep.environment import RuntimeSettings
 from tradesweep.errors import Cancellation
 from tradesweep.services.execute import execute
 from tradesweep.sweep.progress import ProgressInfo
+from tradesweep.vocabulary import for_api
 
 WATCH_SECONDS = 0.5
 PRELOAD: tuple[str, ...] = ("tradesweep.jobs.child",)
@@ -133,7 +134,7 @@ def failure_of(exc: BaseException) -> ChildFailure:
 
     return ChildFailure(
         error_type=type(exc).__name__,
-        message=str(exc),
+        message=for_api(str(exc)),  # a job's error is read over the API
         retryable=JobRetryPolicy.retryable(exc),
         traceback="".join(traceback.format_exception(exc)),
     )

@@ -29,7 +29,8 @@ NULL_REASONS = MappingProxyType({m.key: m.null_reason for m in METRICS if m.null
 """Why each nullable key can be ``null``. Keys not listed are never null."""
 
 ALIASES = MappingProxyType({m.alias: m.key for m in METRICS if m.alias})
-"""Other names of a key in API rows (``/best`` rows say ``annualized_return``)."""
+"""Old names of a key, still sent beside it in API rows (``/best`` rows carry
+``annualized_return`` too; deprecated, docs/glossary.md)."""
 
 
 def keys_shown_in(view: View) -> tuple[str, ...]:

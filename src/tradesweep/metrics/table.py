@@ -56,7 +56,8 @@ class Metric:
     ``decimals``: digits after the point (None: up to six significant digits); ``signed``: a
     positive value is written with ``+``; ``anchor``: the ``<a id>`` of its formula in
     ``docs/metrics.md``; ``null_reason``: why it can be null (None: never null); ``shown_in``:
-    the short lists it is in; ``alias``: another name of the key in API rows; ``stored``: it
+    the short lists it is in; ``alias``: the key's old name, sent beside it in ``/best`` rows
+    until clients move (deprecated; docs/glossary.md); ``stored``: it
     has a column in ``sweep_results``.
     """
 

@@ -199,8 +199,8 @@ def _check_ticker(value: str, info: ValidationInfo) -> str:
         known = ", ".join(sorted(tickers))
         raise PydanticCustomError(
             "unknown_ticker",
-            "unknown ticker '{ticker}' (registered: {known}; add it on the server with "
-            "`tradesweep data import FILE --ticker {ticker}`)",
+            "unknown ticker '{ticker}' (registered: {known}; upload it first with "
+            "POST /api/v1/datasets)",
             {"ticker": ticker, "known": known},
         )
     return ticker

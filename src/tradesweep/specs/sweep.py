@@ -149,13 +149,13 @@ class SweepSpec(Spec):
                 raise SweepSpecError(
                     f"trials={self.trials} only applies to a random or Bayesian search; a grid "
                     "search evaluates every valid combination",
-                    fix="add --search random (or bayes), or leave --trials out",
+                    fix="add search=random (or bayes), or leave trials out",
                     field="trials",
                 )
             return
         if self.trials is None:
             object.__setattr__(self, "trials", DEFAULT_TRIALS)
-        _whole("trials", self.trials, 1, "e.g. --trials 200")
+        _whole("trials", self.trials, 1, "e.g. trials=200")
         if int(self.trials or 0) > self.max_combinations:
             raise SweepSpecError(
                 f"{self.trials:,} trials are above the limit of {self.max_combinations:,} "

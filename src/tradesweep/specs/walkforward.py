@@ -54,14 +54,14 @@ class WalkForwardSpec(Spec):
                 raise SweepSpecError(
                     f"walk-forward field '{name}' must be a whole number of bars in "
                     f"[{low}, {MAX_WINDOW_BARS:,}], got {value!r}",
-                    fix="e.g. --train 500 --test 100",
+                    fix="e.g. train_bars=500, test_bars=100",
                     field=name,
                 )
         if self.step_bars < self.test_bars:  # type: ignore[operator]
             raise SweepSpecError(
                 f"step_bars={self.step_bars} is smaller than test_bars={self.test_bars}: test "
                 "windows would overlap and their out-of-sample equity could not be stitched",
-                fix="give --step >= --test (the default is --test)",
+                fix="give step_bars >= test_bars (the default is test_bars)",
                 field="step_bars",
             )
         if not isinstance(self.anchored, bool):

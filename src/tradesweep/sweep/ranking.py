@@ -81,7 +81,7 @@ def rank(
     if isinstance(min_trades, bool) or not (isinstance(min_trades, int) and min_trades >= 0):
         raise SettingsError(
             f"min_trades must be a non-negative integer, got {min_trades!r}",
-            fix="give e.g. --min-trades 10",
+            fix="give e.g. min_trades=10",
             field="min_trades",
         )
     out = results.copy()

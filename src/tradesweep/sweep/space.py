@@ -490,7 +490,7 @@ class ParameterSpace:
                 f"the parameter grid has {self.grid_size:,} combinations, above the limit of "
                 f"{self.max_combinations:,}",
                 fix="narrow the ranges, use a bigger step, or search a sample of it with "
-                "--search random or --search bayes and --trials N",
+                "search=random or search=bayes and trials=N",
                 strategy=self.strategy_cls.name,
                 grid_size=self.grid_size,
                 max_combinations=self.max_combinations,
@@ -547,7 +547,7 @@ class ParameterSpace:
         if isinstance(n, bool) or not (isinstance(n, int | np.integer) and n >= 1):
             raise SettingsError(
                 f"the number of trials must be a positive integer, got {n!r}",
-                fix="give e.g. --trials 200",
+                fix="give e.g. trials=200",
                 field="trials",
             )
         n = int(n)

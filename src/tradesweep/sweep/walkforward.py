@@ -72,8 +72,7 @@ def check_fits(spec: WalkForwardSpec, n_bars: int) -> None:
         raise SweepSpecError(
             f"{spec.sweep.data} has {n_bars:,} bars, too few for one window of "
             f"{spec.train_bars:,} training and {spec.test_bars:,} test bars",
-            fix=f"keep train_bars + test_bars <= {n_bars:,} (use smaller --train / --test "
-            "or longer data)",
+            fix=f"keep train_bars + test_bars <= {n_bars:,} (smaller windows or longer data)",
             field="train_bars",
             max_bars=n_bars,
         )

@@ -153,7 +153,7 @@ def _about_the_ticker() -> Iterator[None]:
     except DataError as exc:
         fix = exc.fix
         if isinstance(exc, DatasetExists):
-            fix = "send overwrite=true (tick 'replace') to replace your upload, or choose another"
+            fix = "send overwrite=true to replace your upload, or choose another ticker"
         raise type(exc)(exc.message, fix=fix, **{**exc.details, "field": "ticker"}) from None
 
 

@@ -37,6 +37,7 @@ from tradesweep.api.schemas import (
     accepted,
     result_row_dict,
 )
+from tradesweep.reports.csv_format import csv_cell
 from tradesweep.services import results as stored
 from tradesweep.services import submit, submit_spec
 from tradesweep.services.results import METRIC_COLUMNS
@@ -190,7 +191,7 @@ def _csv(sessions: SessionsDep, run_id: str) -> Iterator[str]:
     writer: csv.DictWriter[str] | None = None
     for batch in stored.row_batches(sessions, run_id):
         for row in batch:
-            record = result_row_dict(row)
+            record = {name: csv_cell(name, value) for name, value in result_row_dict(row).items()}
             if writer is None:
                 writer = csv.DictWriter(buffer, fieldnames=list(record), extrasaction="ignore")
                 writer.writeheader()
