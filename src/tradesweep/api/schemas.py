@@ -45,7 +45,13 @@ class SubmissionOut(BaseModel):
     status: str
     message: str
     parameters: dict[str, Any]
-    estimated_duration_seconds: float
+    estimated_duration_seconds: float | None = Field(
+        description="rough run time once a worker takes the job; null while no worker is alive"
+    )
+    warning: str | None = Field(
+        default=None,
+        description="why the job may not run soon: no worker is consuming the queue",
+    )
     webhook_url: str | None
     created_at: datetime
     links: dict[str, str]
@@ -71,6 +77,7 @@ class SubmissionOut(BaseModel):
             message=message,
             parameters=parameters,
             estimated_duration_seconds=submission.estimated_duration_seconds,
+            warning=submission.warning,
             webhook_url=job.webhook_url,
             created_at=job.created_at,
             links=job_links(job),

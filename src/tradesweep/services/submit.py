@@ -57,7 +57,7 @@ from tradesweep.jsontext import TooDeep, loads
 from tradesweep.metrics.periods import MAX_PERIODS_PER_YEAR
 from tradesweep.notify.ssrf import UnsafeWebhookURL, allow_private_from_env, validate_webhook_url
 from tradesweep.specs import MAX_WINDOW_BARS, BacktestSpec, SweepSpec, WalkForwardSpec
-from tradesweep.store import Job, JobRepository, JobType, Tenant
+from tradesweep.store import Job, JobRepository, JobStatus, JobType, Tenant
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.strategies.defaults import resolve_defaults
@@ -80,6 +80,10 @@ FORM_DEFAULT_MIN_TRADES = 50
 :class:`~tradesweep.specs.SweepSpec` built directly defaults to
 :data:`~tradesweep.specs.DEFAULT_MIN_TRADES`)."""
 STARTUP_SECONDS = 1.0
+NO_WORKER_WARNING = (
+    "no worker is consuming the queue; the job waits until one starts (`tradesweep worker`, "
+    "or `tradesweep serve` without --workers 0)"
+)
 COMBINATIONS_PER_SECOND = 2_000.0
 """Rough throughput of one worker on a few thousand daily bars, for the duration estimate."""
 
@@ -585,7 +589,9 @@ class Submission:
     request: dict[str, Any]
     grid_combinations: int | None = None
     combinations: int | None = None
-    estimated_duration_seconds: float = STARTUP_SECONDS
+    estimated_duration_seconds: float | None = STARTUP_SECONDS
+    """None while no worker is alive: the job waits for one, however small it is."""
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -744,11 +750,16 @@ def queue_job(
         webhook_url=webhook_url or tenant_webhook_url(session, tenant_id),
         idempotency_key=idempotency_key,
     )
+    if not math.isfinite(estimate):
+        estimate = STARTUP_SECONDS
+    # With no worker alive the job waits for one: say so rather than promise a duration.
+    waits = job.status is JobStatus.QUEUED and JobRepository(session).live_workers() == 0
     return Submission(
         job=job,
         created=created,
         request=request,
         grid_combinations=counts.grid if counts else None,
         combinations=counts.valid if counts else None,
-        estimated_duration_seconds=estimate if math.isfinite(estimate) else STARTUP_SECONDS,
+        estimated_duration_seconds=None if waits else estimate,
+        warning=NO_WORKER_WARNING if waits else None,
     )
