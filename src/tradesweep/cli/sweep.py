@@ -552,8 +552,9 @@ def _heatmap_axes(text: str | None) -> tuple[str, str] | None:
 
 @contextmanager
 def _progress_bar(*, enabled: bool, label: str) -> Iterator[Callable[[ProgressInfo], None] | None]:
-    """A rich progress bar on stderr while the block runs, when stderr is a terminal; Ctrl-C
-    prints "cancelled" and exits 130."""
+    """A rich progress bar on stderr while the block runs, when stderr is a terminal; past the
+    evaluation it names the phase that runs (``sweep: diagnostics…``). Ctrl-C prints
+    "cancelled" and exits 130."""
     try:
         if not (enabled and sys.stderr.isatty()):
             yield None
@@ -568,7 +569,7 @@ def _progress_bar(*, enabled: bool, label: str) -> Iterator[Callable[[ProgressIn
         )
 
         bar = Progress(
-            TextColumn(f"[bold]{label}"),
+            TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
@@ -581,7 +582,12 @@ def _progress_bar(*, enabled: bool, label: str) -> Iterator[Callable[[ProgressIn
 
         def update(info: ProgressInfo) -> None:
             rate = f"{info.rate_per_second:,.0f}/s" if info.rate_per_second else ""
-            bar.update(task, completed=info.done, total=info.total, rate=rate)
+            if info.phase == "evaluating":
+                bar.update(task, completed=info.done, total=info.total, rate=rate)
+                return
+            # a phase starts: show it at once, however short it is
+            description = f"{label}: {info.phase}…"
+            bar.update(task, description=description, completed=info.total, refresh=True)
 
         with bar:
             yield update
