@@ -19,7 +19,6 @@ from tradesweep.store import (
     session_factory,
     upgrade_database,
 )
-
 from tradesweep.store.models import WorkerRecord
 from tradesweep.store.types import utcnow
 

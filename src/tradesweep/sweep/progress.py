@@ -21,7 +21,6 @@ from typing import Literal, get_args
 
 from tradesweep.errors import Cancellation
 
-
 Phase = Literal["evaluating", "diagnostics", "preparing results", "storing results"]
 PHASES: tuple[Phase, ...] = get_args(Phase)
 """A sweep's steps in order; a walk-forward or a backtest skips those it has not."""
