@@ -25,6 +25,7 @@ from rich.text import Text
 
 from tradesweep.cli import backtest as backtest_cli
 from tradesweep.cli.engine_options import with_engine_options
+from tradesweep.cli.tables import JSON_HINT, fit
 from tradesweep.errors import ParameterError
 from tradesweep.metrics.names import OBJECTIVES, keys_shown_in
 from tradesweep.reports.format import format_metric
@@ -402,14 +403,16 @@ def print_sweep(console: Console, result: SweepResult) -> None:
         f"evaluated in {result.elapsed_seconds:.2f} s ({result.path})",
         highlight=False,
     )
-    console.print(_results_table(result))
+    metrics = [m for m in _TABLE_METRICS if m not in ("score", spec.objective)]
+    drop = [_label(m) for m in reversed(metrics)]  # the objective and the score stay
+    console.print(fit(_results_table(result), console.width, drop=drop, hint=JSON_HINT))
     unranked = len(result.results) - len(result.ranked)
     if unranked:
         console.print(
             f"{unranked:,} combinations not ranked ({result.unranked_reason})",
             style="dim",
         )
-    console.print(_diagnostics_table(result.diagnostics_dict()))
+    console.print(fit(_diagnostics_table(result.diagnostics_dict()), console.width))
 
 
 def _results_table(result: SweepResult) -> Table:
@@ -490,7 +493,8 @@ def print_walkforward(console: Console, result: WalkForwardResult) -> None:
             format_metric("sharpe_ratio", oos.get("sharpe_ratio")),
             format_metric("total_trades", oos.get("total_trades")),
         )
-    console.print(table)
+    drop = ("OOS trades", f"IS {spec.sweep.objective}", "test to")
+    console.print(fit(table, console.width, drop=drop, hint=JSON_HINT))
     m = result.metrics
     console.print(
         "out of sample: "
