@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradesweep.api import ApiSettings, create_app
 from tradesweep.jobs import JobRetryPolicy, Worker
 from tradesweep.store import ApiKeyRepository, TenantRepository
+from tradesweep.store.models import WorkerRecord
+from tradesweep.store.types import utcnow
 
 from ..servers import ServerThread
 
@@ -154,3 +156,12 @@ def start_worker(sessions: sessionmaker[Session]) -> Iterator[Callable[[], None]
         stop.set()
         thread.join(60)
         assert not thread.is_alive(), "the worker did not stop"
+
+
+@pytest.fixture
+def live_worker(sessions: sessionmaker[Session]) -> str:
+    """The id of a row in the workers table with a fresh heartbeat, as a running worker keeps
+    it: the queue has a consumer (for tests about answers, not about running jobs)."""
+    with sessions.begin() as s:
+        s.add(WorkerRecord(id="live-worker", hostname="h", pid=1, heartbeat_at=utcnow()))
+    return "live-worker"

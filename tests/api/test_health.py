@@ -19,15 +19,34 @@ from tradesweep.store.types import utcnow
 Caller = Any
 
 
-def test_anyone_gets_the_status_only(anonymous: httpx.Client) -> None:
+def _live_worker(sessions: Any, worker_id: str = "w1") -> None:
+    """A row of the workers table with a fresh heartbeat, as a running worker keeps it."""
+    with sessions.begin() as s:
+        s.add(WorkerRecord(id=worker_id, hostname="h", pid=1, heartbeat_at=utcnow()))
+
+
+def test_anyone_gets_the_status_only(anonymous: httpx.Client, sessions: Any) -> None:
+    _live_worker(sessions)
     response = anonymous.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "healthy"}
 
 
-def test_a_key_or_the_metrics_token_gets_the_checks(
-    anonymous: httpx.Client, acme: Caller, db_url: str, data_dir: Path
+def test_degraded_while_no_worker_consumes_the_queue_even_an_empty_one(
+    anonymous: httpx.Client, acme: Caller
 ) -> None:
+    response = anonymous.get("/health")
+    assert response.status_code == 200  # the API itself serves
+    assert response.json() == {"status": "degraded"}
+    workers = anonymous.get("/health", headers={"X-API-Key": acme.key}).json()["checks"]["workers"]
+    assert workers["status"] == "none" and workers["alive"] == 0
+    assert "no live worker" in workers["message"] and "tradesweep worker" in workers["message"]
+
+
+def test_a_key_or_the_metrics_token_gets_the_checks(
+    anonymous: httpx.Client, acme: Caller, db_url: str, data_dir: Path, sessions: Any
+) -> None:
+    _live_worker(sessions)
     for headers in ({"X-API-Key": acme.key}, {"Authorization": f"Bearer {acme.key}"}):
         response = anonymous.get("/health", headers=headers)
         assert response.status_code == 200
@@ -37,7 +56,7 @@ def test_a_key_or_the_metrics_token_gets_the_checks(
         checks = body["checks"]
         assert checks["database"]["status"] == "ok"
         assert checks["database"]["backend"] == db_url.split(":")[0].split("+")[0]
-        assert checks["workers"] == {"status": "none", "alive": 0, "running_jobs": 0}
+        assert checks["workers"] == {"status": "ok", "alive": 1, "running_jobs": 0}
         assert checks["queue_depth"] == 0
         assert checks["disk"]["status"] in ("ok", "low") and checks["disk"]["free_bytes"] > 0
         assert str(data_dir) not in response.text  # no server path, even for a key
@@ -46,8 +65,9 @@ def test_a_key_or_the_metrics_token_gets_the_checks(
 
 
 def test_a_key_is_read_from_the_database_only_when_it_has_a_keys_shape(
-    anonymous: httpx.Client, acme: Caller, engine: Any
+    anonymous: httpx.Client, acme: Caller, engine: Any, sessions: Any
 ) -> None:
+    _live_worker(sessions)
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -66,8 +86,9 @@ def test_a_key_is_read_from_the_database_only_when_it_has_a_keys_shape(
 
 
 def test_a_metrics_token_gets_the_checks(
-    settings: ApiSettings, engine: Any, serve_app: Callable[[object], str]
+    settings: ApiSettings, engine: Any, serve_app: Callable[[object], str], sessions: Any
 ) -> None:
+    _live_worker(sessions)
     url = serve_app(create_app(replace(settings, metrics_token="tok-123"), engine=engine))
     body = httpx.get(f"{url}/health", headers={"Authorization": "Bearer tok-123"}).json()
     assert body["checks"]["database"]["status"] == "ok"

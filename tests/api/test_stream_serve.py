@@ -142,7 +142,9 @@ def test_a_client_that_hangs_up_mid_sweep_and_resumes_misses_nothing(
         assert final["sweep_run_id"]
         progress = [d for _, d in first + rest if "percent" in d]
         assert progress[-1]["percent"] == 100.0
-        assert progress[-1]["message"] == "Processing 60/60"
+        evaluating = [d for d in progress if d.get("phase") == "evaluating"]
+        assert evaluating[-1]["message"] == "Processing 60/60"
+        assert progress[-1]["phase"] == "storing results"  # then the final event
 
         # A finished job: everything, then the stream closes; the final id: 204.
         status, again, _, closed = read(client, job_id)

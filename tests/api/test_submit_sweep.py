@@ -27,7 +27,7 @@ def _job(sessions: sessionmaker[Session], job_id: str) -> Job:
 
 
 def test_form_as_the_client_sends_it_is_accepted(
-    sweep_form: Form, acme: Caller, sessions: sessionmaker[Session]
+    sweep_form: Form, acme: Caller, sessions: sessionmaker[Session], live_worker: str
 ) -> None:
     response = acme.client.post(URL, data=sweep_form)
     assert response.status_code == 202, response.text
@@ -39,6 +39,7 @@ def test_form_as_the_client_sends_it_is_accepted(
     assert body["parameters"]["strategy_type"] == "SMA"
     assert body["parameters"]["fast_range"] == [10, 20]
     assert body["estimated_duration_seconds"] > 0
+    assert body["warnings"] == []  # a worker is alive
     assert body["created_at"].endswith("Z")
     assert response.headers["Location"] == f"/api/v1/jobs/{body['job_id']}"
 
@@ -53,6 +54,16 @@ def test_form_as_the_client_sends_it_is_accepted(
     }
     assert spec.min_trades == 50 and spec.preset == "minimum" and spec.objective == "score"
     assert job.parameters["request"]["min_trades"] == 50
+
+
+def test_with_no_live_worker_the_answer_warns_instead_of_estimating(
+    sweep_form: Form, acme: Caller
+) -> None:
+    body = acme.client.post(URL, data=sweep_form).json()
+    assert body["status"] == "queued"
+    assert body["estimated_duration_seconds"] is None
+    assert "no worker is consuming the queue" in " ".join(body["warnings"])
+    assert "tradesweep worker" in " ".join(body["warnings"])
 
 
 def test_json_gives_the_same_job_parameters_as_the_form(

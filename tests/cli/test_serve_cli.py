@@ -128,6 +128,15 @@ def _wait_healthy(url: str, deadline: float, lines: list[str]) -> None:
     raise AssertionError("no /health:\n" + "".join(lines))
 
 
+def _wait_for_status(served: Served, status: str) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if httpx.get(f"{served.url}/health", timeout=5).json()["status"] == status:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"/health never said {status}:\n" + "".join(served.lines))
+
+
 def _serve(port: int, workers: int) -> list[str]:
     return [TRADESWEEP, "serve", "--port", str(port), "--concurrency", str(workers)]
 
@@ -150,6 +159,39 @@ def test_first_start_prints_the_url_and_a_key_later_starts_do_not(tmp_path: Path
         first_key = served.key
         ok = httpx.get(f"{again.url}/api/v1/jobs", headers={"X-API-Key": first_key})
         assert ok.status_code == 200
+
+
+def test_with_no_worker_anywhere_health_and_submissions_say_so(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data", None)
+    with serving(_serve(free_port(), 0), env) as served:
+        assert served.key is not None
+        key = {"X-API-Key": served.key}
+        assert httpx.get(f"{served.url}/health").json() == {"status": "degraded"}
+        checks = httpx.get(f"{served.url}/health", headers=key).json()["checks"]
+        assert checks["workers"]["alive"] == 0
+        assert "no live worker" in checks["workers"]["message"]
+        body = {"ticker": "GOOGL", "fast_period": 10, "slow_period": 30}
+        queued = httpx.post(f"{served.url}/api/v1/backtests", json=body, headers=key)
+        assert queued.status_code == 202, queued.text
+        assert queued.json()["estimated_duration_seconds"] is None
+        assert "no worker is consuming the queue" in " ".join(queued.json()["warnings"])
+
+        # a worker started elsewhere (the same database) consumes the queue: no warning then
+        worker = subprocess.Popen(
+            [TRADESWEEP, "worker", "--concurrency", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            _wait_for_status(served, "healthy")
+            again = httpx.post(f"{served.url}/api/v1/backtests", json=body, headers=key).json()
+            assert again["warnings"] == [] and again["estimated_duration_seconds"] > 0
+            job = httpx.get(f"{served.url}/api/v1/jobs/{queued.json()['job_id']}", headers=key)
+            assert job.status_code == 200
+        finally:
+            _stop(worker)
 
 
 def _children(pid: int) -> list[int]:
@@ -226,7 +268,8 @@ def test_make_run_starts_the_service_and_prints_the_url_and_a_key(tmp_path: Path
     with serving(command, _env(tmp_path / "data", None)) as served:
         assert served.url == f"http://127.0.0.1:{port}"
         assert served.key is not None
-        assert httpx.get(f"{served.url}/health").json() == {"status": "healthy"}
+        # degraded until serve's worker child has registered, then healthy
+        _wait_for_status(served, "healthy")
         # the checks are for callers with a key (or the metrics token)
         health = httpx.get(f"{served.url}/health", headers={"X-API-Key": served.key}).json()
         assert health["checks"]["database"]["backend"] == "sqlite"

@@ -50,6 +50,41 @@ def one_line_error(runner: CliRunner, args: list[str], *words: str) -> str:
 # ---- sweep ------------------------------------------------------------------------------------
 
 
+def test_the_progress_bar_names_the_diagnostics_phase(tmp_path: Path) -> None:
+    """On a terminal (a real pseudo-terminal on stderr) the bar says what runs after the
+    evaluation instead of a finished count."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "TRADESWEEP_DATA_DIR": str(tmp_path / "datasets"), "COLUMNS": "100"}
+    args = [a for a in BASE if a != "--no-progress"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tradesweep", *args, *SMALL],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal's last writer exited
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert process.wait(120) == 0
+    assert process.stdout is not None
+    process.stdout.close()
+    text = seen.decode(errors="replace")
+    assert "sweep: diagnostics…" in text, text[-2000:]
+
+
 def test_sweep_json_shape_and_counts(runner: CliRunner) -> None:
     out = run_json(runner, [*BASE, *SMALL, "--json", "--top", "3"])
     assert (out["grid_combinations"], out["valid_combinations"], out["evaluated"]) == (9, 8, 8)

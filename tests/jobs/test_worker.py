@@ -46,6 +46,30 @@ def _events(sessions: Sessions, job_id: str) -> list[tuple[str, dict[str, Any]]]
         return [(e.kind, e.payload) for e in JobRepository(session).events_after(job_id)]
 
 
+def test_a_sweep_jobs_progress_events_name_each_phase_in_order(
+    make_job, read_job, run_worker, wait, sessions: Sessions, specs
+) -> None:
+    job_id = make_job("sweep", specs.slow(6, 0.0), ticker="GOOGL")
+    with run_worker():
+        job = wait(_finished(read_job, job_id), 60, "the sweep to finish")
+    assert job.status is JobStatus.COMPLETED, job.error
+    progress = [payload for kind, payload in _events(sessions, job_id) if kind == "progress"]
+    phases = [p["phase"] for p in progress]
+    # the evaluation's reports (at most every 0.5 s, the 100 % one always), then each phase once
+    evaluating = phases.count("evaluating")
+    assert evaluating >= 1
+    assert phases == ["evaluating"] * evaluating + [
+        "diagnostics",
+        "preparing results",
+        "storing results",
+    ]
+    assert progress[evaluating - 1]["message"] == "Processing 6/6"
+    assert progress[evaluating]["message"].startswith("Diagnostics")
+    assert progress[-1]["message"] == "Storing the results"
+    assert all(p["percent"] == 100.0 for p in progress[evaluating - 1 :])
+    assert [kind for kind, _ in _events(sessions, job_id)][-1] == "completed"
+
+
 def test_a_sweep_job_is_run_and_its_results_written_once(
     sessions: Sessions, make_job, read_job, run_worker, wait, specs
 ) -> None:

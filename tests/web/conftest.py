@@ -19,6 +19,8 @@ from tradesweep.store import (
     session_factory,
     upgrade_database,
 )
+from tradesweep.store.models import WorkerRecord
+from tradesweep.store.types import utcnow
 
 from ..servers import ServerThread
 
@@ -42,6 +44,15 @@ def web_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def web_sessions(web_engine: Engine) -> sessionmaker[Session]:
     return session_factory(web_engine)
+
+
+@pytest.fixture
+def live_worker(web_sessions: sessionmaker[Session]) -> str:
+    """The id of a row in the workers table with a fresh heartbeat, as a running worker keeps
+    it: the queue has a consumer (for tests about answers, not about running jobs)."""
+    with web_sessions.begin() as s:
+        s.add(WorkerRecord(id="live-worker", hostname="h", pid=1, heartbeat_at=utcnow()))
+    return "live-worker"
 
 
 @pytest.fixture

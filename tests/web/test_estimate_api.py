@@ -27,7 +27,9 @@ SWEEP: dict[str, Any] = {
 }
 
 
-def test_estimate_equals_what_the_submission_answers(client: httpx.Client) -> None:
+def test_estimate_equals_what_the_submission_answers(
+    client: httpx.Client, live_worker: str
+) -> None:
     estimate = client.post("/api/v1/sweeps/estimate", json=SWEEP)
     assert estimate.status_code == 200, estimate.text
     assert client.get("/api/v1/jobs").json()["jobs"] == []  # nothing stored
@@ -104,7 +106,9 @@ def test_other_parameters_sweep_through_ranges(client: httpx.Client) -> None:
     assert client.post("/api/v1/sweeps/estimate", json=listed).json()["combinations"] == 4
 
 
-def test_walkforward_estimate_checks_the_window_fields(client: httpx.Client) -> None:
+def test_walkforward_estimate_checks_the_window_fields(
+    client: httpx.Client, live_worker: str
+) -> None:
     body = {**SWEEP, "train_bars": 500, "test_bars": 100}
     response = client.post("/api/v1/walkforward/estimate", json=body)
     assert response.status_code == 200, response.text

@@ -53,14 +53,16 @@ class SubmissionOut(BaseModel):
     status: str
     message: str
     parameters: dict[str, Any]
-    estimated_duration_seconds: float
+    estimated_duration_seconds: float | None = Field(
+        description="rough run time once a worker takes the job; null while no worker is alive"
+    )
     webhook_url: str | None
     created_at: datetime
     links: dict[str, str]
     warnings: list[str] = Field(
         default_factory=list,
         description="What to know before the job runs, e.g. walk-forward windows too short to "
-        "trade min_trades times, and how to fix it",
+        "trade min_trades times, or no worker consuming the queue, and how to fix it",
     )
 
     @classmethod

@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tradesweep.cli.engine_options import with_engine_options
+from tradesweep.cli.tables import fit
 from tradesweep.errors import ParameterError, TradesweepError
 from tradesweep.reports.format import format_metric, format_time, metric_tone
 
@@ -199,10 +200,14 @@ def backtest(
         typer.echo(json.dumps(report.to_json(), allow_nan=False))
         return
     console = Console()
-    console.print(
-        metrics_table(report.metrics, title=report.title(), initial_cash=report.settings.cash)
-    )
+    print_metrics(console, report)
     print_trades_summary(console, report)
+
+
+def print_metrics(console: Console, report: BacktestReport) -> None:
+    """Every metric of ``report``, as wide as the terminal."""
+    table = metrics_table(report.metrics, title=report.title(), initial_cash=report.settings.cash)
+    console.print(fit(table, console.width))
 
 
 def metrics_table(
@@ -223,8 +228,11 @@ def metrics_table(
     return table
 
 
-def print_trades_summary(console: Console, report: BacktestReport) -> None:
-    """Counts by side and exit reason, then the last few trades."""
+def print_trades_summary(
+    console: Console, report: BacktestReport, *, hint: str = "--trades-csv FILE has them"
+) -> None:
+    """Counts by side and exit reason, then the last few trades (``hint``: where a column
+    left out for the terminal's width is found)."""
     trades = report.trades_frame()
     if trades.empty:
         console.print("no closed trades", style="dim")
@@ -239,7 +247,7 @@ def print_trades_summary(console: Console, report: BacktestReport) -> None:
         highlight=False,
     )
     table = Table(title=f"last {min(_RECENT_TRADES, len(trades))} trades", title_justify="left")
-    for header in ("side", "entry", "exit", "entry price", "exit price", "pnl [%]", "exit"):
+    for header in ("side", "entry", "exit", "entry price", "exit price", "pnl [%]", "reason"):
         right = "price" in header or "pnl" in header
         table.add_column(Text(header), justify="right" if right else "left", no_wrap=True)
     for row in trades.tail(_RECENT_TRADES).itertuples():
@@ -253,7 +261,7 @@ def print_trades_summary(console: Console, report: BacktestReport) -> None:
             Text(f"{row.pnl_pct:+.2f}", style=tone),
             row.exit_reason,
         )
-    console.print(table)
+    console.print(fit(table, console.width, drop=("reason", "side"), hint=hint))
 
 
 def write_output(path: Path, write: Callable[[Path], Any]) -> None:

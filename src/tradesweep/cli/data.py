@@ -14,7 +14,6 @@ SQLite file of the data dir, when there is one and the service extra is installe
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tradesweep.cli.db import UrlOption
+from tradesweep.cli.tables import fit, wide_console
 from tradesweep.data import DatasetInfo, DatasetRegistry, synthetic_bars
 from tradesweep.environment import RuntimeSettings
 from tradesweep.errors import TradesweepError
@@ -58,7 +58,8 @@ def list_() -> None:
             _kind(info),
             info.source,
         )
-    _console().print(table)
+    console = _console()
+    console.print(fit(table, console.width, drop=("source", "kind", "interval", "owner")))
 
 
 @app.command("import")
@@ -146,12 +147,13 @@ def show(
     ):
         summary.add_row(field, value)
     console = _console()
-    console.print(summary)
+    console.print(fit(summary, console.width))
     if rows:
         bars = registry.load(info.ticker)
         edge = bars if len(bars) <= 2 * rows else pd.concat([bars.head(rows), bars.tail(rows)])
         gap = rows if len(bars) > 2 * rows else None
-        console.print(_bars_table(edge, daily=_daily(info), gap_after=gap))
+        table = _bars_table(edge, daily=_daily(info), gap_after=gap)
+        console.print(fit(table, console.width, drop=("adj_close", "volume", "high", "low")))
 
 
 @app.command("synth")
@@ -202,8 +204,7 @@ def _kind(info: DatasetInfo) -> str:
 
 
 def _console() -> Console:
-    # Piped output has no terminal width; let tables use the width they need.
-    return Console() if sys.stdout.isatty() else Console(width=200)
+    return wide_console()
 
 
 def _daily(info: DatasetInfo) -> bool:

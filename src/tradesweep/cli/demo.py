@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tradesweep.cli.tables import fit
 from tradesweep.reports.format import format_metric, metric_tone
 
 DEMO_DATA = "GOOGL"
@@ -53,7 +54,7 @@ def demo(
     ] = DEFAULT_HTML,
 ) -> None:
     """Backtest and sweep the bundled GOOGL data and print the results."""
-    from tradesweep.cli.backtest import metrics_table, print_trades_summary
+    from tradesweep.cli.backtest import print_metrics, print_trades_summary
     from tradesweep.engine import EngineSettings
     from tradesweep.environment import RuntimeSettings
     from tradesweep.reports.html import write_html_report
@@ -81,9 +82,7 @@ def demo(
         plugins=runtime.strategy_plugins,
     )
     report = backtest(spec)
-    console.print(
-        metrics_table(report.metrics, title=report.title(), initial_cash=report.settings.cash)
-    )
+    print_metrics(console, report)
     print_trades_summary(console, report)
     html.parent.mkdir(parents=True, exist_ok=True)
     write_html_report(report, html)
@@ -119,7 +118,8 @@ def demo(
             for key in _TOP_COLUMNS
         ]
         table.add_row(str(rank), str(fast), str(slow), *cells)
-    console.print(table)
+    drop = [_TOP_COLUMNS[key] for key in ("win_rate_pct", "total_trades", "max_drawdown_pct")]
+    console.print(fit(table, console.width, drop=drop))
     console.print(
         Text("The best of many runs on one series is optimistic: check it out of sample.")
     )

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from tradesweep.cli.db import UrlOption, database
+from tradesweep.cli.tables import fit, wide_console
 
 app = typer.Typer(no_args_is_help=True, help="API keys: create, list, revoke, rotate.")
 PrefixArgument = Annotated[
@@ -62,7 +62,8 @@ def list_(
             key.created_at.strftime("%Y-%m-%d %H:%M:%SZ"),
             key.revoked_at.strftime("%Y-%m-%d %H:%M:%SZ") if key.revoked_at else "-",
         )
-    Console(width=120).print(table)
+    console = wide_console()
+    console.print(fit(table, console.width))
 
 
 @app.command()

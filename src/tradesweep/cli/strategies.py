@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tradesweep.cli.tables import fit
 from tradesweep.environment import RuntimeSettings
 from tradesweep.strategies import strategy_class, strategy_classes
 
@@ -83,7 +84,8 @@ def list_command(
     for info in described:
         params = ", ".join(f"{p['name']}={_number(p['default'])}" for p in info["parameters"])
         table.add_row(Text(info["name"]), Text(params or "-"), Text(summary(info["description"])))
-    Console().print(table)
+    console = Console()
+    console.print(fit(table, console.width))
 
 
 @app.command("show")
@@ -112,7 +114,7 @@ def show_command(
         bounds = f"[{_number(p['min'])}, {_number(p['max'])}]"
         cells = (p["name"], p["type"], _number(p["default"]), bounds, p["description"])
         table.add_row(*(Text(c) for c in cells))
-    console.print(table)
+    console.print(fit(table, console.width))
     execution = info.get("execution")
     if execution:
         settings = ", ".join(f"{k}={_number(v)}" for k, v in execution.items())

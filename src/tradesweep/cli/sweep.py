@@ -26,6 +26,7 @@ from rich.text import Text
 from tradesweep.cli import backtest as backtest_cli
 from tradesweep.cli.aliases import merged, required
 from tradesweep.cli.engine_options import with_engine_options
+from tradesweep.cli.tables import JSON_HINT, fit
 from tradesweep.errors import ParameterError
 from tradesweep.metrics.names import OBJECTIVES, keys_shown_in
 from tradesweep.reports.format import format_metric
@@ -448,14 +449,16 @@ def print_sweep(console: Console, result: SweepResult) -> None:
         f"evaluated in {result.elapsed_seconds:.2f} s ({result.path})",
         highlight=False,
     )
-    console.print(_results_table(result))
+    metrics = [m for m in _TABLE_METRICS if m not in ("score", spec.objective)]
+    drop = [_label(m) for m in reversed(metrics)]  # the objective and the score stay
+    console.print(fit(_results_table(result), console.width, drop=drop, hint=JSON_HINT))
     unranked = len(result.results) - len(result.ranked)
     if unranked:
         console.print(
             f"{unranked:,} combinations not ranked ({result.unranked_reason})",
             style="dim",
         )
-    console.print(_diagnostics_table(result.diagnostics_dict()))
+    console.print(fit(_diagnostics_table(result.diagnostics_dict()), console.width))
     _print_warnings(console, result.warnings)
 
 
@@ -537,7 +540,8 @@ def print_walkforward(console: Console, result: WalkForwardResult) -> None:
             format_metric("sharpe_ratio", oos.get("sharpe_ratio")),
             format_metric("total_trades", oos.get("total_trades")),
         )
-    console.print(table)
+    drop = ("OOS trades", f"IS {spec.sweep.objective}", "test to")
+    console.print(fit(table, console.width, drop=drop, hint=JSON_HINT))
     m = result.metrics
     console.print(
         "out of sample: "
@@ -609,8 +613,9 @@ def _heatmap_axes(text: str | None) -> tuple[str, str] | None:
 
 @contextmanager
 def _progress_bar(*, enabled: bool, label: str) -> Iterator[Callable[[ProgressInfo], None] | None]:
-    """A rich progress bar on stderr while the block runs, when stderr is a terminal; Ctrl-C
-    prints "cancelled" and exits 130."""
+    """A rich progress bar on stderr while the block runs, when stderr is a terminal; past the
+    evaluation it names the phase that runs (``sweep: diagnostics…``). Ctrl-C prints
+    "cancelled" and exits 130."""
     try:
         if not (enabled and sys.stderr.isatty()):
             yield None
@@ -625,7 +630,7 @@ def _progress_bar(*, enabled: bool, label: str) -> Iterator[Callable[[ProgressIn
         )
 
         bar = Progress(
-            TextColumn(f"[bold]{label}"),
+            TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
@@ -638,7 +643,12 @@ def _progress_bar(*, enabled: bool, label: str) -> Iterator[Callable[[ProgressIn
 
         def update(info: ProgressInfo) -> None:
             rate = f"{info.rate_per_second:,.0f}/s" if info.rate_per_second else ""
-            bar.update(task, completed=info.done, total=info.total, rate=rate)
+            if info.phase == "evaluating":
+                bar.update(task, completed=info.done, total=info.total, rate=rate)
+                return
+            # a phase starts: show it at once, however short it is
+            description = f"{label}: {info.phase}…"
+            bar.update(task, description=description, completed=info.total, refresh=True)
 
         with bar:
             yield update

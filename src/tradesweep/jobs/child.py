@@ -13,8 +13,8 @@ threads), and a sweep's own process pool starts inside it.
   disappear, and kills the child's whole group. No compute outlives its worker by more than
   :data:`WATCH_SECONDS`.
 
-Child and worker share one duplex pipe. The child sends ``("progress", done, total)``, then
-exactly one of ``("done", outcome)``, ``("failed", ChildFailure)`` or ``("cancelled",)``. The
+Child and worker share one duplex pipe. The child sends ``("progress", done, total, phase)``,
+then exactly one of ``("done", outcome)``, ``("failed", ChildFailure)`` or ``("cancelled",)``. The
 worker sends ``"cancel"`` to ask for a cooperative stop: the sweep's cancel check is "has the
 worker written anything?" (a closed pipe counts too, so a dead worker also stops it).
 """
@@ -99,7 +99,7 @@ def child_main(
             conn.send(message)
 
     def progress(info: ProgressInfo) -> None:
-        send(("progress", int(info.done), int(info.total)))
+        send(("progress", int(info.done), int(info.total), info.phase))
 
     def cancelled() -> bool:
         with lock:

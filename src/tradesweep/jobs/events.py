@@ -18,12 +18,24 @@ def started(attempt: int, max_attempts: int, at: datetime) -> dict[str, Any]:
     }
 
 
-def progress(done: int, total: int, at: datetime) -> dict[str, Any]:
+def progress(done: int, total: int, at: datetime, phase: str = "evaluating") -> dict[str, Any]:
+    """``Processing 5/10`` while evaluating; past it, the phase that runs now (percent 100:
+    every combination is evaluated)."""
     return {
         "percent": percent(done, total),
-        "message": f"Processing {done}/{total}",
+        "message": _PHASE_MESSAGES.get(phase, "Processing {done}/{total}").format(
+            done=done, total=total
+        ),
+        "phase": phase,
         "timestamp": at.isoformat(),
     }
+
+
+_PHASE_MESSAGES = {
+    "diagnostics": "Diagnostics: deflated Sharpe, stability and PBO of {total:,} combinations",
+    "preparing results": "Preparing {total:,} results",
+    "storing results": "Storing the results",
+}
 
 
 def completed(result: dict[str, Any] | None, at: datetime) -> dict[str, Any]:

@@ -77,15 +77,16 @@ class Lease:
         with self.sessions() as session:
             return bool(session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id)))
 
-    def renew(self, progress: tuple[int, int] | None = None) -> bool:
-        """Extend the lease by ``seconds`` from now; with ``progress`` (done, total) also set
-        ``jobs.progress`` and log a ``progress`` event, in the same transaction. Returns
+    def renew(self, progress: tuple[int, int] | tuple[int, int, str] | None = None) -> bool:
+        """Extend the lease by ``seconds`` from now; with ``progress`` (done, total, and the
+        phase when past evaluating) also set ``jobs.progress`` and log a ``progress`` event, in
+        the same transaction. Returns
         whether a cancel was requested; raises :class:`LeaseLost` (writing nothing) when the
         lease is gone."""
         now = self.clock()
         values: dict[str, object] = {"lease_expires_at": now + timedelta(seconds=self.seconds)}
         if progress is not None:
-            values["progress"] = events.percent(*progress)
+            values["progress"] = events.percent(progress[0], progress[1])
         with self.sessions.begin() as session:
             cancel_requested = session.scalar(
                 update(Job)
@@ -98,6 +99,6 @@ class Lease:
                 raise LeaseLost(self.job_id, self.owner)
             if progress is not None:
                 JobRepository(session).append_event(
-                    self.job_id, "progress", events.progress(*progress, now)
+                    self.job_id, "progress", events.progress(*progress[:2], now, *progress[2:])
                 )
         return bool(cancel_requested)

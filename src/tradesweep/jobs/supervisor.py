@@ -3,8 +3,8 @@
 Every tick (a fraction of a second) the supervisor reads what the child sent, renews the
 lease when due (which also says whether a cancel was asked for), reads the cancel flag every
 ``cancel_poll`` in between (so a cancel reaches the compute within about half a second, however
-large the sweep) and writes progress at most every ``progress_interval`` (the 100 % report
-always). It ends the attempt with an
+large the sweep) and writes progress at most every ``progress_interval`` (the 100 % report and
+the start of each later phase, such as the diagnostics, always). It ends the attempt with an
 :data:`Ending`, or raises :class:`~tradesweep.jobs.lease.LeaseLost`; in every case the child
 is asked to stop and given ``cancel_grace`` to exit cleanly, then its process group is killed,
 before it returns. A failure's reason goes to the job's tenant, so
@@ -161,7 +161,7 @@ class Supervisor:
         started = time.monotonic()
         deadline = started + self.job.timeout_seconds
         last_renew = last_progress = last_poll = started
-        pending: tuple[int, int] | None = None
+        pending: tuple[int, int, str] | None = None
         cancel_deadline: float | None = None
         stop_deadline: float | None = None
         while True:
@@ -170,7 +170,7 @@ class Supervisor:
             if message is not None:
                 kind = message[0]
                 if kind == "progress":
-                    pending = (message[1], message[2])
+                    pending = (message[1], message[2], message[3])
                 elif kind == "done":
                     if pending is not None and pending[0] >= pending[1]:
                         self._renew(pending)  # the 100 % report, before the end
@@ -242,7 +242,7 @@ class Supervisor:
         except SQLAlchemyError:  # the database is away: the next renewal says so
             return False
 
-    def _renew(self, progress: tuple[int, int] | None) -> bool | None:
+    def _renew(self, progress: tuple[int, int, str] | None) -> bool | None:
         """Renew the lease (see :meth:`Lease.renew`); None when the database did not answer.
         Raises :class:`LeaseLost`."""
         try:

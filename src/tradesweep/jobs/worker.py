@@ -174,6 +174,8 @@ class Worker:
         )
         try:
             ending = supervisor.run()
+            if isinstance(ending, Completed):
+                self._storing(lease)
             try:
                 outcome = self._write(lambda session: self._end(session, job, ending))
             except (LeaseLost, OperationalError):
@@ -214,6 +216,14 @@ class Worker:
         elif isinstance(ending, Released):
             status = f"{status} again (the worker is stopping)"
         return status
+
+    def _storing(self, lease: Lease) -> None:
+        """Say that the results are being stored (a large sweep's rows take a while); the
+        attempt goes on if the database does not answer: storing them will find out."""
+        try:
+            lease.renew((1, 1, "storing results"))
+        except SQLAlchemyError as exc:
+            log.warning("job %s: cannot log the storing phase: %s", lease.job_id, exc)
 
     def _slot(self, stop: threading.Event, abort: threading.Event) -> None:
         while not stop.is_set():

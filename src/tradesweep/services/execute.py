@@ -11,7 +11,8 @@ Bad input (an unknown parameter, a missing ticker, a malformed spec) raises a
 :class:`~tradesweep.errors.TradesweepError` before or while the bars load; ``cancel`` (a
 callable or an Event) stops a sweep or walk-forward between chunks with
 :class:`~tradesweep.sweep.SweepCancelled`; ``progress`` gets a
-:class:`~tradesweep.sweep.ProgressInfo` as chunks finish.
+:class:`~tradesweep.sweep.ProgressInfo` as chunks finish, then one as each later phase starts
+(diagnostics, preparing results).
 
 A ticker resolves in the dataset registry as the job's tenant sees it (``tenant``, the job's
 ``tenant_id``): that tenant's own uploads first, then the shared data and bundled samples, the
@@ -36,7 +37,7 @@ from tradesweep.metrics.names import keys_shown_in
 from tradesweep.services.backtest import run_backtest_spec
 from tradesweep.specs import BacktestSpec, SweepSpec, WalkForwardSpec
 from tradesweep.strategies.registry import PluginPaths
-from tradesweep.sweep.progress import Cancel, ProgressCallback
+from tradesweep.sweep.progress import Cancel, ProgressCallback, announce
 from tradesweep.sweep.runner import plan_sweep, sweep_bars
 from tradesweep.sweep.walkforward import run_walkforward
 
@@ -217,6 +218,8 @@ def _sweep(
     )
     result = sweep_bars(plan, bars, progress=progress, cancel=cancel, workers=workers)
     valid = result.valid_combinations
+    # one plain row per combination: as long as the evaluation itself for a large sweep
+    announce(progress, "preparing results", result.evaluated, time.perf_counter() - started)
     return SweepOutcome(
         spec=spec.to_dict(),
         spec_id=spec.spec_id,

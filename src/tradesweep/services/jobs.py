@@ -37,9 +37,14 @@ __all__ = [
     "find",
     "key_is_valid",
     "latest_progress",
+    "live_workers",
+    "no_worker_message",
     "page",
     "queue_stats",
 ]
+
+NO_WORKER = "no worker is consuming the queue"
+"""What the health check and a submission's warning say while no worker is alive."""
 
 _FIX = "see GET /api/v1/jobs"
 
@@ -103,6 +108,20 @@ def queue_stats(session: Session) -> dict[str, Any]:
     queued jobs); the database is reached once more (``SELECT 1``) first."""
     session.execute(text("SELECT 1"))
     return {**JobRepository(session).stats(), "backend": session.get_bind().dialect.name}
+
+
+def live_workers(session: Session) -> int:
+    """Workers, on any host, with a fresh heartbeat: those consuming the queue now."""
+    return JobRepository(session).live_workers()
+
+
+def no_worker_message(waiting: int) -> str:
+    """Why the queue does not move while no worker is alive, and how to start one."""
+    jobs = f"{waiting} queued or running job(s) wait" if waiting else "a job submitted waits"
+    return (
+        f"no live worker: {NO_WORKER}; {jobs} until one starts (`tradesweep serve` runs "
+        "one unless --workers 0, or start one with `tradesweep worker`)"
+    )
 
 
 def could_be_key(key: str) -> bool:

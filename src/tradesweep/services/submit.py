@@ -63,7 +63,7 @@ from tradesweep.specs import (
     SweepSpec,
     WalkForwardSpec,
 )
-from tradesweep.store import Job, JobRepository, JobType, Tenant
+from tradesweep.store import Job, JobRepository, JobStatus, JobType, Tenant
 from tradesweep.strategies import get_strategy
 from tradesweep.strategies.builtins import BUILTINS
 from tradesweep.strategies.defaults import resolve_defaults
@@ -84,6 +84,10 @@ PERIOD_MIN, PERIOD_MAX = 1, 500
 MAX_MIN_TRADES = 1000
 """The largest ``min_trades`` a request may ask for."""
 STARTUP_SECONDS = 1.0
+NO_WORKER_WARNING = (
+    "no worker is consuming the queue; the job waits until one starts (`tradesweep worker`, "
+    "or `tradesweep serve` without --workers 0)"
+)
 COMBINATIONS_PER_SECOND = 2_000.0
 """Rough throughput of one worker on a few thousand daily bars, for the duration estimate."""
 
@@ -611,8 +615,11 @@ class Submission:
     request: dict[str, Any]
     grid_combinations: int | None = None
     combinations: int | None = None
-    estimated_duration_seconds: float = STARTUP_SECONDS
+    estimated_duration_seconds: float | None = STARTUP_SECONDS
+    """None while no worker is alive: the job waits for one, however small it is."""
     warnings: tuple[str, ...] = ()
+    """What the client should know before the job runs (windows too short to trade, no
+    live worker: :data:`NO_WORKER_WARNING`)."""
 
 
 @dataclass(frozen=True)
@@ -784,12 +791,16 @@ def queue_job(
         webhook_url=webhook_url or tenant_webhook_url(session, tenant_id),
         idempotency_key=idempotency_key,
     )
+    if not math.isfinite(estimate):
+        estimate = STARTUP_SECONDS
+    # With no worker alive the job waits for one: say so rather than promise a duration.
+    waits = job.status is JobStatus.QUEUED and JobRepository(session).live_workers() == 0
     return Submission(
         job=job,
         created=created,
         request=request,
         grid_combinations=counts.grid if counts else None,
         combinations=counts.valid if counts else None,
-        estimated_duration_seconds=estimate if math.isfinite(estimate) else STARTUP_SECONDS,
-        warnings=warnings,
+        estimated_duration_seconds=None if waits else estimate,
+        warnings=(*warnings, NO_WORKER_WARNING) if waits else warnings,
     )

@@ -230,15 +230,19 @@ class JobRepository:
                 .group_by(Job.status)
             ).all()
         )
+        return {
+            "queue_depth": int(counts.get(JobStatus.QUEUED, 0)),
+            "running": int(counts.get(JobStatus.RUNNING, 0)),
+            "workers": self.live_workers(),
+        }
+
+    def live_workers(self) -> int:
+        """Workers with a heartbeat in the last :data:`WORKER_FRESH_SECONDS`, on any host."""
         fresh = utcnow() - timedelta(seconds=WORKER_FRESH_SECONDS)
         workers = self.session.scalar(
             select(func.count()).select_from(WorkerRecord).where(WorkerRecord.heartbeat_at >= fresh)
         )
-        return {
-            "queue_depth": int(counts.get(JobStatus.QUEUED, 0)),
-            "running": int(counts.get(JobStatus.RUNNING, 0)),
-            "workers": int(workers or 0),
-        }
+        return int(workers or 0)
 
     def _by_idempotency_key(self, tenant_id: int, key: str) -> Job | None:
         return self.session.scalar(

@@ -4,6 +4,11 @@ Both evaluation paths work in chunks sized to take ~0.25 s; between chunks a
 :class:`ProgressTracker` calls the caller's ``progress`` callback with a :class:`ProgressInfo`
 and asks the caller's ``cancel`` (a callable or a ``threading.Event``) whether to stop, raising
 :class:`SweepCancelled` if so.
+
+Evaluating is not all a large sweep does: after the last chunk come the diagnostics, then its
+rows are prepared and (in a job) stored, each of which can take longer than the evaluation.
+Each such step is announced once, as a :class:`ProgressInfo` whose ``phase`` names it (see
+:data:`PHASES`), so a progress bar or a job's events say what runs instead of a finished count.
 """
 
 from __future__ import annotations
@@ -12,21 +17,38 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from tradesweep.errors import Cancellation
+
+Phase = Literal["evaluating", "diagnostics", "preparing results", "storing results"]
+PHASES: tuple[Phase, ...] = get_args(Phase)
+"""A sweep's steps in order; a walk-forward or a backtest skips those it has not."""
 
 
 @dataclass(frozen=True)
 class ProgressInfo:
     """Where an evaluation stands: ``done`` of ``total`` combinations after
     ``elapsed_seconds``; ``rate_per_second`` is ``done / elapsed_seconds`` and ``eta_seconds``
-    the time left at that rate (None until the rate is known)."""
+    the time left at that rate (None until the rate is known). ``phase``: what runs now; past
+    ``evaluating``, ``done == total``."""
 
     done: int
     total: int
     elapsed_seconds: float
     rate_per_second: float
     eta_seconds: float | None
+    phase: Phase = "evaluating"
+
+
+def announce(
+    progress: ProgressCallback | None, phase: Phase, total: int, elapsed_seconds: float
+) -> None:
+    """Tell ``progress`` that ``phase`` starts, every one of ``total`` combinations evaluated."""
+    if progress is None:
+        return
+    rate = total / elapsed_seconds if elapsed_seconds > 0 else 0.0
+    progress(ProgressInfo(total, total, elapsed_seconds, rate, None, phase))
 
 
 class SweepCancelled(Cancellation):

@@ -52,6 +52,7 @@ from tradesweep.sweep.progress import (
     ProgressCallback,
     ProgressInfo,
     SweepCancelled,
+    announce,
     as_cancel_check,
 )
 from tradesweep.sweep.ranking import composite_score, rank
@@ -294,6 +295,8 @@ def sweep_bars(
             notes["search"] = report.note
     frame = run.frame()
     run.cancelled()  # a cancel during the last chunk stops here, not after the diagnostics
+    if diagnose:
+        announce(progress, "diagnostics", len(frame), time.perf_counter() - started)
     ranked = rank(frame, spec.objective, spec.min_trades, params=space.names)
     ranked = ranked.reset_index(drop=True)
     if diagnose:

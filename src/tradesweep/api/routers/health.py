@@ -1,7 +1,8 @@
 """``GET /health``: no key needed for the status; the checks behind it for a caller with a key.
 
 Anyone gets ``{"status": ...}``: ``healthy``; ``degraded`` (still 200: the API serves) while
-queued or running jobs have no live worker (no fresh heartbeat in the workers table); or
+no worker is alive (no fresh heartbeat in the workers table), so nothing consumes the queue;
+or
 ``unhealthy`` (503, ``Retry-After``) when the database cannot be reached. The checks
 (database, workers, queue depth, free disk) come with a valid API key or the metrics token
 (``Authorization: Bearer``): they describe the installation, not a tenant, and never name a
@@ -37,7 +38,7 @@ Status = Literal["healthy", "degraded", "unhealthy"]
 
 class HealthOut(BaseModel):
     status: Status = Field(
-        description="healthy; degraded while queued work has no live worker; unhealthy (503) "
+        description="healthy; degraded while no worker consumes the queue; unhealthy (503) "
         "when the database is unreachable"
     )
     version: str | None = Field(default=None, description="with a key or the metrics token")
@@ -111,12 +112,8 @@ def _database_checks(sessions: sessionmaker[Session]) -> dict[str, Any]:
         "alive": stats["workers"],
         "running_jobs": stats["running"],
     }
-    waiting = stats["queue_depth"] + stats["running"]
-    if waiting and not stats["workers"]:
-        workers["message"] = (
-            f"no live worker: {waiting} queued or running job(s) wait; `tradesweep serve` "
-            "restarts its worker, or start one with `tradesweep worker`"
-        )
+    if not stats["workers"]:
+        workers["message"] = jobs.no_worker_message(stats["queue_depth"] + stats["running"])
     checks = {
         "database": {"status": "ok", "backend": stats["backend"]},
         "workers": workers,

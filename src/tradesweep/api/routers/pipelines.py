@@ -95,7 +95,7 @@ def trigger(
     return TriggerOut(
         job_id=job.id,
         status=job.status.value.upper(),
-        message=SubmissionOut.of(submission).message,
+        message="; ".join((SubmissionOut.of(submission).message, *submission.warnings)),
         webhook_url=job.webhook_url,
     )
 
