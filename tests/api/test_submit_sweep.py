@@ -133,7 +133,7 @@ def _error(response: httpx.Response, status: int) -> dict[str, Any]:
         ({"slow_range": [20, 501]}, "slow_range", "within 1..500"),
         ({"fast_range": [20, 10]}, "fast_range", "send [10, 20]"),
         ({"fast_range": [10]}, "fast_range", "fast_range.1: Field required"),
-        ({"ticker": "BTC-USD"}, "ticker", "tradesweep data import"),
+        ({"ticker": "BTC-USD"}, "ticker", "POST /api/v1/datasets"),
         ({"ticker": "GO OG"}, "ticker", "must be 1-40 letters, digits or . _ - = ^"),
         ({"strategy_type": "SMMA"}, "strategy_type", "SMA, EMA, MACD"),
         ({"config_path": "/etc/passwd"}, "config_path", "minimum, standard"),

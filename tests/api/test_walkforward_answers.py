@@ -76,7 +76,7 @@ def _cli_spec(*args: str) -> dict[str, Any]:
 
 
 def test_the_readme_example_trades_with_the_clis_default(
-    acme: Caller, start_worker: Callable[[], None], sessions: sessionmaker[Session]
+    acme: Caller, start_worker: Callable[[], None], sessions: sessionmaker[Session], live_worker
 ) -> None:
     answer = acme.client.post(URL, json=README)
     assert answer.status_code == 202, answer.text
@@ -113,7 +113,7 @@ def test_a_preset_sets_min_trades_as_in_the_cli(
         assert trigger.status_code == 202, trigger.text
 
 
-def test_windows_too_short_to_trade_are_told_at_submission(acme: Caller) -> None:
+def test_windows_too_short_to_trade_are_told_at_submission(acme: Caller, live_worker) -> None:
     # slow >= 30 bars of warm-up leave at most 10 trades in 40 bars: never 20
     body = {**README, "train_bars": 40, "min_trades": 20}
     answer = acme.client.post(URL, json=body)

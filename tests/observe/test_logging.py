@@ -148,10 +148,15 @@ def test_configuring_twice_does_not_print_twice() -> None:
 
 @pytest.mark.parametrize("format", ["json", "console"])
 def test_uvicorn_color_message_and_alembic_context_lines_never_come_out(
-    format: LogFormat, tmp_path: Path
+    format: LogFormat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = io.StringIO()
     configure_logging(format, stream=out)
+    # an earlier in-process uvicorn server (other tests) leaves its loggers at its own level
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    monkeypatch.setattr(uvicorn_error, "disabled", False)
+    monkeypatch.setattr(uvicorn_error, "level", uvicorn_error.level)  # restored after
+    uvicorn_error.setLevel(logging.INFO)  # (setLevel also clears the loggers' level cache)
     # what uvicorn logs at start-up: the message, plus a coloured copy as an extra
     color = "Started server process [\x1b[36m%d\x1b[0m]"
     logging.getLogger("uvicorn.error").info(

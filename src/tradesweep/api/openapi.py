@@ -169,7 +169,12 @@ def middleware_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 # ---- request bodies ------------------------------------------------------------------------
 
-_TICKER = {"minLength": TICKER_MIN_LEN, "maxLength": TICKER_MAX_LEN}
+TICKER_PATTERN = (
+    rf"^\s*[A-Za-z0-9^][A-Za-z0-9._=^-]{{{TICKER_MIN_LEN - 1},{TICKER_MAX_LEN - 1}}}\s*$"
+)
+"""The registry's ticker rule (:data:`~tradesweep.data.registry.TICKER_RULE`) as a JSON
+Schema pattern: case and surrounding spaces aside, as the server reads it."""
+_TICKER = {"minLength": TICKER_MIN_LEN, "maxLength": TICKER_MAX_LEN, "pattern": TICKER_PATTERN}
 _PERIOD = {"type": "integer", "minimum": PERIOD_MIN, "maximum": PERIOD_MAX}
 
 
@@ -444,8 +449,7 @@ def upload_body(ticker_min: int, ticker_max: int) -> dict[str, Any]:
         },
         "ticker": {
             "type": "string",
-            "pattern": rf"^\s*[A-Za-z0-9^][A-Za-z0-9._=^-]"
-            rf"{{{ticker_min - 1},{ticker_max - 1}}}\s*$",
+            "pattern": TICKER_PATTERN,
             "description": f"{ticker_min}-{ticker_max} letters, digits or . _ - = ^; stored "
             "upper-case; not a bundled sample's or shared ticker (403), nor one of your own "
             "without overwrite (409)",
