@@ -493,6 +493,8 @@ def write_outputs(page: Path, outcomes: list[Outcome]) -> int:
         shown = o.block.output
         if shown is None or shown.abbreviated or o.rc != o.block.exit:
             continue
+        if compare(shown, o.output) is None:  # only timings or ids changed
+            continue
         printed = [ln.rstrip() for ln in o.output.rstrip("\n").split("\n")]
         if lines[shown.line : shown.end - 1] != printed:
             lines[shown.line : shown.end - 1] = printed
