@@ -230,10 +230,9 @@ def serving(env: dict[str, str], data_dir: Path) -> Iterator[Server]:
             time.sleep(0.1)
         url = f"http://127.0.0.1:{port}"
         while True:
-            with suppress(OSError):
-                with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
+            with suppress(OSError), urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
+                if answer.status == 200:
+                    break
             if time.monotonic() > deadline:
                 raise RuntimeError("no /health:\n" + log.read_text())
             time.sleep(0.1)
