@@ -184,7 +184,6 @@ def user_files(cwd: Path) -> None:
     """The files the examples name as the reader's own (docs/examples.md)."""
     _hourly_csv(cwd / "btc_1h.csv", "2023-01-02", 2_000, 20_000.0, 1)
     _hourly_csv(cwd / "eurusd_2024.csv", "2024-01-01", 2_000, 1.10, 2)
-    _hourly_csv(cwd / "prices_upload.csv", "2023-06-01", 500, 50.0, 3)
 
 
 # -- a server per page ------------------------------------------------------------------------
