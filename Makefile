@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format system-deps bench sweep-bench risk-axes-bench service-bench indicator-compare clean clean-cache
+.PHONY: run test docs lint format system-deps bench sweep-bench risk-axes-bench service-bench indicator-compare clean clean-cache
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ system-deps:
 ## make test: lint (ruff, format check, mypy) and the whole suite
 test: system-deps lint
 	$(VENV)/bin/pytest
+
+## make docs: run every example of README.md and docs/*.md and rewrite the sample outputs
+## they show (docs/examples.md); `make test` fails while one is stale
+docs: $(DEVSTAMP)
+	$(PY) tests/docs/examples.py --write
 
 ## make lint: ruff, the format check and mypy on src/ (zero errors)
 lint: $(DEVSTAMP)
