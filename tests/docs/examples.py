@@ -211,7 +211,7 @@ def serving(env: dict[str, str], data_dir: Path) -> Iterator[Server]:
     port = _free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(BIN / "tradesweep"), "serve", "--port", str(port), "--workers", "1"],
+            [str(BIN / "tradesweep"), "serve", "--port", str(port), "--concurrency", "1"],
             env=env,
             cwd=data_dir,
             stdout=out,
@@ -228,9 +228,12 @@ def serving(env: dict[str, str], data_dir: Path) -> Iterator[Server]:
                 key = m.group(1)
             time.sleep(0.1)
         url = f"http://127.0.0.1:{port}"
-        while True:
-            with suppress(OSError), urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
-                if answer.status == 200:
+        while True:  # healthy: the API answers and its worker consumes the queue
+            with (
+                suppress(OSError, ValueError),
+                urllib.request.urlopen(f"{url}/health", timeout=5) as answer,
+            ):
+                if json.loads(answer.read()).get("status") == "healthy":
                     break
             if time.monotonic() > deadline:
                 raise RuntimeError("no /health:\n" + log.read_text())
