@@ -21,9 +21,9 @@ BROKERS = ["memory", "redis"]
 
 
 class RedisServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="tradesweep-redis-"))
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
 

@@ -574,7 +574,7 @@ class RedisBroker:
             cause = exc.last_attempt.exception()
             raise BrokerUnavailable(
                 f"the Redis bus at {self.url} does not answer "
-                f"({type(cause).__name__}: {cause}, {self.attempts} tries)",
+                f"({type(cause).__name__}: {cause}, {exc.last_attempt.attempt_number} tries)",
                 fix=URL_FIX,
                 url=self.url,
             ) from None
