@@ -31,6 +31,12 @@ Every error a user can cause, by where it is defined (``code`` in brackets)::
         ├── NotFound [not_found]                              store.errors
         ├── InvalidTenant [invalid_tenant]                    store.errors
         ├── InvalidCursor [invalid_cursor]                    store.pagination
+        │   paper
+        ├── InvalidStreamName [invalid_stream_name]           paper.bus
+        ├── InvalidMessage [invalid_message]                  paper.bus
+        │   └── MessageTooLarge [message_too_large]           paper.bus
+        ├── InvalidBrokerURL [invalid_broker_url]             paper.bus
+        ├── BrokerUnavailable [broker_unavailable]            paper.bus
         │   API
         ├── Unauthorized [unauthorized]                       api.errors
         ├── PayloadTooLarge [payload_too_large]               api.errors
