@@ -60,6 +60,8 @@ ValueError`` around a run must not swallow them)::
     │   └── SweepCancelled              sweep.progress
     ├── LeaseLost                       jobs.lease: another worker holds the job now
     └── Refused                         api.ws: a WebSocket handshake refused
+    LookupError
+    └── GroupNotFound                   paper.bus: a consumer group never made (a caller's bug)
     AssertionError
     └── LookaheadError                  strategies.lookahead: a strategy reads the future
     ValueError

@@ -187,3 +187,22 @@ def test_entries_of_a_killed_consumer_are_reclaimed_once(redis_url: str) -> None
     assert broker.pending(stream, group) == 0
     assert sorted(acked) == sorted(published) and len(acked) == len(set(acked))
     broker.close()
+
+
+def test_maxlen_keeps_the_newest_entries_in_process() -> None:
+    broker = InProcessBroker(maxlen=3)
+    broker.ensure_group(SIGNALS, "g")
+    ids = [broker.publish(SIGNALS, {"i": i}) for i in range(5)]
+    assert [e.id for e in broker.read(SIGNALS, "g", "c")] == ids[2:]
+
+
+def test_maxlen_trims_a_redis_stream_about_there(redis_url: str) -> None:
+    broker = RedisBroker(redis_url, maxlen=10)
+    try:
+        broker.ensure_group(SIGNALS, "g")
+        ids = [broker.publish(SIGNALS, {"i": i}) for i in range(1000)]
+        got = broker.read(SIGNALS, "g", "c", count=2000)
+        assert 10 <= len(got) < 1000  # XADD MAXLEN ~ trims whole nodes, so "about"
+        assert [e.id for e in got] == ids[-len(got) :]
+    finally:
+        broker.close()
