@@ -108,10 +108,10 @@ def test_a_lost_connection_is_retried_until_the_server_is_back() -> None:
     server = RedisServer()
     server.start()
     broker = RedisBroker(server.url, attempts=20)
+    again = RedisServer(server.port)
     try:
         broker.ensure_group(SIGNALS, "g")
         server.stop()
-        again = RedisServer(server.port)
         restart = threading.Thread(target=again.start)
         restart.start()
         try:
