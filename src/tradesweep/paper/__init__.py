@@ -1,0 +1,1 @@
+"""Paper trading: candle sources, the event bus and the pipeline on them."""
