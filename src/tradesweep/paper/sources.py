@@ -357,10 +357,13 @@ class ExchangeCollector:
 
         ccxt = _ccxt()
         transient = (ccxt.NetworkError, ccxt.RateLimitExceeded, ccxt.ExchangeNotAvailable)
+        def worth_retrying(exc: BaseException) -> bool:  # not once the breaker has opened
+            return isinstance(exc, transient) and not self._open()
+
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.retry.attempts),
             wait=tenacity.wait_exponential(multiplier=self.retry.base, max=self.retry.cap),
-            retry=tenacity.retry_if_exception_type(transient),
+            retry=tenacity.retry_if_exception(worth_retrying),
             sleep=self.sleep,
             before_sleep=self._log_retry,
             reraise=True,
@@ -370,11 +373,22 @@ class ExchangeCollector:
                 with attempt:
                     return self._attempt(fn, args, transient, ccxt)
         except transient as exc:
-            raise ExchangeUnavailable(
-                f"exchange {self.key} did not answer after {self.retry.attempts} attempts: "
+            attempts = retrying.statistics.get("attempt_number", self.retry.attempts)
+            message = (
+                f"exchange {self.key} did not answer after {attempts} attempt(s): "
                 f"{type(exc).__name__}: {_short(exc)}"
+            )
+            if not self._open():
+                raise ExchangeUnavailable(message) from exc
+            retry_at = self.clock() + self.breaker.cool_off  # it opened on this failure
+            raise ExchangeUnavailable(
+                f"{message}; circuit breaker open until {retry_at.isoformat()}",
+                retry_at=retry_at,
             ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _open(self) -> bool:
+        return self.breaker.state(self.key) is BreakerState.OPEN
 
     def _attempt(
         self, fn: Callable[..., Any], args: tuple[Any, ...], transient: Any, ccxt: Any
