@@ -91,8 +91,8 @@ class CandleStore:
         with self.sessions.begin() as session:
             insert = _insert_ignoring_duplicates(session)
             for i in range(0, len(rows), _CHUNK):
-                result = session.execute(insert.values(rows[i : i + _CHUNK]))
-                added += max(getattr(result, "rowcount", 0), 0)
+                chunk = insert.values(rows[i : i + _CHUNK]).returning(PaperCandle.id)
+                added += len(session.execute(chunk).all())  # skipped rows return nothing
         return added
 
     def last_time(self, symbol: str, timeframe: str) -> pd.Timestamp | None:
