@@ -208,3 +208,39 @@ def test_run_polls_until_stopped_and_waits_out_an_open_breaker(
              stop=lambda: len(batches) == 1)
     assert clock.slept[0] == 45  # waited for the breaker, then polled again at 3:15
     assert batches == [[START_MS, START_MS + MINUTE, START_MS + 2 * MINUTE]]
+
+
+class RepeatingExchange:
+    """An exchange whose answers repeat candles before ``since`` (ccxt filters those for
+    binance; the collector must not rely on it): the collector's own de-duplication."""
+
+    id = "repeating"
+    timeframes = {"1m": "1m"}
+
+    def __init__(self, rows: list[list[Any]]) -> None:
+        self.rows = rows
+
+    def load_markets(self) -> dict[str, Any]:
+        return {"BTC/USDT": {}}
+
+    def parse_timeframe(self, timeframe: str) -> int:
+        return 60
+
+    def fetch_ohlcv(self, symbol: str, timeframe: str, since: int | None, limit: int) -> Any:
+        start = 0 if since is None else max(i for i, r in enumerate(self.rows) if r[0] < since)
+        return [row[:6] for row in self.rows[max(start - 1, 0) : start + limit]]
+
+
+def test_candles_an_exchange_repeats_are_dropped(
+    clock: FakeClock, sessions: sessionmaker[Session]
+) -> None:
+    store = CandleStore(sessions)
+    exchange = RepeatingExchange([kline(START_MS + i * MINUTE, 100.0 + i) for i in range(8)])
+    clock.now = T0 + timedelta(minutes=5)
+    live = ExchangeCollector(
+        exchange, "BTC/USDT", "1m", store=store, clock=clock, sleep=clock.sleep, limit=3
+    )
+    assert [c.time_ms for c in live.poll()] == [START_MS + i * MINUTE for i in range(5)]
+    clock.now = T0 + timedelta(minutes=8)
+    assert [c.time_ms for c in live.poll()] == [START_MS + i * MINUTE for i in (5, 6, 7)]
+    assert stored_minutes(store) == list(range(8))
