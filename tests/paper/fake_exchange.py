@@ -31,8 +31,12 @@ SPOT_MARKET = {
     "isSpotTradingAllowed": True,
     "isMarginTradingAllowed": False,
     "filters": [
-        {"filterType": "PRICE_FILTER", "minPrice": "0.01", "maxPrice": "1000000.00",
-         "tickSize": "0.01"},
+        {
+            "filterType": "PRICE_FILTER",
+            "minPrice": "0.01",
+            "maxPrice": "1000000.00",
+            "tickSize": "0.01",
+        },
         {"filterType": "LOT_SIZE", "minQty": "0.00001", "maxQty": "9000.0", "stepSize": "0.00001"},
     ],
     "permissions": ["SPOT"],
@@ -43,8 +47,20 @@ SPOT_MARKET = {
 def kline(opened: int, price: float, minute_ms: int = 60_000) -> list[Any]:
     """One binance kline row: open time, OHLCV as text, close time and the rest."""
     p = f"{price:.2f}"
-    return [opened, p, f"{price + 1:.2f}", f"{price - 1:.2f}", p, "1.5", opened + minute_ms - 1,
-            "0", 1, "0", "0", "0"]
+    return [
+        opened,
+        p,
+        f"{price + 1:.2f}",
+        f"{price - 1:.2f}",
+        p,
+        "1.5",
+        opened + minute_ms - 1,
+        "0",
+        1,
+        "0",
+        "0",
+        "0",
+    ]
 
 
 class FakeBinance:
@@ -56,7 +72,7 @@ class FakeBinance:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 fake.handle(self)
 
             def log_message(self, *_args: Any) -> None:
@@ -80,8 +96,11 @@ class FakeBinance:
             self.requests.append(request.path)
             if parts.path.endswith("/exchangeInfo"):
                 symbols = [SPOT_MARKET] if parts.path.startswith("/api/v3") else []
-                return _send(request, 200, {"timezone": "UTC", "serverTime": 0,
-                                            "rateLimits": [], "symbols": symbols})
+                return _send(
+                    request,
+                    200,
+                    {"timezone": "UTC", "serverTime": 0, "rateLimits": [], "symbols": symbols},
+                )
             if parts.path != "/api/v3/klines":
                 return _send(request, 404, {"code": -1, "msg": "not faked"})
             if self.failures:

@@ -76,7 +76,11 @@ def test_each_closed_candle_is_stored_once_and_the_open_one_never(
     assert stored_minutes(store) == [0, 1, 2, 3, 4]
     candle = store.range("BTC/USDT", "1m")[-1]
     assert (candle.open, candle.high, candle.low, candle.close, candle.volume) == (
-        104.0, 105.0, 103.0, 104.0, 1.5,
+        104.0,
+        105.0,
+        103.0,
+        104.0,
+        1.5,
     )
 
 
@@ -169,9 +173,7 @@ def test_a_burst_of_500_and_429_is_retried_then_breaks_the_circuit(
     assert "circuit breaker half_open -> closed" in logged
 
 
-def test_an_unknown_symbol_is_one_clear_error(
-    fake_binance: FakeBinance, clock: FakeClock
-) -> None:
+def test_an_unknown_symbol_is_one_clear_error(fake_binance: FakeBinance, clock: FakeClock) -> None:
     exchange = open_exchange("binance", api_base=fake_binance.url)
     with pytest.raises(UnknownSymbol) as caught:
         ExchangeCollector(exchange, "BTC/USTD", "1m", clock=clock, sleep=clock.sleep).poll()
@@ -204,8 +206,9 @@ def test_run_polls_until_stopped_and_waits_out_an_open_breaker(
     live.check()
     fake_binance.failures = [500]
     batches: list[list[int]] = []
-    live.run(lambda candles: batches.append([c.time_ms for c in candles]),
-             stop=lambda: len(batches) == 1)
+    live.run(
+        lambda candles: batches.append([c.time_ms for c in candles]), stop=lambda: len(batches) == 1
+    )
     assert clock.slept[0] == 45  # waited for the breaker, then polled again at 3:15
     assert batches == [[START_MS, START_MS + MINUTE, START_MS + 2 * MINUTE]]
 
@@ -215,10 +218,10 @@ class RepeatingExchange:
     binance; the collector must not rely on it): the collector's own de-duplication."""
 
     id = "repeating"
-    timeframes = {"1m": "1m"}
 
     def __init__(self, rows: list[list[Any]]) -> None:
         self.rows = rows
+        self.timeframes = {"1m": "1m"}
 
     def load_markets(self) -> dict[str, Any]:
         return {"BTC/USDT": {}}

@@ -3,6 +3,7 @@ and the candle store on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pandas as pd
@@ -38,7 +39,7 @@ def test_replay_yields_every_bar_in_time_order(registry: DatasetRegistry) -> Non
     candles = list(ReplaySource(registry, "googl"))
     assert len(candles) == len(bars)
     assert [c.time for c in candles] == list(bars.index)
-    assert all(a.time < b.time for a, b in zip(candles, candles[1:], strict=False))
+    assert all(a.time < b.time for a, b in itertools.pairwise(candles))
     first = candles[0]
     assert (first.symbol, first.timeframe) == ("GOOGL", "1D")
     assert (first.open, first.high, first.low, first.close, first.volume) == tuple(
@@ -74,7 +75,12 @@ def test_replay_refuses_a_bad_window_or_speed(registry: DatasetRegistry) -> None
 def test_replay_speed_paces_bars_per_second_on_the_clock(registry: DatasetRegistry) -> None:
     clock = MonotonicClock()
     source = ReplaySource(
-        registry, "GOOGL", start="2015-01", end="2015-01", speed=4, clock=clock,
+        registry,
+        "GOOGL",
+        start="2015-01",
+        end="2015-01",
+        speed=4,
+        clock=clock,
         sleep=clock.sleep,
     )
     arrivals = []
@@ -117,3 +123,18 @@ def test_the_store_keeps_each_candle_once(sessions: sessionmaker[Session]) -> No
     inside = store.range("BTC/USDT", "1m", t + pd.Timedelta(minutes=1), "2026-01-05T12:03Z")
     assert inside == candles[1:4]  # both bounds inclusive
     assert store.range("ETH/USDT", "1m") == [other]
+
+
+def test_replay_and_the_store_do_not_import_ccxt() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tradesweep.paper.sources, tradesweep.paper.candles\n"
+        "from tradesweep.data import DatasetRegistry\n"
+        "print('ccxt' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "False"

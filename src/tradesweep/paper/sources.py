@@ -357,6 +357,7 @@ class ExchangeCollector:
 
         ccxt = _ccxt()
         transient = (ccxt.NetworkError, ccxt.RateLimitExceeded, ccxt.ExchangeNotAvailable)
+
         def worth_retrying(exc: BaseException) -> bool:  # not once the breaker has opened
             return isinstance(exc, transient) and not self._open()
 
