@@ -200,7 +200,9 @@ class ExchangeCollector:
     ``store`` keeps every new candle and tells where to resume; ``last_time`` (the open time
     of the last candle already held) overrides it. ``clock`` returns aware UTC datetimes and
     drives both "is this candle closed" and the breaker; ``sleep`` waits between retries and
-    polls. Tests replace both.
+    polls. Tests replace both. A ``breaker`` given without a listener gets one that logs its
+    transitions. Errors other than the transient ones (and a bad symbol) are not retried and
+    come out as ccxt raised them.
     """
 
     def __init__(
