@@ -26,6 +26,9 @@ Every error a user can cause, by where it is defined (``code`` in brackets)::
         │   └── UnknownDataset [unknown_ticker]               services.submit_spec
         ├── InvalidSpec [invalid_spec]                        services.submit_spec
         ├── UnsafeWebhookURL [unsafe_webhook_url]             notify.ssrf
+        │   paper trading
+        ├── UnknownExchange [unknown_exchange]                paper.sources
+        ├── UnknownSymbol [unknown_symbol]                    paper.sources
         │   store
         ├── IdempotencyConflict [idempotency_conflict]        store.errors
         ├── NotFound [not_found]                              store.errors
@@ -59,6 +62,7 @@ ValueError`` around a run must not swallow them)::
     ├── Cancellation [cancelled]        errors: the caller asked a run to stop
     │   └── SweepCancelled              sweep.progress
     ├── LeaseLost                       jobs.lease: another worker holds the job now
+    ├── ExchangeUnavailable             paper.sources: retries spent or the breaker open
     └── Refused                         api.ws: a WebSocket handshake refused
     LookupError
     └── GroupNotFound                   paper.bus: a consumer group never made (a caller's bug)

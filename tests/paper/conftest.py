@@ -1,6 +1,7 @@
-"""A throwaway ``redis-server`` on a free loopback port for the bus tests (like PostgreSQL in
-tests/conftest.py): no persistence, removed after the session. The tests fail (not skip) when
-the binary is missing: ``scripts/system-deps.sh`` installs it."""
+"""Paper fixtures: a throwaway ``redis-server`` on a free loopback port for the bus tests (like
+PostgreSQL in tests/conftest.py; no persistence, removed after the session; the tests fail, not
+skip, when the binary is missing: ``scripts/system-deps.sh`` installs it), a fake clock and the
+local fake of binance's public API."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import redis
 
 from tradesweep.paper.bus import Broker, InProcessBroker, RedisBroker
+
+from .fake_exchange import FakeBinance
 
 BROKERS = ["memory", "redis"]
 
@@ -129,3 +133,39 @@ def make_broker(request: pytest.FixtureRequest) -> Iterator[Callable[[], Broker]
 @pytest.fixture
 def broker(make_broker: Callable[[], Broker]) -> Broker:
     return make_broker()
+
+
+class FakeClock:
+    """Aware UTC ``now`` that moves only when told to, or when something sleeps on it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.advance(seconds)
+
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+"""The open time of the fake exchange's first candle."""
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+@pytest.fixture
+def fake_binance() -> Iterator[FakeBinance]:
+    fake = FakeBinance().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -51,7 +51,7 @@ def test_migrations_ship_inside_the_package() -> None:
     from tradesweep.store.migrate import MIGRATIONS_DIR
 
     assert (MIGRATIONS_DIR / "env.py").is_file()
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -72,7 +72,7 @@ def test_0003_adds_the_tenant_webhook_url_and_downgrades(
                 text("INSERT INTO tenants (name, created_at) VALUES ('acme', :t)"),
                 {"t": "2026-01-01 00:00:00"},
             )
-        assert upgrade_database(engine) == "0003"
+        assert upgrade_database(engine, "0003") == "0003"
         with engine.begin() as conn:
             conn.execute(text("UPDATE tenants SET webhook_url = 'https://example.com/h'"))
             row = conn.execute(text("SELECT name, webhook_url FROM tenants")).one()
@@ -82,5 +82,28 @@ def test_0003_adds_the_tenant_webhook_url_and_downgrades(
             columns = {c["name"] for c in inspect(conn).get_columns("tenants")}
             assert "webhook_url" not in columns
             assert conn.execute(text("SELECT name FROM tenants")).scalar_one() == "acme"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0004_adds_paper_candles_and_downgrades(
+    backend: str, fresh_database: Callable[[str], str]
+) -> None:
+    from alembic import command
+
+    from tradesweep.store.migrate import alembic_config
+
+    url = fresh_database(backend)
+    upgrade_database(url, "0003")
+    engine = make_engine(url)
+    try:
+        assert upgrade_database(engine, "0004") == "0004"
+        with engine.connect() as conn:
+            unique = inspect(conn).get_unique_constraints("paper_candles")
+        assert [u["column_names"] for u in unique] == [["symbol", "timeframe", "time"]]
+        command.downgrade(alembic_config(engine), "0003")
+        with engine.connect() as conn:
+            assert "paper_candles" not in inspect(conn).get_table_names()
     finally:
         engine.dispose()

@@ -1,5 +1,7 @@
 """Paper trading: strategies run bar by bar on a live or replayed candle stream, with risk
-checks, paper fills and a portfolio (docs/paper.md).
+checks, paper fills and a portfolio (docs/paper.md). Candles come from
+:mod:`tradesweep.paper.sources` (a replayed dataset, or an exchange through ccxt) and are kept
+by :mod:`tradesweep.paper.candles`.
 
 The roles talk over the event bus (:mod:`tradesweep.paper.bus`): in process by default, on
 Redis Streams when the edge passes a ``TRADESWEEP_REDIS_URL``::

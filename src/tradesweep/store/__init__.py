@@ -40,6 +40,7 @@ from tradesweep.store.models import (
 )
 from tradesweep.store.outbox import OutboxRepository, job_webhook_payload, new_webhook_id
 from tradesweep.store.pagination import Page
+from tradesweep.store.paper import PaperCandle
 from tradesweep.store.results import BacktestRepository, SweepResultRepository
 from tradesweep.store.tenants import (
     ApiKeyRepository,
@@ -72,6 +73,7 @@ __all__ = [
     "NotFound",
     "OutboxRepository",
     "Page",
+    "PaperCandle",
     "Revocation",
     "SweepResultRepository",
     "SweepResultRow",
