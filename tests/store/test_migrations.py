@@ -51,7 +51,7 @@ def test_migrations_ship_inside_the_package() -> None:
     from tradesweep.store.migrate import MIGRATIONS_DIR
 
     assert (MIGRATIONS_DIR / "env.py").is_file()
-    assert head_revision() == "0004"
+    assert head_revision() == "0005"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -105,5 +105,50 @@ def test_0004_adds_paper_candles_and_downgrades(
         command.downgrade(alembic_config(engine), "0003")
         with engine.connect() as conn:
             assert "paper_candles" not in inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
+
+
+PAPER_TABLES = {
+    "paper_sessions",
+    "paper_signals",
+    "paper_orders",
+    "paper_trades",
+    "paper_positions",
+    "paper_snapshots",
+}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0005_adds_the_paper_session_tables_and_downgrades(
+    backend: str, fresh_database: Callable[[str], str]
+) -> None:
+    from alembic import command
+
+    from tradesweep.store.migrate import alembic_config
+
+    url = fresh_database(backend)
+    upgrade_database(url, "0004")
+    engine = make_engine(url)
+    try:
+        assert upgrade_database(engine, "0005") == "0005"
+        with engine.connect() as conn:
+            inspector = inspect(conn)
+            assert set(inspector.get_table_names()) >= PAPER_TABLES
+            unique = {
+                table: [u["column_names"] for u in inspector.get_unique_constraints(table)]
+                for table in ("paper_positions", "paper_snapshots")
+            }
+            order_key = inspector.get_pk_constraint("paper_orders")["constrained_columns"]
+        assert unique == {
+            "paper_positions": [["session_id", "leg"]],
+            "paper_snapshots": [["session_id", "time"]],
+        }
+        assert order_key == ["id"]
+        command.downgrade(alembic_config(engine), "0004")
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+        assert not tables & PAPER_TABLES
+        assert "paper_candles" in tables
     finally:
         engine.dispose()
