@@ -34,6 +34,7 @@ Every error a user can cause, by where it is defined (``code`` in brackets)::
         ├── NotFound [not_found]                              store.errors
         ├── InvalidTenant [invalid_tenant]                    store.errors
         ├── InvalidCursor [invalid_cursor]                    store.pagination
+        ├── InvalidSessionTransition [invalid_session_transition] store.paper_repo
         │   paper
         ├── InvalidStreamName [invalid_stream_name]           paper.bus
         ├── InvalidMessage [invalid_message]                  paper.bus

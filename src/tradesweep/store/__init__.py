@@ -40,7 +40,20 @@ from tradesweep.store.models import (
 )
 from tradesweep.store.outbox import OutboxRepository, job_webhook_payload, new_webhook_id
 from tradesweep.store.pagination import Page
-from tradesweep.store.paper import PaperCandle
+from tradesweep.store.paper import (
+    PaperCandle,
+    PaperOrder,
+    PaperOrderStatus,
+    PaperPosition,
+    PaperSession,
+    PaperSessionStatus,
+    PaperSignal,
+    PaperSnapshot,
+    PaperSource,
+    PaperTrade,
+    order_id,
+)
+from tradesweep.store.paper_repo import InvalidSessionTransition, PaperRepository
 from tradesweep.store.results import BacktestRepository, SweepResultRepository
 from tradesweep.store.tenants import (
     ApiKeyRepository,
@@ -63,6 +76,7 @@ __all__ = [
     "CreatedJob",
     "DeliveryStatus",
     "IdempotencyConflict",
+    "InvalidSessionTransition",
     "InvalidTenant",
     "IssuedKey",
     "Job",
@@ -74,6 +88,16 @@ __all__ = [
     "OutboxRepository",
     "Page",
     "PaperCandle",
+    "PaperOrder",
+    "PaperOrderStatus",
+    "PaperPosition",
+    "PaperRepository",
+    "PaperSession",
+    "PaperSessionStatus",
+    "PaperSignal",
+    "PaperSnapshot",
+    "PaperSource",
+    "PaperTrade",
     "Revocation",
     "SweepResultRepository",
     "SweepResultRow",
@@ -90,6 +114,7 @@ __all__ = [
     "job_webhook_payload",
     "make_engine",
     "new_webhook_id",
+    "order_id",
     "request_hash",
     "session_factory",
     "upgrade_database",
