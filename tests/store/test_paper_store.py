@@ -3,13 +3,15 @@ snapshot, another tenant sees nothing, pages walk every row once, statuses only 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradesweep.store import NotFound, TenantRepository
+from tradesweep.store import NotFound, Page, TenantRepository
 from tradesweep.store.paper import (
     PaperOrder,
     PaperOrderStatus,
@@ -142,11 +144,11 @@ def test_pages_walk_every_row_once_in_time_order(sessions: Sessions) -> None:
                 exit_reason="signal",
             )
 
-    def walk(read: object) -> list[object]:
-        seen: list[object] = []
+    def walk(read: Callable[..., Page[Any]]) -> list[Any]:
+        seen: list[Any] = []
         cursor = None
         while True:
-            page = read(tenant_id, session_id, limit=3, cursor=cursor)  # type: ignore[operator]
+            page = read(tenant_id, session_id, limit=3, cursor=cursor)
             seen.extend(page.items)
             cursor = page.next_cursor
             if cursor is None:
@@ -157,10 +159,10 @@ def test_pages_walk_every_row_once_in_time_order(sessions: Sessions) -> None:
         orders = walk(repo.orders)
         snapshots = walk(repo.snapshots)
         trades = walk(repo.trades)
-    assert len({o.id for o in orders}) == len(orders) == 14  # type: ignore[attr-defined]
-    assert [o.time for o in orders] == sorted(o.time for o in orders)  # type: ignore[attr-defined]
-    assert [snap.time for snap in snapshots] == times  # type: ignore[attr-defined]
-    trade_ids = [t.id for t in trades]  # type: ignore[attr-defined]
+    assert len({o.id for o in orders}) == len(orders) == 14
+    assert [o.time for o in orders] == sorted(o.time for o in orders)
+    assert [snap.time for snap in snapshots] == times
+    trade_ids = [t.id for t in trades]
     assert trade_ids == sorted(trade_ids) and len(set(trade_ids)) == 7
 
 
@@ -173,7 +175,10 @@ def test_status_moves_forward_only(sessions: Sessions) -> None:
         stopped = repo.set_status(tenant_id, session_id, PaperSessionStatus.STOPPED)
         assert stopped.stopped_at is not None
         # a repeated stop is a no-op, not an error
-        assert repo.set_status(tenant_id, session_id, "stopped").stopped_at == stopped.stopped_at  # type: ignore[arg-type]
+        assert (
+            repo.set_status(tenant_id, session_id, PaperSessionStatus.STOPPED).stopped_at
+            == stopped.stopped_at
+        )
     with sessions() as s:
         repo = PaperRepository(s)
         with pytest.raises(InvalidSessionTransition) as caught:
