@@ -68,9 +68,7 @@ def strategy_candle(candle: Candle) -> StrategyCandle:
 class StrategyEngine:
     """Runs ``strategy`` (a fresh instance bound to its parameters) for leg ``leg``."""
 
-    def __init__(
-        self, leg: str, strategy: Strategy, history: Iterable[Candle] = ()
-    ) -> None:
+    def __init__(self, leg: str, strategy: Strategy, history: Iterable[Candle] = ()) -> None:
         self.leg = leg
         self.strategy = strategy
         self.strategy.reset()

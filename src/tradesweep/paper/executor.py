@@ -222,7 +222,9 @@ class PaperExecutor:
     ) -> None:
         signal_order = waiting
         if self.settings.fill == "close":
-            signal_order = Order(self.order_id(candle.time), self.session, self.leg, candle.time, "")
+            signal_order = Order(
+                self.order_id(candle.time), self.session, self.leg, candle.time, ""
+            )
         used: dict[str, Order] = {}
 
         def order_for(reason: str) -> Order:
@@ -230,7 +232,9 @@ class PaperExecutor:
                 key = signal_order.order_id
                 used.setdefault(key, signal_order)
                 return signal_order
-            order = Order(self.order_id(candle.time, reason), self.session, self.leg, candle.time, reason)
+            order = Order(
+                self.order_id(candle.time, reason), self.session, self.leg, candle.time, reason
+            )
             used.setdefault(order.order_id, order)
             return order
 
@@ -239,7 +243,11 @@ class PaperExecutor:
         for rec in self.records[:n]:
             side, units = int(rec["side"]), float(rec["units"])
             if int(rec["entry_idx"]) == i:
-                done.fills.append(self._entry_fill(order_for(entry_reason), candle, side, units, float(rec["entry_price"])))
+                done.fills.append(
+                    self._entry_fill(
+                        order_for(entry_reason), candle, side, units, float(rec["entry_price"])
+                    )
+                )
             reason = EXIT_REASON_NAMES[int(rec["exit_reason"])]
             exit_price = float(rec["exit_price"])
             done.fills.append(
@@ -276,7 +284,11 @@ class PaperExecutor:
             side = 1 if units_now > 0 else -1
             done.fills.append(
                 self._entry_fill(
-                    order_for("signal"), candle, side, abs(units_now), float(self.state[ST_ENTRY_PRICE])
+                    order_for("signal"),
+                    candle,
+                    side,
+                    abs(units_now),
+                    float(self.state[ST_ENTRY_PRICE]),
                 )
             )
         for order in used.values():
@@ -284,7 +296,9 @@ class PaperExecutor:
                 continue
             self.order_ids.add(order.order_id)
             if not order.action:
-                order = Order(order.order_id, order.session, order.leg, order.time, _action(done.fills))
+                order = Order(
+                    order.order_id, order.session, order.leg, order.time, _action(done.fills)
+                )
             done.orders.append(order)
 
     def _entry_fill(
