@@ -58,6 +58,11 @@ def _assert_parity(
     equity = run.equity_series()
     assert equity.index.equals(report.result.index)
     np.testing.assert_allclose(equity.to_numpy(), report.result.equity, rtol=0, atol=1e-9)
+    held = [snap.positions.get("leg0", 0.0) for snap in run.snapshots]
+    np.testing.assert_array_equal(held, report.result.position)
+    realized = np.cumsum(report.result.trades["pnl"])[-1]
+    assert abs(run.snapshots[-1].realized_pnl - realized) < 1e-9
+    assert all(s.drawdown <= 0.0 for s in run.snapshots)
     signal_orders = [o for o in run.orders if o.order_id.count(":") == 2]
     assert len({o.order_id for o in run.orders}) == len(run.orders)
     assert signal_orders, "signal orders are recorded"

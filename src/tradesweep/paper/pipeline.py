@@ -22,7 +22,7 @@ from tradesweep.data import DatasetRegistry
 from tradesweep.paper.bus import FILLS, ORDERS, SIGNALS, SNAPSHOTS, Broker, candles_stream
 from tradesweep.paper.candles import Candle
 from tradesweep.paper.engine import Signal, StrategyEngine
-from tradesweep.paper.executor import Fill, Order, PaperExecutor, Trade
+from tradesweep.paper.executor import Executor, Fill, Order, PaperExecutor, Trade
 from tradesweep.paper.portfolio import Portfolio, Snapshot
 from tradesweep.paper.sources import ReplaySource
 from tradesweep.services.backtest import effective_settings
@@ -110,7 +110,7 @@ def run_paper(
         registry, spec.data, start=spec.start, end=spec.end, timeframe=spec.timeframe
     )
     engine = StrategyEngine(leg, strategy)
-    executor = PaperExecutor(
+    executor: Executor = PaperExecutor(
         session_id, leg, settings, indicator_convention=spec.indicator_convention
     )
     portfolio = Portfolio(settings.cash)
