@@ -165,3 +165,25 @@ def test_a_redelivered_candle_makes_no_second_order(registry: DatasetRegistry) -
     orders = once[0]
     assert len({o.order_id for o in orders}) == len(orders)
     assert all(o.order_id.startswith("s1:leg0:") for o in orders)
+
+
+def test_history_warms_the_engine_up_before_the_first_live_candle(
+    registry: DatasetRegistry,
+) -> None:
+    bars = registry.load("GOOGL").iloc[:300]
+    columns = ("open", "high", "low", "close", "volume")
+    candles = [
+        Candle("GOOGL", "1d", t, *(float(bars[c].iloc[i]) for c in columns))
+        for i, t in enumerate(bars.index)
+    ]
+    strategy = get_strategy("sma_crossover", {"fast": 5, "slow": 20})
+    expected = strategy.signals(bars).flags()
+    engine = StrategyEngine("leg0", strategy, history=candles[:100])
+    assert engine.warmed_up == 100
+    flags = []
+    for candle in candles[100:]:
+        signal = engine.on_candle(candle)
+        assert signal is not None
+        flags.append(int(signal.flags))
+    np.testing.assert_array_equal(flags, expected[100:])
+    assert engine.on_candle(candles[50]) is None  # history is not replayed as live
