@@ -8,6 +8,11 @@ equal the backtest's equity curve.
 
 A position is opened whole and closed whole (the engine never scales in or out), so its
 average price is its entry fill price.
+
+Several legs share one account: each leg also has its own books (``legs``: its starting cash,
+the cash its fills moved, its equity, peak and drawdown), so a leg's snapshots equal the
+backtest of that leg alone on its starting cash, and the account's cash is the sum of the
+legs' cash plus any cash left unallocated.
 """
 
 from __future__ import annotations
@@ -63,15 +68,30 @@ class Snapshot:
         }
 
 
-class Portfolio:
-    """One account of ``cash`` shared by the session's legs."""
+@dataclass
+class LegBooks:
+    """One leg's share of the account: its cash, and the peak of its equity."""
 
-    def __init__(self, cash: float) -> None:
+    cash: float
+    peak: float
+
+
+class Portfolio:
+    """One account of ``cash`` shared by the session's legs; ``legs`` maps each leg to the
+    starting cash allotted to it (its own books; a leg not named starts its books at 0)."""
+
+    def __init__(self, cash: float, legs: dict[str, float] | None = None) -> None:
         self.cash = float(cash)
         self.peak = float(cash)
         self.positions: dict[str, Position] = {}
         self.prices: dict[str, float] = {}
         self.snapshots: list[Snapshot] = []
+        self.legs: dict[str, LegBooks] = {
+            name: LegBooks(float(c), float(c)) for name, c in (legs or {}).items()
+        }
+
+    def books(self, leg: str) -> LegBooks:
+        return self.legs.setdefault(leg, LegBooks(0.0, 0.0))
 
     def position(self, leg: str) -> Position:
         return self.positions.setdefault(leg, Position(leg))
@@ -83,11 +103,14 @@ class Portfolio:
     def apply(self, fill: Fill) -> None:
         """Book one fill (in the order the executor made them)."""
         pos = self.position(fill.leg)
+        books = self.books(fill.leg)
         notional = fill.units * fill.price
         if fill.side > 0:
             self.cash = self.cash - notional - fill.fee
+            books.cash = books.cash - notional - fill.fee
         else:
             self.cash = self.cash + notional - fill.fee
+            books.cash = books.cash + notional - fill.fee
         if fill.opens:
             pos.units = fill.side * fill.units
             pos.average_price = fill.price
@@ -99,6 +122,35 @@ class Portfolio:
     def mark(self, leg: str, time: pd.Timestamp, close: float) -> Snapshot:
         """Mark ``leg`` at ``close`` and snapshot the account at ``time``."""
         self.prices[leg] = close
+        return self.snapshot(time)
+
+    def mark_leg(self, leg: str, time: pd.Timestamp, close: float) -> Snapshot:
+        """Mark ``leg`` at ``close`` and snapshot that leg's own books at ``time`` (its cash,
+        its equity, its peak and drawdown, its P&L and position); the account is not
+        snapshotted (:meth:`snapshot` does, once per candle time)."""
+        self.prices[leg] = close
+        pos = self.position(leg)
+        books = self.books(leg)
+        equity = books.cash + pos.units * close
+        books.peak = max(books.peak, equity)
+        return Snapshot(
+            time=time,
+            cash=books.cash,
+            equity=equity,
+            peak=books.peak,
+            drawdown=(equity - books.peak) / books.peak if books.peak > 0 else 0.0,
+            realized_pnl=pos.realized_pnl,
+            unrealized_pnl=pos.unrealized_pnl(close),
+            positions={leg: pos.units},
+        )
+
+    def leg_equity(self, leg: str) -> float:
+        """``leg``'s equity at its last marked price (its starting cash before any)."""
+        pos = self.position(leg)
+        return self.books(leg).cash + pos.units * self.prices.get(leg, pos.average_price)
+
+    def snapshot(self, time: pd.Timestamp) -> Snapshot:
+        """Snapshot the account at ``time``, each leg at its last marked price."""
         equity = self.cash
         unrealized = 0.0
         for name, pos in self.positions.items():
