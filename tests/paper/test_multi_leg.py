@@ -155,5 +155,5 @@ def test_allocations_that_do_not_fit_are_refused(
 
 
 def test_a_leg_with_another_account_cash_is_refused(registry: DatasetRegistry) -> None:
-    with pytest.raises(PaperSessionError, match="leg1 .*settings.cash"):
+    with pytest.raises(PaperSessionError, match=r"leg1 .*settings\.cash"):
         run_session([Leg(_googl(), 0.5), Leg(_eurusd(cash=10_000.0), 0.5)], registry)

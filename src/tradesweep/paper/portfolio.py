@@ -144,11 +144,6 @@ class Portfolio:
             positions={leg: pos.units},
         )
 
-    def leg_equity(self, leg: str) -> float:
-        """``leg``'s equity at its last marked price (its starting cash before any)."""
-        pos = self.position(leg)
-        return self.books(leg).cash + pos.units * self.prices.get(leg, pos.average_price)
-
     def snapshot(self, time: pd.Timestamp) -> Snapshot:
         """Snapshot the account at ``time``, each leg at its last marked price."""
         equity = self.cash

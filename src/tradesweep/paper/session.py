@@ -158,7 +158,7 @@ def run_session(
             registry, spec.data, start=spec.start, end=spec.end, timeframe=spec.timeframe
         )
         streams.append(_tagged(i, iter(source)))
-    portfolio = Portfolio(cash, {n: cash * leg.allocation for n, leg in zip(names, legs)})
+    portfolio = Portfolio(cash, {f"leg{i}": cash * leg.allocation for i, leg in enumerate(legs)})
     run = SessionRun(session, cash, [PaperRun(session) for _ in legs])
     pending: pd.Timestamp | None = None
     for time, i, candle, last in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
