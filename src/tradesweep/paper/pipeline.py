@@ -113,7 +113,7 @@ def run_paper(
     executor: Executor = PaperExecutor(
         session_id, leg, settings, indicator_convention=spec.indicator_convention
     )
-    portfolio = Portfolio(settings.cash)
+    portfolio = Portfolio(settings.cash, {leg: settings.cash})
     run = PaperRun(session_id)
     for candle, last in _with_last(iter(source)):
         if broker is not None:
