@@ -29,6 +29,7 @@ Every error a user can cause, by where it is defined (``code`` in brackets)::
         │   paper trading
         ├── UnknownExchange [unknown_exchange]                paper.sources
         ├── UnknownSymbol [unknown_symbol]                    paper.sources
+        ├── PaperSessionError [invalid_session]               paper.session
         │   store
         ├── IdempotencyConflict [idempotency_conflict]        store.errors
         ├── NotFound [not_found]                              store.errors
