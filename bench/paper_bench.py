@@ -225,7 +225,9 @@ def row(
     p50: float | None = None,
     p99: float | None = None,
 ) -> list[str]:
-    ms = lambda v: "" if v is None else f"{v:.2f}"
+    def ms(v: float | None) -> str:
+        return "" if v is None else f"{v:.2f}"
+
     return [
         name,
         f"{candles:,}",
