@@ -28,7 +28,8 @@ DatasetRegistry.
         ``XADD`` on ``orders``, for candles that made an order (the last order if several);
       - ``candle -> decision``: for every candle, to the return of the executor's ``execute``
         for candles without an order, or of the order's ``XADD`` for those with one.
-    Fills, signals and snapshots are not published in (3): only the candle-to-order path.
+    Fills, signals and snapshots are not published in (3): only the candle-to-order path. The
+    latency rows' seconds and candles/s are those of the paced producer (about ``--rate``).
 
 Goals (issue 14, this machine): >= 20,000 candles/s in process, >= 3,000 candles/s on Redis,
 p99 < 10 ms candle to order on Redis. ``--profile`` prints cProfile's top 10 (cumulative) for
