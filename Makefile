@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test docs lint format system-deps bench sweep-bench risk-axes-bench service-bench indicator-compare clean clean-cache
+.PHONY: run test docs lint format system-deps bench sweep-bench risk-axes-bench service-bench paper-bench indicator-compare clean clean-cache
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ risk-axes-bench: $(DEVSTAMP)
 
 service-bench: system-deps $(DEVSTAMP)
 	$(PY) bench/service_bench.py
+
+## paper pipeline candles/s in process and on Redis, candle-to-order latency (starts its own redis-server)
+paper-bench: system-deps $(DEVSTAMP)
+	$(PY) bench/paper_bench.py
 
 ## the figures of docs/indicators.md: tradesweep's indicators next to TA-Lib
 indicator-compare: $(DEVSTAMP)
