@@ -95,12 +95,6 @@ def run(
             fix=f"add e.g. --size {'2000' if size_type == 'cash' else '10'}",
             setting="size",
         )
-    if not speed >= 0:
-        raise SettingsError(
-            f"--speed must be 0 or a positive number of candles per second, got {speed}",
-            fix="use --speed 0 (as fast as possible) or e.g. --speed 10",
-            setting="speed",
-        )
     runtime = RuntimeSettings.from_environ(os.environ)
     spec = BacktestSpec(
         data=data,
@@ -144,7 +138,7 @@ def run(
     title = f"{backtest.title()} · paper"
     table = metrics_table(metrics, title=title, initial_cash=backtest.settings.cash)
     console.print(fit(table, console.width))
-    print_trades_summary(console, _AsReport(result), hint="--json has them")
+    print_trades_summary(console, result, hint="--json has them")
     console.print(fit(_comparison_table(metrics, backtest.metrics, difference), console.width))
 
 
@@ -155,16 +149,6 @@ def _order(order: Any) -> dict[str, Any]:
         "time": order.time,
         "action": order.action,
     }
-
-
-class _AsReport:
-    """What :func:`print_trades_summary` reads of a report: its trades frame."""
-
-    def __init__(self, result: Any) -> None:
-        self.result = result
-
-    def trades_frame(self) -> Any:
-        return self.result.trades_frame()
 
 
 def _comparison_table(
