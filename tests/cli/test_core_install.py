@@ -34,12 +34,14 @@ SERVICE_ONLY = (
     "multipart",
     "python_multipart",
 )
+PAPER_ONLY = ("redis", "ccxt")
+"""The paper extra's packages: `paper run` replays on the in-process bus without them."""
 EXTRA_LINE = "pip install 'tradesweep[service]'"
 _WITHOUT_SERVICE = f"""
 import sys
 class _Hide:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in {SERVICE_ONLY!r}:
+        if name.split(".")[0] in {SERVICE_ONLY + PAPER_ONLY!r}:
             raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
         return None
 sys.meta_path.insert(0, _Hide())
@@ -122,7 +124,10 @@ def hidden(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return run
 
 
-@pytest.mark.parametrize("args", LIBRARY_COMMANDS[:4], ids=" ".join)
+PAPER_RUN = ["paper", "run", "-d", "GOOGL", "-s", "sma_crossover", "--json"]
+
+
+@pytest.mark.parametrize("args", [*LIBRARY_COMMANDS[:4], PAPER_RUN], ids=" ".join)
 def test_library_commands_run_without_the_service_extra(hidden: Run, args: list[str]) -> None:
     _check_library(hidden, args)
 

@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 from rich.console import Console
@@ -28,6 +28,8 @@ from tradesweep.errors import ParameterError, TradesweepError
 from tradesweep.reports.format import format_metric, format_time, metric_tone
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tradesweep.services.backtest import BacktestReport
 
 _PARAM = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*\S)\s*$")
@@ -228,8 +230,14 @@ def metrics_table(
     return table
 
 
+class HasTrades(Protocol):
+    """What :func:`print_trades_summary` reads: a backtest report or a paper session's."""
+
+    def trades_frame(self) -> pd.DataFrame: ...
+
+
 def print_trades_summary(
-    console: Console, report: BacktestReport, *, hint: str = "--trades-csv FILE has them"
+    console: Console, report: HasTrades, *, hint: str = "--trades-csv FILE has them"
 ) -> None:
     """Counts by side and exit reason, then the last few trades (``hint``: where a column
     left out for the terminal's width is found)."""

@@ -130,10 +130,11 @@ def _needs_service(name: str, help_text: str) -> None:
 
 
 def _mount() -> None:
-    from tradesweep.cli import backtest, data, demo, strategies, sweep
+    from tradesweep.cli import backtest, data, demo, paper, strategies, sweep
 
     app.add_typer(data.app, name="data")
     app.add_typer(strategies.app, name="strategies")
+    app.add_typer(paper.app, name="paper")
     demo.register(app)
     backtest.register(app)
     sweep.register(app)

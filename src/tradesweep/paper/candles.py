@@ -16,14 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
 
-from tradesweep.store.paper import PaperCandle
+if TYPE_CHECKING:  # SQLAlchemy is the service extra's: a replay (the core install) needs none
+    from sqlalchemy.orm import Session, sessionmaker
 
 _FIELDS = ("open", "high", "low", "close", "volume")
 _CHUNK = 500
@@ -87,6 +85,8 @@ class CandleStore:
         rows = [_row(candle) for candle in candles]
         if not rows:
             return 0
+        from tradesweep.store.paper import PaperCandle
+
         added = 0
         with self.sessions.begin() as session:
             insert = _insert_ignoring_duplicates(session)
@@ -97,6 +97,10 @@ class CandleStore:
 
     def last_time(self, symbol: str, timeframe: str) -> pd.Timestamp | None:
         """The open time of the newest stored candle, or None when there is none."""
+        from sqlalchemy import select
+
+        from tradesweep.store.paper import PaperCandle
+
         with self.sessions() as session:
             newest = session.scalars(
                 select(PaperCandle.time)
@@ -115,6 +119,10 @@ class CandleStore:
     ) -> list[Candle]:
         """The stored candles opening between ``start`` and ``end`` (both inclusive, either
         open), oldest first."""
+        from sqlalchemy import select
+
+        from tradesweep.store.paper import PaperCandle
+
         query = select(PaperCandle).where(
             PaperCandle.symbol == symbol, PaperCandle.timeframe == timeframe
         )
@@ -149,6 +157,10 @@ def _row(candle: Candle) -> dict[str, Any]:
 
 
 def _insert_ignoring_duplicates(session: Session) -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from tradesweep.store.paper import PaperCandle
+
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(PaperCandle).on_conflict_do_nothing(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from tradesweep.data import DatasetRegistry
+from tradesweep.engine import EngineSettings
 from tradesweep.paper.bus import FILLS, ORDERS, SIGNALS, SNAPSHOTS, Broker, candles_stream
 from tradesweep.paper.candles import Candle
 from tradesweep.paper.engine import Signal, StrategyEngine
@@ -47,6 +48,7 @@ class PaperRun:
     """What one replayed session did."""
 
     session: str
+    settings: EngineSettings | None = None
     orders: list[Order] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
     trades: list[Trade] = field(default_factory=list)
@@ -95,8 +97,10 @@ def run_paper(
     *,
     session: str | None = None,
     leg: str = "leg0",
+    speed: float = 0,
 ) -> PaperRun:
-    """Replay ``spec``'s data window through the pipeline as one leg on one account."""
+    """Replay ``spec``'s data window through the pipeline as one leg on one account, as fast
+    as possible (``speed=0``) or at ``speed`` candles per second."""
     strategy = get_strategy(
         spec.strategy,
         spec.params,
@@ -107,14 +111,19 @@ def run_paper(
     settings = effective_settings(spec, strategy)
     session_id = session or f"paper-{spec.spec_id[:12]}"
     source = ReplaySource(
-        registry, spec.data, start=spec.start, end=spec.end, timeframe=spec.timeframe
+        registry,
+        spec.data,
+        start=spec.start,
+        end=spec.end,
+        timeframe=spec.timeframe,
+        speed=speed,
     )
     engine = StrategyEngine(leg, strategy)
     executor: Executor = PaperExecutor(
         session_id, leg, settings, indicator_convention=spec.indicator_convention
     )
     portfolio = Portfolio(settings.cash, {leg: settings.cash})
-    run = PaperRun(session_id)
+    run = PaperRun(session_id, settings)
     for candle, last in _with_last(iter(source)):
         if broker is not None:
             broker.publish(candles_stream(candle.symbol), candle.to_dict())

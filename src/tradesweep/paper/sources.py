@@ -28,8 +28,8 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
@@ -38,9 +38,10 @@ from tradesweep.data.interval import infer_interval, interval_label
 from tradesweep.data.registry import DatasetRegistry
 from tradesweep.data.window import check_window, window_bars
 from tradesweep.errors import DataError, SettingsError, TradesweepError, did_you_mean
-from tradesweep.notify.breaker import BreakerState, CircuitBreaker
 from tradesweep.paper.candles import Candle, CandleStore, utc_timestamp
-from tradesweep.store.types import utcnow
+
+if TYPE_CHECKING:  # the breaker's module imports SQLAlchemy; a replay (the core install) needs none
+    from tradesweep.notify.breaker import BreakerState, CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,10 @@ class UnknownSymbol(TradesweepError):
     """A symbol (or timeframe) the exchange does not list."""
 
     code = "unknown_symbol"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class ExchangeUnavailable(Exception):
@@ -216,7 +221,7 @@ class ExchangeCollector:
         limit: int = 500,
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if limit < 1:
@@ -227,6 +232,8 @@ class ExchangeCollector:
         self.limit = limit
         self.retry = retry or RetryPolicy()
         self.clock, self.sleep = clock, sleep
+        from tradesweep.notify.breaker import CircuitBreaker
+
         self.breaker = breaker or CircuitBreaker(
             failure_threshold=5, cool_off=timedelta(seconds=60), clock=clock
         )
@@ -391,6 +398,8 @@ class ExchangeCollector:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _open(self) -> bool:
+        from tradesweep.notify.breaker import BreakerState
+
         return self.breaker.state(self.key) is BreakerState.OPEN
 
     def _attempt(
