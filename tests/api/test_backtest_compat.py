@@ -6,18 +6,15 @@ and sliced, checked against the same backtest run in process; bad input named.""
 from __future__ import annotations
 
 import shutil
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
 from tradesweep.api import ApiSettings
-from tradesweep.jobs import JobRetryPolicy, Worker
 from tradesweep.services.backtest import run_backtest_spec
 from tradesweep.specs import BacktestSpec
 
@@ -25,31 +22,6 @@ Caller = Any
 RUN = "/api/backtest/run"
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN_CROSS = REPO / "examples" / "strategies" / "golden_cross.yaml"
-
-
-@pytest.fixture
-def start_worker(sessions: sessionmaker[Session]) -> Iterator[Callable[[], None]]:
-    """``start_worker()``: a job worker (a thread; each job in a child process) on the test
-    database until the test ends."""
-    stops: list[tuple[threading.Event, threading.Thread]] = []
-
-    def start() -> None:
-        worker = Worker(
-            sessions,
-            poll_interval=0.1,
-            compute_workers=1,
-            retry=JobRetryPolicy(multiplier=0.05, max_delay=0.2, jitter=0.05),
-        )
-        stop = threading.Event()
-        thread = threading.Thread(target=worker.run, args=(stop,), name="test-worker")
-        thread.start()
-        stops.append((stop, thread))
-
-    yield start
-    for stop, thread in stops:
-        stop.set()
-        thread.join(60)
-        assert not thread.is_alive(), "the worker did not stop"
 
 
 @pytest.fixture

@@ -8,39 +8,20 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tradesweep.api.ws import progress_token, read_progress_token
-from tradesweep.jobs import JobRetryPolicy, Worker
 
 from .conftest import SECRET
 
 Caller = Any
 RUN = {"strategy_name": "ma_crossover_strategy", "symbol": "GOOGL", "timeframe": "1w"}
-
-
-@pytest.fixture
-def start_worker(sessions: sessionmaker[Session]) -> Iterator[Callable[[], None]]:
-    stops: list[tuple[threading.Event, threading.Thread]] = []
-
-    def start() -> None:
-        stop = threading.Event()
-        worker = Worker(sessions, poll_interval=0.1, compute_workers=1, retry=JobRetryPolicy())
-        thread = threading.Thread(target=worker.run, args=(stop,), name="test-worker")
-        thread.start()
-        stops.append((stop, thread))
-
-    yield start
-    for stop, thread in stops:
-        stop.set()
-        thread.join(60)
 
 
 def ws_url(api: str, job_id: str, query: str = "") -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,7 +19,6 @@ from standardwebhooks import Webhook
 from typer.testing import CliRunner
 
 from tradesweep.cli.main import app as cli
-from tradesweep.jobs import JobRetryPolicy, Worker
 from tradesweep.notify import WebhookDispatcher, ensure_secret
 from tradesweep.store import Job, JobStatus
 
@@ -34,31 +33,6 @@ REQUEST = {
     "strategy_type": "SMA",
 }
 """The pipeline client's request: 9 grid points, 8 valid (fast 20 / slow 20 is not)."""
-
-
-@pytest.fixture
-def start_worker(sessions: sessionmaker[Session]) -> Iterator[Callable[[], None]]:
-    """``start_worker()``: a job worker (a thread; each job in a child process) on the test
-    database until the test ends."""
-    stops: list[tuple[threading.Event, threading.Thread]] = []
-
-    def start() -> None:
-        worker = Worker(
-            sessions,
-            poll_interval=0.1,
-            compute_workers=1,
-            retry=JobRetryPolicy(multiplier=0.05, max_delay=0.2, jitter=0.05),
-        )
-        stop = threading.Event()
-        thread = threading.Thread(target=worker.run, args=(stop,), name="test-worker")
-        thread.start()
-        stops.append((stop, thread))
-
-    yield start
-    for stop, thread in stops:
-        stop.set()
-        thread.join(60)
-        assert not thread.is_alive(), "the worker did not stop"
 
 
 def bearer(caller: Caller) -> httpx.Client:
