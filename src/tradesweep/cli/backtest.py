@@ -30,7 +30,9 @@ from tradesweep.reports.format import format_metric, format_time, metric_tone
 if TYPE_CHECKING:
     import pandas as pd
 
+    from tradesweep.environment import RuntimeSettings
     from tradesweep.services.backtest import BacktestReport
+    from tradesweep.specs import BacktestSpec
 
 _PARAM = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*\S)\s*$")
 _INT = re.compile(r"^[+-]?\d+$")
@@ -157,33 +159,12 @@ def backtest(
 
     Example: tradesweep backtest --data GOOGL --strategy sma_crossover -p fast=10 -p slow=30
     """
-    from tradesweep.engine import EngineSettings
-    from tradesweep.environment import RuntimeSettings
-    from tradesweep.errors import SettingsError
     from tradesweep.reports.csv_format import csv_frame
     from tradesweep.services.backtest import run_backtest_spec
-    from tradesweep.specs import BacktestSpec
-    from tradesweep.strategies.defaults import resolve_defaults
 
-    size_type = settings.get("size_type")
-    if size_type in ("cash", "units") and "size" not in settings:
-        raise SettingsError(
-            f"--size-type {size_type} needs --size (the {size_type} per entry)",
-            fix=f"add e.g. --size {'2000' if size_type == 'cash' else '10'}",
-            setting="size",
-        )
-    runtime = RuntimeSettings.from_environ(os.environ)
-    spec = BacktestSpec(
-        data=data,
-        strategy=strategy,
-        params=parse_params(param),
-        settings=EngineSettings.from_dict(settings),
-        explicit_settings=frozenset(settings),
-        periods_per_year=periods_per_year,
-        risk_free_rate=risk_free,
-        plugins=tuple(str(p) for p in plugins or ()),
-        indicator_convention=indicator_convention,  # type: ignore[arg-type]  # checked by the spec
-    ).with_defaults(resolve_defaults(runtime.strategy_defaults))
+    spec, runtime = spec_from_options(
+        data, strategy, param, settings, periods_per_year, risk_free, indicator_convention, plugins
+    )
     if print_spec:
         typer.echo(json.dumps(spec.to_dict(), allow_nan=False))
         return
@@ -284,3 +265,43 @@ def write_output(path: Path, write: Callable[[Path], Any]) -> None:
             file=str(path),
         ) from None
     typer.echo(f"wrote {path}", err=True)
+
+
+def spec_from_options(
+    data: str,
+    strategy: str,
+    param: list[str] | None,
+    settings: dict[str, Any],
+    periods_per_year: float | None,
+    risk_free: float,
+    indicator_convention: str,
+    plugins: list[Path] | None = None,
+) -> tuple[BacktestSpec, RuntimeSettings]:
+    """The spec of a command's backtest options (``backtest``, ``paper run``), recording the
+    environment's strategy defaults, and the runtime settings read from the environment."""
+    from tradesweep.engine import EngineSettings
+    from tradesweep.environment import RuntimeSettings
+    from tradesweep.errors import SettingsError
+    from tradesweep.specs import BacktestSpec
+    from tradesweep.strategies.defaults import resolve_defaults
+
+    size_type = settings.get("size_type")
+    if size_type in ("cash", "units") and "size" not in settings:
+        raise SettingsError(
+            f"--size-type {size_type} needs --size (the {size_type} per entry)",
+            fix=f"add e.g. --size {'2000' if size_type == 'cash' else '10'}",
+            setting="size",
+        )
+    runtime = RuntimeSettings.from_environ(os.environ)
+    spec = BacktestSpec(
+        data=data,
+        strategy=strategy,
+        params=parse_params(param),
+        settings=EngineSettings.from_dict(settings),
+        explicit_settings=frozenset(settings),
+        periods_per_year=periods_per_year,
+        risk_free_rate=risk_free,
+        plugins=tuple(str(p) for p in plugins or ()),
+        indicator_convention=indicator_convention,  # type: ignore[arg-type]  # checked by the spec
+    ).with_defaults(resolve_defaults(runtime.strategy_defaults))
+    return spec, runtime

@@ -11,7 +11,6 @@ between the two curves. ``--json`` prints exactly one JSON object on stdout.
 from __future__ import annotations
 
 import json
-import os
 from typing import Annotated, Any
 
 import typer
@@ -22,8 +21,8 @@ from rich.text import Text
 from tradesweep.cli.backtest import (
     ConventionOpt,
     metrics_table,
-    parse_params,
     print_trades_summary,
+    spec_from_options,
 )
 from tradesweep.cli.engine_options import with_engine_options
 from tradesweep.cli.tables import fit
@@ -78,34 +77,14 @@ def run(
 
     Example: tradesweep paper run --data GOOGL --strategy sma_crossover -p fast=10 -p slow=30
     """
-    from tradesweep.engine import EngineSettings
-    from tradesweep.environment import RuntimeSettings
-    from tradesweep.errors import SettingsError
     from tradesweep.metrics import to_json_safe
     from tradesweep.paper.pipeline import run_paper
     from tradesweep.paper.report import max_equity_difference, paper_metrics
     from tradesweep.services.backtest import run_backtest_spec
-    from tradesweep.specs import BacktestSpec
-    from tradesweep.strategies.defaults import resolve_defaults
 
-    size_type = settings.get("size_type")
-    if size_type in ("cash", "units") and "size" not in settings:
-        raise SettingsError(
-            f"--size-type {size_type} needs --size (the {size_type} per entry)",
-            fix=f"add e.g. --size {'2000' if size_type == 'cash' else '10'}",
-            setting="size",
-        )
-    runtime = RuntimeSettings.from_environ(os.environ)
-    spec = BacktestSpec(
-        data=data,
-        strategy=strategy,
-        params=parse_params(param),
-        settings=EngineSettings.from_dict(settings),
-        explicit_settings=frozenset(settings),
-        periods_per_year=periods_per_year,
-        risk_free_rate=risk_free,
-        indicator_convention=indicator_convention,  # type: ignore[arg-type]  # checked by the spec
-    ).with_defaults(resolve_defaults(runtime.strategy_defaults))
+    spec, runtime = spec_from_options(
+        data, strategy, param, settings, periods_per_year, risk_free, indicator_convention
+    )
     registry = runtime.registry()
     # the backtest first: it refuses bad input (and too few bars) before any replay
     backtest = run_backtest_spec(spec, registry=registry, plugins=runtime.strategy_plugins)
